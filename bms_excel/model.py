@@ -1,0 +1,416 @@
+"""The scorecard definition as typed, validated objects (DESIGN §2). No I/O here.
+
+Glossary (English identifier = Norwegian domain noun):
+county = fylkeskommune/konsern, sector = sektor/divisjon, unit = enhet/virksomhet,
+focus area = fokusområde, goal = fokusmål, factor = kritisk suksessfaktor,
+indicator = styringsindikator, target = ambisjonsnivå, period = periode (tertial, år),
+action = tiltak, assessment = vurdering.
+
+Field validation (types, ranges, enumerations) happens here with pydantic; cross-object rules
+(references, nesting, cycles, balance) are quality checks in :mod:`bms_excel.definition`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Direction = Literal["higher", "lower", "range"]
+Source = Literal["unit", "kostra", "controller"]
+Frequency = Literal["tertial", "annual"]
+Aggregation = Literal["sum", "mean", "weighted_mean", "median", "min", "max", "none"]
+Timing = Literal["leading", "lagging"]
+CommentRule = Literal["never", "when_red", "when_not_green", "always"]
+StatusRuleKind = Literal["thresholds", "percent_of_target", "band", "none"]
+PeriodKind = Literal["tertial", "annual", "month", "quarter"]
+
+#: Codes must be safe in file names, sheet names and Excel formulas.
+CODE_PATTERN = r"^[A-Za-z0-9ÆØÅæøå][A-Za-z0-9ÆØÅæøå_.\-]{0,39}$"
+_NUMBER_RE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*%?\s*$")
+# A band written "5 – 4,5", "70 - 80 %", "70–80": two numbers joined by a dash.
+_BAND_RE = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*%?\s*[-–—]\s*([+-]?\d+(?:[.,]\d+)?)\s*%?\s*$")
+
+Code = Annotated[str, Field(pattern=CODE_PATTERN)]
+
+
+def parse_definition_number(text: str) -> float:
+    """Parse a number written in the definition: ``70``, ``4,5``, ``70 %`` (decimal comma allowed)."""
+    m = _NUMBER_RE.match(text)
+    if not m:
+        raise ValueError(f"«{text}» er ikke et tall")
+    return float(m.group(1).replace(",", "."))
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Contact(_Base):
+    """A person to send the workbook to and remind."""
+
+    name: str
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    phone: str | None = None
+
+
+class County(_Base):
+    """The county (or municipality) that owns the scorecard: the top of the organisation."""
+
+    code: Code
+    name: str
+    org_number: Annotated[str, Field(pattern=r"^\d{9}$")] | None = None
+    kostra_region: str | None = None
+    contact: Contact | None = None
+
+
+class Sector(_Base):
+    """A sector / division (Opplæring, Samferdsel, ...)."""
+
+    code: Code
+    name: str
+
+
+class Unit(_Base):
+    """A reporting unit (virksomhet): a school, a department, county roads."""
+
+    code: Code
+    name: str
+    sector: str
+    contact: Contact | None = None
+    attributes: dict[str, float] = Field(default_factory=dict)
+    org_number: Annotated[str, Field(pattern=r"^\d{9}$")] | None = None
+    kostra_region: str | None = None
+
+
+class Target(_Base):
+    """An ambition level: a single value, or a band ``low``–``high``.
+
+    Written in YAML as a number (``70``), a text (``"70 %"``, ``"5 – 4,5"``) or a mapping
+    (``{low: 70, high: 80}``). A band keeps the order it was written in (``text``) for display;
+    ``low <= high`` always.
+    """
+
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    text: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce(cls, data: Any) -> Any:
+        if isinstance(data, bool):
+            raise ValueError("ambisjonsnivå må være et tall eller et intervall")
+        if isinstance(data, int | float):
+            return {"value": float(data)}
+        if isinstance(data, str):
+            band = _BAND_RE.match(data)
+            if band:
+                a = float(band.group(1).replace(",", "."))
+                b = float(band.group(2).replace(",", "."))
+                return {"low": min(a, b), "high": max(a, b), "text": data}
+            return {"value": parse_definition_number(data), "text": data}
+        if isinstance(data, dict) and set(data) <= {"low", "high"} and data:
+            return {**data, "text": None}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Target:
+        if self.value is None and (self.low is None or self.high is None):
+            raise ValueError("ambisjonsnivå må ha en verdi eller både low og high")
+        if self.value is not None and (self.low is not None or self.high is not None):
+            raise ValueError("ambisjonsnivå kan ikke ha både verdi og intervall")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError("ambisjonsnivå: low kan ikke være større enn high")
+        return self
+
+    @property
+    def is_band(self) -> bool:
+        """True for a band (``low``–``high``), False for a single value."""
+        return self.value is None
+
+
+class Thresholds(_Base):
+    """Explicit status limits: green from ``green``, yellow from ``yellow`` (mirrored for lower)."""
+
+    green: float
+    yellow: float
+
+
+class TargetOverride(_Base):
+    """A target (and optionally thresholds) for one unit, one sector and/or one period."""
+
+    unit: str | None = None
+    sector: str | None = None
+    period: str | None = None
+    target: Target | None = None
+    thresholds: Thresholds | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> TargetOverride:
+        if self.unit is None and self.sector is None and self.period is None:
+            raise ValueError("et avvikende mål må gjelde en enhet, en sektor eller en periode")
+        if self.target is None and self.thresholds is None:
+            raise ValueError("et avvikende mål må angi target eller thresholds")
+        return self
+
+    @property
+    def specificity(self) -> int:
+        """Higher wins: unit beats sector; a period-specific override beats a general one."""
+        return (4 if self.unit else 2 if self.sector else 0) + (1 if self.period else 0)
+
+
+class Scope(_Base):
+    """Which units report an indicator: all (gjennomgående), some sectors, or named units."""
+
+    all: bool = False
+    sectors: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    county_only: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce(cls, data: Any) -> Any:
+        if data == "all":
+            return {"all": True}
+        if data == "county":
+            return {"county_only": True}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Scope:
+        chosen = sum([self.all, bool(self.sectors or self.units), self.county_only])
+        if chosen != 1:
+            raise ValueError(
+                "scope må være «all», «county», eller angi sectors og/eller units (ikke flere)"
+            )
+        return self
+
+
+class KostraSource(_Base):
+    """Where an indicator with ``source: kostra`` finds its figure at Statistics Norway."""
+
+    table: str
+    contents: str
+    region: str | None = None
+    unit_regions: dict[str, str] = Field(default_factory=dict)
+    comparison: tuple[str, ...] = ()
+
+
+class Indicator(_Base):
+    """A styringsindikator: what is measured, its target and how its status is judged."""
+
+    code: Code
+    name: str
+    description: str | None = None
+    unit_of_measure: str = ""
+    decimals: Annotated[int, Field(ge=0, le=6)] = 0
+    valid_range: tuple[float, float] | None = None
+    direction: Direction = "higher"
+    target: Target | None = None
+    thresholds: Thresholds | None = None
+    status_rule: StatusRuleKind | None = None
+    tolerance: Annotated[float, Field(ge=0)] | None = None
+    yellow_percent: Annotated[float, Field(gt=0, lt=100)] | None = None
+    owner: str | None = None
+    source: Source = "unit"
+    frequency: Frequency = "tertial"
+    aggregation: Aggregation = "mean"
+    weight_by: str | None = None
+    weight: Annotated[float, Field(gt=0)] = 1.0
+    scope: Scope = Field(default_factory=lambda: Scope(all=True))
+    result_level: Annotated[int, Field(ge=0, le=4)] | None = None
+    timing: Timing | None = None
+    comment_required: CommentRule = "when_red"
+    overrides: tuple[TargetOverride, ...] = ()
+    kostra: KostraSource | None = None
+
+    @field_validator("valid_range", mode="before")
+    @classmethod
+    def _range(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return (v.get("min"), v.get("max"))
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> Indicator:
+        if self.valid_range is not None and self.valid_range[0] > self.valid_range[1]:
+            raise ValueError("valid_range: minste verdi er større enn største")
+        if self.aggregation == "weighted_mean" and not self.weight_by:
+            raise ValueError("aggregation weighted_mean krever weight_by (en enhetsattributt)")
+        if self.source == "kostra" and self.kostra is None:
+            raise ValueError("source: kostra krever en kostra-blokk (table, contents)")
+        return self
+
+
+class Factor(_Base):
+    """A kritisk suksessfaktor (R1, B2 ...) with its indicators."""
+
+    code: Code
+    name: str
+    weight: Annotated[float, Field(gt=0)] = 1.0
+    indicators: tuple[Indicator, ...] = ()
+
+
+class Goal(_Base):
+    """A fokusmål under a focus area."""
+
+    code: Code
+    name: str
+    weight: Annotated[float, Field(gt=0)] = 1.0
+    factors: tuple[Factor, ...] = ()
+
+
+class FocusArea(_Base):
+    """A fokusområde (perspective): ordered, named, coloured."""
+
+    code: Code
+    name: str
+    colour: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] = "#1F4E79"
+    description: str | None = None
+    weight: Annotated[float, Field(gt=0)] = 1.0
+    goals: tuple[Goal, ...] = ()
+
+
+class Link(_Base):
+    """A cause–effect link in the strategy map: ``from`` drives ``to`` (goal or factor codes)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    note: str | None = None
+
+
+class Period(_Base):
+    """A reporting period: ``2026-T1`` (tertial), ``2026`` (annual report)."""
+
+    code: Annotated[str, Field(pattern=r"^\d{4}(-(T[1-3]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
+    label: str
+    kind: PeriodKind = "tertial"
+    start: dt.date | None = None
+    end: dt.date
+    deadline: dt.date
+
+    @model_validator(mode="after")
+    def _check(self) -> Period:
+        if self.start is not None and self.start > self.end:
+            raise ValueError("periodens start er etter slutt")
+        return self
+
+    @property
+    def year(self) -> int:
+        """The calendar year of the period."""
+        return int(self.code[:4])
+
+
+class Settings(_Base):
+    """Scorecard-wide settings."""
+
+    language: Literal["nb", "nn", "en"] = "nb"
+    max_indicators_per_unit: Annotated[int, Field(ge=1)] = 15
+    yellow_percent: Annotated[float, Field(gt=0, lt=100)] = 90.0
+    rollup_green: Annotated[float, Field(ge=0, le=100)] = 100.0
+    rollup_yellow: Annotated[float, Field(ge=0, le=100)] = 50.0
+    history_periods: Annotated[int, Field(ge=0, le=6)] = 3
+    max_focus_area_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    min_outcome_share: Annotated[float, Field(ge=0, le=1)] = 0.25
+    budget_year: int | None = None
+
+
+class Definition(_Base):
+    """A whole scorecard definition (``definition.yaml``)."""
+
+    version: Literal[1] = 1
+    county: County
+    settings: Settings = Field(default_factory=Settings)
+    sectors: tuple[Sector, ...]
+    units: tuple[Unit, ...]
+    focus_areas: tuple[FocusArea, ...]
+    links: tuple[Link, ...] = ()
+    periods: tuple[Period, ...]
+
+    # -- navigation -------------------------------------------------------------------------
+
+    def iter_indicators(self) -> Iterator[tuple[FocusArea, Goal, Factor, Indicator]]:
+        """Every indicator with its focus area, goal and factor, in definition order."""
+        for area in self.focus_areas:
+            for goal in area.goals:
+                for factor in goal.factors:
+                    for ind in factor.indicators:
+                        yield area, goal, factor, ind
+
+    def indicator(self, code: str) -> Indicator:
+        """The indicator with ``code`` (``KeyError`` if none)."""
+        for *_, ind in self.iter_indicators():
+            if ind.code == code:
+                return ind
+        raise KeyError(code)
+
+    def unit(self, code: str) -> Unit:
+        """The unit with ``code`` (``KeyError`` if none)."""
+        for u in self.units:
+            if u.code == code:
+                return u
+        raise KeyError(code)
+
+    def period(self, code: str) -> Period:
+        """The period with ``code`` (``KeyError`` if none)."""
+        for p in self.periods:
+            if p.code == code:
+                return p
+        raise KeyError(code)
+
+    def sector(self, code: str) -> Sector:
+        """The sector with ``code`` (``KeyError`` if none)."""
+        for s in self.sectors:
+            if s.code == code:
+                return s
+        raise KeyError(code)
+
+    def indicators_for_unit(self, unit: Unit) -> list[Indicator]:
+        """The indicators a unit reports or is shown (its scope), in definition order."""
+        return [ind for *_, ind in self.iter_indicators() if in_scope(ind, unit)]
+
+    def units_for_indicator(self, ind: Indicator) -> list[Unit]:
+        """The units in an indicator's scope."""
+        return [u for u in self.units if in_scope(ind, u)]
+
+
+def in_scope(ind: Indicator, unit: Unit) -> bool:
+    """Whether ``unit`` belongs to the scope of ``ind``."""
+    s = ind.scope
+    if s.county_only:
+        return False
+    if s.all:
+        return True
+    return unit.sector in s.sectors or unit.code in s.units
+
+
+def effective_target(
+    ind: Indicator, unit: Unit | None = None, period: str | None = None
+) -> tuple[Target | None, Thresholds | None]:
+    """The target and thresholds that apply to ``unit`` in ``period`` after overrides.
+
+    The most specific matching override wins (unit > sector > general; a period-specific
+    override beats one without a period); fields an override does not set are inherited.
+    """
+    target, thresholds = ind.target, ind.thresholds
+    matching = [
+        o
+        for o in ind.overrides
+        if (o.unit is None or (unit is not None and o.unit == unit.code))
+        and (o.sector is None or (unit is not None and o.sector == unit.sector))
+        and (o.period is None or o.period == period)
+    ]
+    for o in sorted(matching, key=lambda o: o.specificity):
+        if o.target is not None:
+            # A new target without thresholds drops the old thresholds: they were set
+            # relative to the old target, and status falls back to the target's own rule.
+            target, thresholds = o.target, o.thresholds
+        elif o.thresholds is not None:
+            thresholds = o.thresholds
+    return target, thresholds
