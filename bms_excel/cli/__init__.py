@@ -1,0 +1,111 @@
+"""The ``bms`` command line: thin adapters that parse options, call the library, print results.
+
+Exit codes everywhere: 0 = ok or warnings only, 1 = error findings, 2 = usage or configuration
+error (bad option, no project, broken definition file where one is needed, unwritable output).
+Each command lives in its own module and registers itself on :data:`main`.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bms_excel import __version__
+from bms_excel.errors import BmsError, DefinitionError
+from bms_excel.i18n import LANGUAGES, set_language
+from bms_excel.project import Project, find_project
+
+
+@dataclass
+class CliState:
+    """Options shared by every command; the project is found lazily."""
+
+    project_dir: Path | None = None
+    lang: str | None = None
+    _project: Project | None = field(default=None, repr=False)
+
+    def project(self) -> Project:
+        """The project (found once, by walking up from the working directory)."""
+        if self._project is None:
+            self._project = find_project(explicit=self.project_dir)
+            if self.lang is None:
+                set_language(self._project.language)
+        return self._project
+
+
+class BmsGroup(click.Group):
+    """A click group that turns library errors into clear messages and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; show ``BmsError`` messages without a traceback."""
+        try:
+            return super().invoke(ctx)
+        except DefinitionError as exc:
+            from bms_excel.cli.render import print_error_lines
+
+            print_error_lines([p.format_line() for p in exc.problems] or [exc.message])
+            sys.exit(2)
+        except BmsError as exc:
+            from bms_excel.cli.render import print_error_lines
+
+            print_error_lines([str(exc)])
+            sys.exit(2)
+
+
+@click.group(cls=BmsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bms")
+@click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Prosjektmappe (standard: søk oppover fra gjeldende mappe).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Språk for meldinger: nb (bokmål), nn (nynorsk), en.",
+)
+@click.pass_context
+def main(ctx: click.Context, project_dir: Path | None, lang: str | None) -> None:
+    """bms — balansert målstyring i Excel."""
+    if lang:
+        set_language(lang)
+    ctx.obj = CliState(project_dir=project_dir, lang=lang)
+
+
+def state(ctx: click.Context) -> CliState:
+    """The shared CLI state of the running command."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliState)
+    return obj
+
+
+def _register() -> None:
+    # Imported for their side effect of adding commands to ``main``; a module that is not
+    # there yet (work in progress) simply contributes no command.
+    import importlib
+
+    for name in (
+        "init",
+        "check",
+        "generate",
+        "collect",
+        "consolidate",
+        "kostra",
+        "control_workbook",
+        "demo",
+    ):
+        try:
+            importlib.import_module(f"bms_excel.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bms_excel.cli.{name}":
+                raise
+
+
+_register()

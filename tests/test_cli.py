@@ -1,0 +1,158 @@
+"""The CLI as a controller uses it: exit codes, JSON contracts, Norwegian messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bms_excel.cli import main
+from bms_excel.examples import example_definition_path
+from bms_excel.project import find_project
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_init_creates_a_project_with_a_private_secret(runner: CliRunner, tmp_path: Path) -> None:
+    dest = tmp_path / "fylket"
+    result = runner.invoke(main, ["init", str(dest), "--example", "stfk"])
+    assert result.exit_code == 0, result.output
+    cfg = dest / "bms.toml"
+    assert cfg.is_file() and (dest / "definition.yaml").is_file()
+    assert {p.name for p in dest.iterdir() if p.is_dir()} == {"utsendt", "innkommet", "rapporter"}
+    assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
+    project = find_project(dest / "innkommet")
+    assert project.root == dest.resolve()
+    assert len(project.secret) == 64
+    assert project.secret.decode() not in result.output
+    assert project.secret.decode() not in repr(project)
+
+
+def test_two_projects_get_different_secrets(runner: CliRunner, tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        assert runner.invoke(main, ["init", str(tmp_path / name)]).exit_code == 0
+    assert find_project(tmp_path / "a").secret != find_project(tmp_path / "b").secret
+
+
+def test_init_refuses_a_non_empty_folder(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_text("keep me")
+    result = runner.invoke(main, ["init", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "ikke tom" in result.output
+    assert (tmp_path / "x.txt").read_text() == "keep me"
+
+
+def test_check_example_exits_0(runner: CliRunner) -> None:
+    path = Path(str(example_definition_path("stfk")))
+    result = runner.invoke(main, ["check", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert all(f["severity"] != "error" for f in data["findings"])
+    for f in data["findings"]:
+        assert set(f) == {"code", "severity", "file", "line", "path", "message"}
+
+
+def test_check_broken_definition_exits_1_and_names_the_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    text = Path(str(example_definition_path("stfk"))).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    # Break the first indicator's owner line: owner is required (missing-owner is an error).
+    idx = next(i for i, line in enumerate(lines) if line.strip().startswith("owner:"))
+    del lines[idx]
+    bad = tmp_path / "definition.yaml"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["check", str(bad), "--json"])
+    assert result.exit_code == 1, result.output
+    findings = json.loads(result.output)["findings"]
+    owners = [f for f in findings if f["code"] == "missing-owner"]
+    assert len(owners) == 1
+    assert owners[0]["file"].endswith("definition.yaml")
+    assert isinstance(owners[0]["line"], int) and abs(owners[0]["line"] - (idx + 1)) < 40
+
+
+def test_check_schema_error_is_a_finding_with_a_line(runner: CliRunner, tmp_path: Path) -> None:
+    text = Path(str(example_definition_path("stfk"))).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    idx = next(i for i, line in enumerate(lines) if line.strip().startswith("decimals:"))
+    indent = lines[idx][: len(lines[idx]) - len(lines[idx].lstrip())]
+    lines[idx] = f"{indent}decimals: mange"
+    bad = tmp_path / "definition.yaml"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["check", str(bad), "--json"])
+    assert result.exit_code == 1
+    findings = json.loads(result.output)["findings"]
+    assert [f["line"] for f in findings if f["severity"] == "error"] == [idx + 1]
+
+
+def test_check_human_output_is_norwegian(runner: CliRunner, tmp_path: Path) -> None:
+    path = Path(str(example_definition_path("stfk")))
+    result = runner.invoke(main, ["check", str(path)])
+    assert result.exit_code == 0
+    assert "0 feil" in result.output
+
+
+def test_check_missing_file_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["check", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "Finner ikke filen" in result.output
+
+
+def test_commands_without_a_project_say_so(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["check"])
+    assert result.exit_code == 2
+    assert "bms.toml" in result.output and "bms init" in result.output
+
+
+def test_check_finds_the_project_from_a_subfolder(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runner.invoke(main, ["init", str(tmp_path / "p")]).exit_code == 0
+    monkeypatch.chdir(tmp_path / "p" / "innkommet")
+    result = runner.invoke(main, ["check", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["findings"] is not None
+
+
+def test_lang_option_switches_messages(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["--lang", "en", "check", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "File not found" in result.output
+
+
+def test_demo_json_lists_what_it_made(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = runner.invoke(main, ["demo", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert Path(data["project"]) == out.resolve()
+    assert Path(data["definition"]).is_file()
+    # Running it again replaces its own previous demo ...
+    assert runner.invoke(main, ["demo", "--out", str(out), "--json"]).exit_code == 0
+
+
+def test_demo_never_deletes_a_folder_it_did_not_make(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "precious.xlsx").write_bytes(b"data")
+    result = runner.invoke(main, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert (tmp_path / "precious.xlsx").read_bytes() == b"data"
+
+
+def test_installed_console_script_runs() -> None:
+    exe = Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "bms"
+    if not exe.exists():
+        pytest.skip("console script not installed in this environment")
+    import subprocess
+
+    cp = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
+    assert cp.returncode == 0 and "check" in cp.stdout
