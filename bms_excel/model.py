@@ -46,7 +46,9 @@ def parse_definition_number(text: str) -> float:
 
 
 class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 class Contact(_Base):
@@ -232,7 +234,9 @@ class Indicator(_Base):
     @classmethod
     def _range(cls, v: Any) -> Any:
         if isinstance(v, dict):
-            return (v.get("min"), v.get("max"))
+            if "min" not in v or "max" not in v:
+                raise ValueError("valid_range må ha både min og max")
+            return (v["min"], v["max"])
         return v
 
     @model_validator(mode="after")
@@ -278,7 +282,7 @@ class FocusArea(_Base):
 class Link(_Base):
     """A cause–effect link in the strategy map: ``from`` drives ``to`` (goal or factor codes)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(**_Base.model_config, populate_by_name=True)
 
     source: str = Field(alias="from")
     target: str = Field(alias="to")
