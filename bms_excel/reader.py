@@ -1,0 +1,796 @@
+"""Recognise and open submitted files defensively: by content, within limits, read-only.
+
+Submissions come by e-mail from hundreds of people, so every file is untrusted:
+
+* :func:`walk_submissions` lists a folder, skipping lock, hidden and temporary files and never
+  following a symbolic link out of the folder;
+* :func:`sniff` tells what a file is by its bytes, never by its name;
+* :func:`read_submission` reads one file into a :class:`ReadResult` and never raises for a bad
+  file: every problem is a :class:`~bms_excel.errors.Finding`.
+
+The file is read into memory once (it is at most ``MAX_FILE_SIZE``); the SHA-256 therefore
+names exactly the bytes that were checked. Zip limits are judged from the central directory
+before anything is inflated; every XML part is then inflated by :mod:`zipfile`, which stops at
+the declared size and checks the CRC, so a member that lies about its size cannot inflate
+further. Cell values come from python-calamine; sheet states, protection, document properties
+and formula cells come from a light pass (defusedxml on the small parts, a byte scan of the
+sheet data, which is never parsed as XML). Nothing is ever written, re-saved or executed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import posixpath
+import re
+import stat
+import time
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as safe_xml
+import olefile
+import python_calamine
+from defusedxml import DefusedXmlException
+
+from bms_excel.errors import Finding, Severity, WorkbookReadError
+from bms_excel.i18n import t
+
+FileKind = Literal[
+    "xlsx",
+    "xlsm",
+    "xlsb",
+    "ods",
+    "encrypted",
+    "xls",
+    "pdf",
+    "csv",
+    "text",
+    "empty",
+    "corrupt-zip",
+    "unknown",
+]
+SheetState = Literal["visible", "hidden", "veryHidden"]
+CellValue = int | float | str | bool | date | datetime | dtime | timedelta
+PropertyValue = str | int | float | bool | datetime
+
+MAX_FILE_SIZE = 50 * 1024 * 1024
+MAX_TOTAL_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+# Small parts of real workbooks (rows of empty styled cells) can compress more than 100×;
+# the ratio is judged only for members that inflate beyond this size.
+RATIO_MIN_SIZE = 1024 * 1024
+MAX_PARTS = 2000
+MAX_MANIFEST_SIZE = 1024 * 1024
+TIME_BUDGET = 10.0
+
+# Finding code → severity: the one table the README's code list is made from.
+SEVERITIES: dict[str, Severity] = {
+    "empty-file": "error",
+    "encrypted": "error",
+    "not-a-workbook": "error",
+    "saved-as-xls": "warning",
+    "saved-as-ods": "warning",
+    "xlsb-unsupported": "error",
+    "corrupt-zip": "error",
+    "corrupt-workbook": "error",
+    "zip-bomb": "error",
+    "too-large": "error",
+    "hostile-xml": "error",
+    "macro-workbook": "warning",
+    "timeout": "error",
+    "unreadable-file": "error",
+    "symlink-outside": "error",
+    "skipped-lock-file": "info",
+    "skipped-hidden": "info",
+    "skipped-temp-file": "info",
+}
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_XML_SUFFIXES = (".xml", ".rels")
+_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"))
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_STATES: dict[str, SheetState] = {"hidden": "hidden", "veryHidden": "veryHidden"}
+_A1 = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The limits applied before a file is opened further (defaults: the module constants)."""
+
+    max_file_size: int = MAX_FILE_SIZE
+    max_total_uncompressed: int = MAX_TOTAL_UNCOMPRESSED
+    max_compression_ratio: float = MAX_COMPRESSION_RATIO
+    ratio_min_size: int = RATIO_MIN_SIZE
+    max_parts: int = MAX_PARTS
+    time_budget: float = TIME_BUDGET
+
+
+@dataclass(frozen=True, slots=True)
+class SheetInfo:
+    """One sheet as ``xl/workbook.xml`` lists it; ``protection`` holds the ``<sheetProtection>``
+    attributes (``None`` when the sheet has none or the format does not tell)."""
+
+    name: str
+    state: SheetState = "visible"
+    protection: dict[str, str] | None = None
+
+    @property
+    def protected(self) -> bool:
+        """Whether sheet protection is switched on."""
+        return self.protection is not None and _truthy(self.protection.get("sheet"))
+
+
+@dataclass(slots=True)
+class WorkbookData:
+    """What a workbook holds, compact enough to pickle back from a worker process.
+
+    ``values`` maps sheet name → ``{(row, col): value}`` with 1-based coordinates (A1 is
+    ``(1, 1)``) and only non-empty cells; ``formulas`` maps sheet name → the cells that carry a
+    formula. With ``structure_known=False`` (an .ods or .xls) only ``values`` and the sheet
+    names and states are known.
+    """
+
+    kind: FileKind
+    structure_known: bool
+    sheets: list[SheetInfo] = field(default_factory=list)
+    values: dict[str, dict[tuple[int, int], CellValue]] = field(default_factory=dict)
+    formulas: dict[str, frozenset[tuple[int, int]]] = field(default_factory=dict)
+    workbook_protection: dict[str, str] | None = None
+    defined_names: dict[str, str] = field(default_factory=dict)
+    custom_properties: dict[str, PropertyValue] = field(default_factory=dict)
+    created: datetime | None = None
+    modified: datetime | None = None
+
+    @property
+    def structure_locked(self) -> bool:
+        """Whether the workbook structure is protected (``lockStructure``)."""
+        prot = self.workbook_protection or {}
+        return _truthy(prot.get("lockStructure"))
+
+    def sheet(self, name: str) -> SheetInfo | None:
+        """The sheet called ``name``, or ``None``."""
+        return next((s for s in self.sheets if s.name == name), None)
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """The outcome of reading one submission: ``data`` is ``None`` when it could not be read."""
+
+    path: str
+    kind: FileKind | None
+    data: WorkbookData | None
+    findings: list[Finding]
+    sha256: str | None
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A file found by :func:`walk_submissions`; ``skip`` is the finding code when it is skipped."""
+
+    path: Path
+    relpath: str
+    skip: str | None = None
+    detail: str = ""
+
+    def finding(self) -> Finding | None:
+        """The finding that reports why this file is skipped, or ``None`` when it is to be read."""
+        if self.skip is None:
+            return None
+        key = f"reader.{self.skip}"
+        if self.skip == "unreadable-file":
+            return _finding("unreadable-file", self.relpath, t(key, error=self.detail))
+        if self.skip == "symlink-outside":
+            return _finding(self.skip, self.relpath, t(key, target=self.detail))
+        return _finding(self.skip, self.relpath, t(key))
+
+
+class _Deadline:
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.end = time.monotonic() + budget
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise _fail("timeout", seconds=f"{self.budget:g}")
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "on"}
+
+
+def _finding(code: str, file: str, message: str, **extra: Any) -> Finding:
+    return Finding(code, SEVERITIES[code], message, file=file, extra=extra)
+
+
+def _fail(code: str, key: str | None = None, **params: Any) -> WorkbookReadError:
+    return WorkbookReadError(t(key or f"reader.{code}", **params), None, code)
+
+
+# --------------------------------------------------------------------------- walking
+
+
+def _skip_reason(name: str) -> str | None:
+    lower = name.lower()
+    if name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#")):
+        return "skipped-lock-file"
+    if name.startswith(".") or lower in {"thumbs.db", "desktop.ini", "__macosx"}:
+        return "skipped-hidden"
+    if lower.endswith(".tmp"):
+        return "skipped-temp-file"
+    return None
+
+
+def walk_submissions(folder: str | os.PathLike[str]) -> Iterator[Candidate]:
+    """Every file under ``folder`` (recursively, sorted), skipped ones with their reason.
+
+    Raises ``OSError`` when ``folder`` itself does not exist.
+    """
+    root = Path(folder)
+    root_real = root.resolve(strict=True)
+    yield from _walk(root, root_real, "", {root_real})
+
+
+def _walk(directory: Path, root_real: Path, prefix: str, seen: set[Path]) -> Iterator[Candidate]:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        yield Candidate(directory, prefix.rstrip("/") or ".", "unreadable-file", exc.strerror or "")
+        return
+    for entry in entries:
+        path, rel = Path(entry.path), prefix + entry.name
+        reason = _skip_reason(entry.name)
+        if reason:
+            yield Candidate(path, rel, reason)
+            continue
+        try:
+            real = path.resolve(strict=True)
+            is_dir = real.is_dir()
+        except (OSError, RuntimeError):  # broken link or a link loop
+            yield Candidate(path, rel, "unreadable-file", t("reader.broken-link"))
+            continue
+        if entry.is_symlink() and not real.is_relative_to(root_real):
+            yield Candidate(path, rel, "symlink-outside", str(real))
+        elif is_dir:
+            if real not in seen:  # a loop, or a folder already walked by another path
+                seen.add(real)
+                yield from _walk(path, root_real, rel + "/", seen)
+        elif real.is_file():
+            yield Candidate(path, rel)
+        else:
+            yield Candidate(path, rel, "unreadable-file", t("reader.not-a-regular-file"))
+
+
+# --------------------------------------------------------------------------- sniffing
+
+
+def sniff(path: str | os.PathLike[str]) -> FileKind:
+    """What ``path`` is, judged by its content (the name is never trusted)."""
+    with open(path, "rb") as handle:
+        kind, archive = _sniff_stream(handle)
+        if archive is not None:
+            archive.close()
+        return kind
+
+
+def _sniff_stream(handle: BinaryIO) -> tuple[FileKind, zipfile.ZipFile | None]:
+    """The kind, and for a zip the open archive (its directory is read once, not twice)."""
+    head = handle.read(4096)
+    handle.seek(0)
+    if not head.strip():
+        rest = handle.read(1024 * 1024 + 1)
+        handle.seek(0)
+        if not rest.strip() and len(rest) <= 1024 * 1024:
+            return "empty", None
+    if head.startswith(b"PK"):
+        try:
+            archive = zipfile.ZipFile(handle)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError):
+            return "corrupt-zip", None
+        kind = _sniff_zip(archive)
+        return kind, archive
+    if head.startswith(_OLE_MAGIC):
+        return _sniff_ole(handle), None
+    if b"%PDF-" in head[:1024]:
+        return "pdf", None
+    return _sniff_text(head), None
+
+
+def _sniff_zip(zf: zipfile.ZipFile) -> FileKind:
+    names = {info.filename.lower(): info for info in zf.infolist()}
+    if any(info.flag_bits & 0x1 for info in names.values()):
+        return "encrypted"  # a zip-level password: no Office application writes this
+    try:
+        mime = names.get("mimetype")
+        if mime is not None and mime.file_size <= 256:
+            if zf.read(mime).strip() == _ODS_MIME:
+                return _sniff_ods(zf, names)
+            return "unknown"
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
+        return "corrupt-zip"
+    except NotImplementedError:  # a compression method zipfile does not know
+        return "unknown"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "xl/workbook.xml" in names:
+        return "xlsm" if "xl/vbaproject.bin" in names else "xlsx"
+    return "unknown"
+
+
+def _sniff_ods(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> FileKind:
+    manifest = names.get("meta-inf/manifest.xml")
+    # A password-protected .ods keeps its manifest in clear and lists encryption data there.
+    if (
+        manifest is not None
+        and manifest.file_size <= MAX_MANIFEST_SIZE
+        and b"encryption-data" in zf.read(manifest)
+    ):
+        return "encrypted"
+    return "ods"
+
+
+def _sniff_ole(handle: BinaryIO) -> FileKind:
+    try:
+        ole = olefile.OleFileIO(handle)
+    except (OSError, ValueError, IndexError, KeyError, TypeError):
+        return "unknown"
+    try:
+        streams = {"/".join(entry).lower() for entry in ole.listdir(streams=True, storages=False)}
+        if {"encryptioninfo", "encryptedpackage"} <= streams:
+            return "encrypted"
+        book = next((s for s in ("workbook", "book") if s in streams), None)
+        if book is None:
+            return "unknown"
+        head = ole.openstream(book).read(64 * 1024)
+        return "encrypted" if _biff_has_filepass(head) else "xls"
+    except (OSError, ValueError, IndexError, KeyError, TypeError):
+        return "unknown"
+    finally:
+        ole.close()
+
+
+def _biff_has_filepass(stream: bytes) -> bool:
+    """Whether a BIFF workbook stream carries FILEPASS (0x002F): an encrypted .xls."""
+    pos = 0
+    for _ in range(64):  # FILEPASS follows the first BOF within a few records
+        if pos + 4 > len(stream):
+            return False
+        rtype = int.from_bytes(stream[pos : pos + 2], "little")
+        size = int.from_bytes(stream[pos + 2 : pos + 4], "little")
+        if rtype == 0x002F:
+            return True
+        if rtype == 0x0085:  # BOUNDSHEET: past the place FILEPASS would be
+            return False
+        pos += 4 + size
+    return False
+
+
+def _sniff_text(head: bytes) -> FileKind:
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "unknown"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = head.decode("utf-16") if head.startswith((b"\xff\xfe", b"\xfe\xff")) else ""
+        except UnicodeDecodeError:
+            text = ""
+        if not text:
+            text = head.decode("cp1252", errors="replace")
+    lines = [line for line in text.splitlines()[:5] if line.strip()]
+    if lines and not any(ch < " " and ch not in "\t\r\n" for ch in text):
+        for sep in (";", ",", "\t"):
+            if lines[0].count(sep) and len({line.count(sep) for line in lines[:-1] or lines}) == 1:
+                return "csv"
+        return "text"
+    return "unknown"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_submission(
+    path: str | os.PathLike[str],
+    *,
+    sheets: Sequence[str] | None = None,
+    display_name: str | None = None,
+    limits: Limits | None = None,
+) -> ReadResult:
+    """Read one submitted file; every problem with it is a finding, never an exception."""
+    limits = limits or Limits()
+    name = display_name or str(path)
+    deadline = _Deadline(limits.time_budget)
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise _fail("unreadable-file", error=t("reader.not-a-regular-file"))
+        if info.st_size > limits.max_file_size:
+            raise _too_large(info.st_size, limits.max_file_size)
+        with open(path, "rb") as handle:
+            data = handle.read(limits.max_file_size + 1)
+    except OSError as exc:
+        message = t("reader.unreadable-file", error=exc.strerror or type(exc).__name__)
+        return ReadResult(
+            name, None, None, [_finding("unreadable-file", name, message)], None, None
+        )
+    except WorkbookReadError as exc:
+        return ReadResult(name, None, None, [_finding(exc.code, name, exc.message)], None, None)
+    sha256 = hashlib.sha256(data).hexdigest()
+    kind: FileKind | None = None
+    findings: list[Finding] = []
+    workbook: WorkbookData | None = None
+    try:
+        if len(data) > limits.max_file_size:  # the file grew after stat
+            raise _too_large(len(data), limits.max_file_size)
+        kind, archive = _sniff_stream(io.BytesIO(data))
+        notice = _kind_notice(kind)
+        if notice:
+            findings.append(_finding(notice[0], name, notice[1]))
+        try:
+            workbook = _read_bytes(data, kind, archive, sheets, limits, deadline)
+        finally:
+            if archive is not None:
+                archive.close()
+    except WorkbookReadError as exc:
+        findings.append(_finding(exc.code, name, exc.message))
+        workbook = None
+    return ReadResult(name, kind, workbook, findings, sha256, len(data))
+
+
+def read_workbook(
+    path: str | os.PathLike[str],
+    *,
+    sheets: Sequence[str] | None = None,
+    limits: Limits | None = None,
+) -> WorkbookData:
+    """Read a workbook's values and structure; raise ``WorkbookReadError`` when it cannot."""
+    result = read_submission(path, sheets=sheets, limits=limits)
+    if result.data is None:
+        problem = next((f for f in result.findings if f.severity == "error"), result.findings[0])
+        raise WorkbookReadError(problem.message, str(path), problem.code)
+    return result.data
+
+
+def _too_large(size: int, limit: int) -> WorkbookReadError:
+    mb = 1024 * 1024
+    return _fail("too-large", "reader.too-large.file", size=f"{size / mb:.1f}", limit=limit // mb)
+
+
+def _kind_notice(kind: FileKind) -> tuple[str, str] | None:
+    """The finding a kind always gets (errors stop the reading in :func:`_read_bytes`)."""
+    if kind == "xlsm":
+        return "macro-workbook", t("reader.macro-workbook")
+    if kind == "ods":
+        return "saved-as-ods", t("reader.saved-as-ods")
+    if kind == "xls":
+        return "saved-as-xls", t("reader.saved-as-xls")
+    return None
+
+
+def _read_bytes(
+    data: bytes,
+    kind: FileKind,
+    archive: zipfile.ZipFile | None,
+    sheets: Sequence[str] | None,
+    limits: Limits,
+    deadline: _Deadline,
+) -> WorkbookData:
+    if kind == "empty":
+        raise _fail("empty-file")
+    if kind == "encrypted":
+        raise _fail("encrypted")
+    if kind == "corrupt-zip":
+        raise _fail("corrupt-zip")
+    if kind == "xlsb":
+        raise _fail("xlsb-unsupported")
+    if kind in ("pdf", "csv", "text", "unknown"):
+        raise _fail("not-a-workbook", kind=t(f"reader.kind.{kind}"))
+    deadline.check()
+    if kind == "xls":
+        return _read_values_only(data, kind, sheets, deadline)
+    if archive is None:  # a zip kind always comes with its open archive
+        raise _fail("corrupt-zip")
+    try:
+        _check_zip_limits(archive.infolist(), limits)
+        parts = _inflate_xml_parts(archive, deadline)
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
+        raise _fail("corrupt-zip") from exc
+    deadline.check()
+    if kind == "ods":
+        return _read_values_only(data, kind, sheets, deadline)
+    workbook = _read_structure(parts, kind, sheets, deadline)
+    _read_values(data, workbook, sheets, deadline)
+    return workbook
+
+
+def _check_zip_limits(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """Judge the archive from its central directory, before anything is inflated."""
+    if len(infos) > limits.max_parts:
+        raise _fail("zip-bomb", "reader.zip-bomb.parts", count=len(infos), limit=limits.max_parts)
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limits.ratio_min_size and ratio > limits.max_compression_ratio:
+            raise _fail(
+                "zip-bomb", "reader.zip-bomb.ratio", part=info.filename, ratio=f"{ratio:.0f}"
+            )
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_total_uncompressed:
+        mb = 1024 * 1024
+        raise _fail(
+            "too-large",
+            "reader.too-large.unpacked",
+            size=f"{total / mb:.1f}",
+            limit=limits.max_total_uncompressed // mb,
+        )
+
+
+def _inflate_xml_parts(zf: zipfile.ZipFile, deadline: _Deadline) -> dict[str, bytes]:
+    """Every XML part, lower-cased name → bytes; refuses any part that declares a DTD.
+
+    zipfile stops at the declared size and checks the CRC, so a member that lies about its
+    size is a ``BadZipFile`` here, before python-calamine (which trusts the archive) reads it.
+    """
+    parts: dict[str, bytes] = {}
+    for info in zf.infolist():
+        name = info.filename.lower()
+        if info.is_dir() or not name.endswith(_XML_SUFFIXES):
+            continue
+        blob = zf.read(info)
+        if any(marker in blob for marker in _DTD_MARKERS):
+            raise _fail("hostile-xml", part=info.filename)
+        parts[name] = blob
+        deadline.check()
+    return parts
+
+
+def _parse_xml(blob: bytes, part: str) -> Element:
+    try:
+        return safe_xml.fromstring(blob, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise _fail("hostile-xml", part=part) from exc
+    except ParseError as exc:
+        raise _fail("corrupt-workbook", part=part) from exc
+
+
+def _read_structure(
+    parts: dict[str, bytes], kind: FileKind, sheets: Sequence[str] | None, deadline: _Deadline
+) -> WorkbookData:
+    if "xl/workbook.xml" not in parts:
+        raise _fail("corrupt-workbook", part="xl/workbook.xml")
+    book = _parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
+    targets = _relationships(parts.get("xl/_rels/workbook.xml.rels"))
+    workbook = WorkbookData(kind=kind, structure_known=True)
+    prot = book.find(f"{_NS_MAIN}workbookProtection")
+    workbook.workbook_protection = dict(prot.attrib) if prot is not None else None
+    sheet_nodes = book.findall(f"{_NS_MAIN}sheets/{_NS_MAIN}sheet")
+    names = [node.get("name", "") for node in sheet_nodes]
+    for node in book.iterfind(f"{_NS_MAIN}definedNames/{_NS_MAIN}definedName"):
+        local = node.get("localSheetId")
+        key = node.get("name", "")
+        if local is not None and local.isdigit() and int(local) < len(names):
+            key = f"{names[int(local)]}!{key}"
+        workbook.defined_names[key] = node.text or ""
+    wanted = set(names if sheets is None else sheets)
+    for node, name in zip(sheet_nodes, names, strict=True):
+        state: SheetState = _STATES.get(node.get("state", ""), "visible")
+        target = targets.get(node.get(f"{_NS_REL}id", ""), "")
+        blob = parts.get(target.lower())
+        protection: dict[str, str] | None = None
+        if blob is not None:
+            protection, formulas = _scan_sheet(blob, target, want_formulas=name in wanted)
+            if name in wanted:
+                workbook.formulas[name] = formulas
+        workbook.sheets.append(SheetInfo(name, state, protection))
+        deadline.check()
+    _read_properties(parts, workbook)
+    return workbook
+
+
+def _relationships(blob: bytes | None) -> dict[str, str]:
+    """Relationship id → part name (``xl/worksheets/sheet1.xml``) for the workbook part."""
+    if blob is None:
+        return {}
+    root = _parse_xml(blob, "xl/_rels/workbook.xml.rels")
+    found: dict[str, str] = {}
+    for node in root:
+        target = node.get("Target", "")
+        if node.get("TargetMode") == "External" or not target:
+            continue
+        path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        found[node.get("Id", "")] = posixpath.normpath(path)
+    return found
+
+
+def _scan_sheet(
+    blob: bytes, part: str, *, want_formulas: bool
+) -> tuple[dict[str, str] | None, frozenset[tuple[int, int]]]:
+    """Sheet protection from the XML around ``<sheetData>``, formula cells from a byte scan."""
+    start = blob.find(b"<sheetData")
+    open_end = blob.find(b">", start) if start >= 0 else -1
+    if open_end < 0:
+        return _scan_sheet_fully(blob, part)
+    if blob[open_end - 1 : open_end] == b"/":
+        body_start = body_end = tail_start = open_end + 1
+    else:
+        body_start = open_end + 1
+        body_end = blob.find(b"</sheetData>", body_start)
+        if body_end < 0:
+            raise _fail("corrupt-workbook", part=part)
+        tail_start = body_end + len(b"</sheetData>")
+    root = _parse_xml(blob[:start] + blob[tail_start:], part)
+    node = root.find(f"{_NS_MAIN}sheetProtection")
+    protection = dict(node.attrib) if node is not None else None
+    if not want_formulas:
+        return protection, frozenset()
+    cells: set[tuple[int, int]] = set()
+    pos = blob.find(b"<f", body_start, body_end)
+    while pos >= 0:
+        if blob[pos + 2 : pos + 3] in (b">", b" ", b"/"):
+            # <f> is the first child of its <c>: the nearest cell start tag before it owns it.
+            start_tag = blob.rfind(b"<c", body_start, pos)
+            ref = _CELL_REF.search(blob, start_tag, blob.find(b">", start_tag, pos))
+            if start_tag < 0 or ref is None:  # a cell without r="…": needs the full parse
+                return _scan_sheet_fully(blob, part)
+            cells.add((int(ref.group(2)), _column_number(ref.group(1).decode("ascii"))))
+        pos = blob.find(b"<f", pos + 2, body_end)
+    return protection, frozenset(cells)
+
+
+def _scan_sheet_fully(
+    blob: bytes, part: str
+) -> tuple[dict[str, str] | None, frozenset[tuple[int, int]]]:
+    """The slow path for unusual sheets (prefixed XML, cells without ``r``): a full safe parse."""
+    root = _parse_xml(blob, part)
+    protection: dict[str, str] | None = None
+    cells: set[tuple[int, int]] = set()
+    row_number = 0
+    for node in root.iter():
+        tag = node.tag.rsplit("}", 1)[-1]
+        if tag == "sheetProtection":
+            protection = dict(node.attrib)
+        elif tag == "row":
+            row_number = int(node.get("r") or row_number + 1)
+            col = 0
+            for cell in node:
+                if cell.tag.rsplit("}", 1)[-1] != "c":
+                    continue
+                ref = _A1.fullmatch(cell.get("r") or "")
+                col = _column_number(ref.group(1)) if ref else col + 1
+                if any(child.tag.rsplit("}", 1)[-1] == "f" for child in cell):
+                    cells.add((row_number, col))
+    return protection, frozenset(cells)
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _read_properties(parts: dict[str, bytes], workbook: WorkbookData) -> None:
+    core = parts.get("docprops/core.xml")
+    if core is not None:
+        root = _parse_xml(core, "docProps/core.xml")
+        for node in root:
+            tag = node.tag.rsplit("}", 1)[-1]
+            if tag in ("created", "modified"):
+                setattr(workbook, tag, _parse_datetime(node.text))
+    custom = parts.get("docprops/custom.xml")
+    if custom is not None:
+        root = _parse_xml(custom, "docProps/custom.xml")
+        for node in root:
+            name = node.get("name")
+            if name is not None and len(node):
+                workbook.custom_properties[name] = _property_value(node[0])
+
+
+def _parse_datetime(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+def _property_value(node: Element) -> PropertyValue:
+    kind, text = node.tag.rsplit("}", 1)[-1], (node.text or "")
+    try:
+        if kind in ("i1", "i2", "i4", "i8", "int", "ui1", "ui2", "ui4", "ui8", "uint"):
+            return int(text)
+        if kind in ("r4", "r8", "decimal"):
+            return float(text)
+    except ValueError:
+        return text
+    if kind == "bool":
+        return _truthy(text)
+    if kind in ("filetime", "date"):
+        return _parse_datetime(text) or text
+    return text
+
+
+def _open_calamine(data: bytes) -> python_calamine.CalamineWorkbook:
+    try:
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except python_calamine.PasswordError as exc:
+        raise _fail("encrypted") from exc
+    except (python_calamine.CalamineError, ValueError, OSError) as exc:
+        raise _fail("corrupt-workbook", part="workbook") from exc
+
+
+def _sheet_values(
+    book: python_calamine.CalamineWorkbook, name: str
+) -> dict[tuple[int, int], CellValue]:
+    try:
+        sheet = book.get_sheet_by_name(name)
+        rows = sheet.to_python(skip_empty_area=True)
+        start = sheet.start
+    except (python_calamine.CalamineError, ValueError, OSError) as exc:
+        raise _fail("corrupt-workbook", part=name) from exc
+    row0, col0 = start if start is not None else (0, 0)
+    # calamine fills the grid with "" for empty cells; 0, False and timedelta(0) are kept.
+    return {
+        (r, c): value
+        for r, row in enumerate(rows, row0 + 1)
+        for c, value in enumerate(row, col0 + 1)
+        if value or type(value) is not str
+    }
+
+
+def _read_values(
+    data: bytes, workbook: WorkbookData, sheets: Sequence[str] | None, deadline: _Deadline
+) -> None:
+    book = _open_calamine(data)
+    try:
+        present = set(book.sheet_names)
+        for name in sheets if sheets is not None else book.sheet_names:
+            if name in present:
+                workbook.values[name] = _sheet_values(book, name)
+                deadline.check()
+    finally:
+        book.close()
+
+
+def _read_values_only(
+    data: bytes, kind: FileKind, sheets: Sequence[str] | None, deadline: _Deadline
+) -> WorkbookData:
+    """Values and sheet states of an .ods or .xls: the structure did not survive the format."""
+    book = _open_calamine(data)
+    try:
+        workbook = WorkbookData(kind=kind, structure_known=False)
+        for meta in book.sheets_metadata:
+            workbook.sheets.append(SheetInfo(meta.name, _calamine_state(meta.visible)))
+        for name in sheets if sheets is not None else book.sheet_names:
+            if name in book.sheet_names:
+                workbook.values[name] = _sheet_values(book, name)
+                deadline.check()
+        return workbook
+    finally:
+        book.close()
+
+
+def _calamine_state(visible: Any) -> SheetState:
+    # SheetVisibleEnum members are not hashable, so no lookup table.
+    if visible == python_calamine.SheetVisibleEnum.VeryHidden:
+        return "veryHidden"
+    if visible == python_calamine.SheetVisibleEnum.Hidden:
+        return "hidden"
+    return "visible"

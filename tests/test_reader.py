@@ -1,0 +1,312 @@
+"""reader.py: every hostile file gets exactly its code, valid files read intact, nothing changes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import re
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hostile import (
+    SECRET_FILE,
+    SHEET,
+    VALID,
+    VALID_FORMULAS,
+    VALID_VALUES,
+    build_hostile_corpus,
+    valid_workbook_bytes,
+)
+
+from bms_excel.errors import WorkbookReadError
+from bms_excel.i18n import set_language
+from bms_excel.reader import (
+    SEVERITIES,
+    Limits,
+    ReadResult,
+    _biff_has_filepass,
+    read_submission,
+    read_workbook,
+    sniff,
+    walk_submissions,
+)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    folder = tmp_path_factory.mktemp("corpus")
+    return folder, build_hostile_corpus(folder, libreoffice=False)
+
+
+@pytest.fixture(scope="module")
+def valid_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("valid") / "heimdal.xlsx"
+    path.write_bytes(valid_workbook_bytes())
+    return path
+
+
+def _codes(folder: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for candidate in walk_submissions(folder):
+        if candidate.skip:
+            finding = candidate.finding()
+            assert finding is not None and finding.file == candidate.relpath
+            found[candidate.relpath] = [finding.code]
+        else:
+            result = read_submission(candidate.path, display_name=candidate.relpath)
+            found[candidate.relpath] = [f.code for f in result.findings]
+    return found
+
+
+def test_each_file_gets_exactly_its_code(corpus: tuple[Path, dict[str, str]]) -> None:
+    folder, expected = corpus
+    assert _codes(folder) == {name: [code] if code else [] for name, code in expected.items()}
+
+
+def test_corpus_is_small_and_covers_every_brief_case(corpus: tuple[Path, dict[str, str]]) -> None:
+    folder, expected = corpus
+    size = sum(p.lstat().st_size for p in folder.rglob("*"))
+    assert size < 1024 * 1024
+    wanted = {
+        "zip-bomb",
+        "hostile-xml",
+        "encrypted",
+        "not-a-workbook",
+        "corrupt-zip",
+        "empty-file",
+        "skipped-lock-file",
+        "skipped-hidden",
+        "xlsb-unsupported",
+        VALID,
+    }
+    assert wanted <= set(expected.values())
+    if os.name == "posix":
+        assert expected["outside-link.xlsx"] == "symlink-outside"
+
+
+def test_every_code_has_a_severity_and_findings_carry_it(
+    corpus: tuple[Path, dict[str, str]],
+) -> None:
+    folder, expected = corpus
+    assert set(expected.values()) - {VALID} <= set(SEVERITIES)
+    result = read_submission(folder / "macros.xlsm")
+    assert [(f.code, f.severity) for f in result.findings] == [("macro-workbook", "warning")]
+    assert result.data is not None and result.data.values == VALID_VALUES
+
+
+def test_valid_workbook_reads_values_and_structure(valid_path: Path) -> None:
+    result = read_submission(valid_path)
+    assert (result.kind, result.findings) == ("xlsx", [])
+    assert result.sha256 == hashlib.sha256(valid_path.read_bytes()).hexdigest()
+    assert result.size == valid_path.stat().st_size
+    data = result.data
+    assert data is not None and data.structure_known
+    assert data.values == VALID_VALUES
+    assert type(data.values[SHEET][(2, 2)]) is float
+    assert data.formulas == VALID_FORMULAS  # the "=SUM(A1)" typed as text is not a formula
+    assert [(s.name, s.state, s.protected) for s in data.sheets] == [
+        (SHEET, "visible", True),
+        ("_meta", "veryHidden", False),
+    ]
+    assert data.sheets[0].protection is not None and "password" in data.sheets[0].protection
+    assert data.structure_locked
+    assert data.custom_properties == {"bms_unit": "heimdal"}
+    assert isinstance(data.created, datetime) and isinstance(data.modified, datetime)
+
+
+def test_only_the_named_sheets_are_read(valid_path: Path) -> None:
+    data = read_workbook(valid_path, sheets=["_meta", "No such sheet"])
+    assert list(data.values) == ["_meta"]
+    assert list(data.formulas) == ["_meta"]
+    assert [s.name for s in data.sheets] == [SHEET, "_meta"]  # states are always known
+
+
+def test_result_pickles_small(valid_path: Path) -> None:
+    result = read_submission(valid_path)
+    blob = pickle.dumps(result)
+    assert len(blob) < 4096
+    assert pickle.loads(blob) == result
+
+
+def test_read_submission_never_raises_and_changes_nothing(
+    corpus: tuple[Path, dict[str, str]],
+) -> None:
+    folder, _ = corpus
+    paths = sorted(folder.rglob("*"))
+
+    def snapshot() -> dict[Path, tuple[int, str]]:
+        return {
+            p: (p.lstat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in paths
+            if p.is_file() and not p.is_symlink()
+        }
+
+    before = snapshot()
+    results = [read_submission(p) for p in paths if p.is_file()]  # skipped files too
+    assert all(isinstance(r, ReadResult) for r in results)
+    assert snapshot() == before
+    assert sorted(p.name for p in folder.rglob("*")) == sorted(p.name for p in paths)
+
+
+def test_entities_are_never_expanded(corpus: tuple[Path, dict[str, str]]) -> None:
+    folder, expected = corpus
+    secret = Path(SECRET_FILE).read_text() if Path(SECRET_FILE).is_file() else "root:x:0:0"
+    first_line = secret.splitlines()[0] if secret else "root:x:0:0"
+    for name in [n for n, code in expected.items() if code == "hostile-xml"]:
+        result = read_submission(folder / name)
+        assert result.data is None
+        text = repr(result)
+        assert first_line not in text and "lollol" not in text and len(text) < 10_000
+
+
+def test_limits_are_overridable(valid_path: Path) -> None:
+    def codes(limits: Limits) -> list[str]:
+        result = read_submission(valid_path, limits=limits)
+        assert result.data is None
+        return [f.code for f in result.findings]
+
+    assert codes(Limits(max_file_size=1000)) == ["too-large"]
+    assert codes(Limits(max_total_uncompressed=2000)) == ["too-large"]
+    assert codes(Limits(max_parts=3)) == ["zip-bomb"]
+    assert codes(Limits(max_compression_ratio=1.5, ratio_min_size=100)) == ["zip-bomb"]
+    assert codes(Limits(time_budget=0)) == ["timeout"]
+
+
+def test_files_are_recognised_by_content_not_name(
+    corpus: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    folder, _ = corpus
+    renamed = tmp_path / "report.pdf"
+    renamed.write_bytes((folder / "valid.xlsx").read_bytes())
+    assert sniff(renamed) == "xlsx"
+    kinds = {
+        name: sniff(folder / name)
+        for name in [
+            "renamed-pdf.xlsx",
+            "renamed-csv.xlsx",
+            "renamed-text.xlsx",
+            "encrypted.xlsx",
+            "truncated.xlsx",
+            "binary.xlsx",
+            "macros.xlsm",
+            "empty.xlsx",
+            "renamed-docx.xlsx",
+        ]
+    }
+    assert kinds == {
+        "renamed-pdf.xlsx": "pdf",
+        "renamed-csv.xlsx": "csv",
+        "renamed-text.xlsx": "text",
+        "encrypted.xlsx": "encrypted",
+        "truncated.xlsx": "corrupt-zip",
+        "binary.xlsx": "xlsb",
+        "macros.xlsm": "xlsm",
+        "empty.xlsx": "empty",
+        "renamed-docx.xlsx": "unknown",
+    }
+
+
+def test_read_workbook_raises_with_the_code(corpus: tuple[Path, dict[str, str]]) -> None:
+    folder, _ = corpus
+    with pytest.raises(WorkbookReadError) as info:
+        read_workbook(folder / "encrypted.xlsx")
+    assert info.value.code == "encrypted"
+
+
+def test_messages_follow_the_language(corpus: tuple[Path, dict[str, str]]) -> None:
+    folder, _ = corpus
+    try:
+        messages = []
+        for lang in ("nb", "nn", "en"):
+            set_language(lang)
+            messages.append(read_submission(folder / "encrypted.xlsx").findings[0].message)
+    finally:
+        set_language("nb")
+    assert len(set(messages)) == 3
+    assert messages[0].startswith("Filen er passordbeskyttet")
+
+
+def test_walk_survives_loops_and_odd_entries(tmp_path: Path) -> None:
+    if os.name != "posix":
+        pytest.skip("symbolic links and FIFOs need a POSIX system")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.xlsx").write_bytes(b"x")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path)  # a directory loop
+    (tmp_path / "alias").symlink_to(tmp_path / "a")  # the same folder twice
+    (tmp_path / "inner-link.xlsx").symlink_to(tmp_path / "a" / "one.xlsx")
+    (tmp_path / "broken.xlsx").symlink_to(tmp_path / "gone.xlsx")
+    os.mkfifo(tmp_path / "pipe.xlsx")
+    found = {c.relpath: c.skip for c in walk_submissions(tmp_path)}
+    assert found == {
+        "a/one.xlsx": None,
+        "broken.xlsx": "unreadable-file",
+        "inner-link.xlsx": None,
+        "pipe.xlsx": "unreadable-file",
+    }
+    assert [f.code for f in read_submission(tmp_path / "pipe.xlsx").findings] == ["unreadable-file"]
+
+
+def _rewrite_sheet(data: bytes, edit: object) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            blob = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                blob = edit(blob)  # type: ignore[operator]
+            target.writestr(name, blob)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(
+            lambda b: re.sub(
+                rb'(<c) r="[A-Z]+[0-9]+"', rb"\1", b.replace(b'<c r="B5"', b'<c r="A5"/><c r="B5"')
+            ),
+            id="cells-without-r",
+        ),
+        pytest.param(
+            lambda b: re.sub(rb"<(/?)(?!\?)", rb"<\1x:", b).replace(b"xmlns=", b"xmlns:x="),
+            id="prefixed-xml",
+        ),
+    ],
+)
+def test_unusual_sheet_xml_falls_back_to_a_full_parse(tmp_path: Path, edit: object) -> None:
+    path = tmp_path / "odd.xlsx"
+    path.write_bytes(_rewrite_sheet(valid_workbook_bytes(), edit))
+    result = read_submission(path)
+    assert result.findings == []
+    assert result.data is not None
+    assert result.data.formulas == VALID_FORMULAS
+    assert result.data.sheets[0].protected
+    assert result.data.values == VALID_VALUES
+
+
+def test_encrypted_xls_is_recognised_by_its_filepass_record() -> None:
+    bof = (0x0809).to_bytes(2, "little") + (4).to_bytes(2, "little") + b"\x00" * 4
+    filepass = (0x002F).to_bytes(2, "little") + (2).to_bytes(2, "little") + b"\x00\x00"
+    sheet = (0x0085).to_bytes(2, "little") + (0).to_bytes(2, "little")
+    assert _biff_has_filepass(bof + filepass + sheet)
+    assert not _biff_has_filepass(bof + sheet + filepass)
+    assert not _biff_has_filepass(b"\x09")
+
+
+@pytest.mark.libreoffice
+def test_ods_and_xls_saved_by_libreoffice_are_read_with_a_warning(tmp_path: Path) -> None:
+    from realclient import require_libreoffice
+
+    require_libreoffice()
+    expected = build_hostile_corpus(tmp_path)
+    for name, code in [("libreoffice.ods", "saved-as-ods"), ("libreoffice.xls", "saved-as-xls")]:
+        assert expected[name] == code
+        result = read_submission(tmp_path / name)
+        assert [f.code for f in result.findings] == [code]
+        assert result.data is not None and not result.data.structure_known
+        for sheet, cells in VALID_VALUES.items():
+            assert {k: result.data.values[sheet].get(k) for k in cells} == cells, (name, sheet)
