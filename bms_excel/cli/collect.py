@@ -1,0 +1,132 @@
+"""``bms collect`` and ``bms validate``: who delivered, and what is wrong, per file and cell."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bms_excel.cli import main, state
+from bms_excel.cli.render import print_json, severity_label, stderr_console, stdout_console
+from bms_excel.collect import CollectReport, collect_submissions, validate_files, write_reminder_csv
+from bms_excel.errors import ConfigError, exit_code_for
+from bms_excel.i18n import t
+
+_STATE_STYLE = {"received": "green", "missing": "yellow", "duplicate": "red", "rejected": "red"}
+
+
+def print_report(report: CollectReport, show_units: bool = True) -> None:
+    """The human output: a unit summary table and one line per finding."""
+    con = stdout_console()
+    counts = Counter(u.state for u in report.units)
+    if show_units:
+        table = Table(title=report.period)
+        for key in ("unit", "name", "state", "contact", "email", "files"):
+            table.add_column(t(f"collect.csv.{key}"), overflow="fold")
+        for u in report.units:
+            if u.state == "received":
+                continue
+            style = _STATE_STYLE[u.state]
+            table.add_row(
+                u.code,
+                u.name,
+                f"[{style}]{t(f'collect.state.{u.state}')}[/]",
+                u.contact_name or "",
+                u.email or "",
+                ", ".join(u.files),
+            )
+        if table.row_count:
+            con.print(table)
+        con.print(
+            t(
+                "collect.summary",
+                period=report.period,
+                received=counts["received"],
+                missing=counts["missing"],
+                duplicate=counts["duplicate"],
+                rejected=counts["rejected"],
+                total=len(report.units),
+            )
+        )
+    for f in report.findings:
+        con.print(f.format_line(severity_label(f.severity)), markup=False, highlight=False)
+
+
+@main.command("collect")
+@click.argument(
+    "folder", type=click.Path(path_type=Path, file_okay=False), required=False, default=None
+)
+@click.option("--period", default=None, help="Perioden det samles inn for (standard: prosjektets).")
+@click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som JSON.")
+@click.option("--processes", type=click.IntRange(min=1), default=None, help="Antall prosesser.")
+@click.pass_context
+def collect_command(
+    ctx: click.Context,
+    folder: Path | None,
+    period: str | None,
+    as_json: bool,
+    processes: int | None,
+) -> None:
+    """Samle inn: les alle filer i innsendingsmappen og vis hvem som har levert og hva som er feil."""
+    project = state(ctx).project()
+    definition = project.load_definition()
+    chosen = project.resolve_period(period, definition)
+    folder = folder or project.submissions_dir
+    if not folder.is_dir():
+        raise ConfigError(t("collect.no-folder", path=str(folder)))
+    if as_json or not sys.stderr.isatty():
+        report = collect_submissions(
+            folder, definition, chosen, project.secret, processes=processes
+        )
+    else:
+        with Progress(
+            TextColumn(t("collect.progress")),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=stderr_console(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("collect", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = collect_submissions(
+                folder, definition, chosen, project.secret, processes=processes, progress=progress
+            )
+    write_reminder_csv(report, definition, project.reports_dir)
+    if as_json:
+        data = report.to_json()
+        data["reminder_csv"] = str(report.reminder_csv)
+        print_json(data)
+    else:
+        print_report(report)
+        stdout_console().print(t("collect.reminder-written", path=str(report.reminder_csv)))
+    sys.exit(exit_code_for(report.findings))
+
+
+@main.command("validate")
+@click.argument("files", type=click.Path(path_type=Path, dir_okay=False), nargs=-1, required=True)
+@click.option("--period", default=None, help="Forventet periode (standard: den filen selv oppgir).")
+@click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som JSON.")
+@click.pass_context
+def validate_command(
+    ctx: click.Context, files: tuple[Path, ...], period: str | None, as_json: bool
+) -> None:
+    """Kontroller enkeltfiler (f.eks. et e-postvedlegg) med de samme sjekkene som innsamlingen."""
+    project = state(ctx).project()
+    definition = project.load_definition()
+    missing = [p for p in files if not p.exists()]
+    if missing:
+        raise ConfigError(t("cli.file-not-found", path=", ".join(map(str, missing))))
+    report = validate_files(files, definition, project.secret, period)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        print_report(report, show_units=False)
+    sys.exit(exit_code_for(report.findings))

@@ -1,0 +1,470 @@
+"""Collect a submissions folder: who delivered, what is wrong, and the records to consolidate.
+
+The map step (:func:`process_file`: one file → compact records and findings) is a pure function
+of the file and the definition, run in a process pool for large batches; the reduce step
+(duplicates, unit states, the reminder list) runs once over those compact results, in time
+linear in the number of files. Submissions are only ever read: never modified, re-saved or run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bms_excel.errors import Finding, OutputError
+from bms_excel.i18n import t
+from bms_excel.model import Definition
+from bms_excel.reader import read_submission, walk_submissions
+from bms_excel.records import (
+    ActionRecord,
+    AssessmentRecord,
+    SubmissionBatch,
+    SubmissionRecord,
+    UnitState,
+    ValueRecord,
+)
+from bms_excel.validate import Extract, validate_data
+
+#: Files per batch above which a process pool pays for its start-up (measured: ~16 ms).
+POOL_THRESHOLD = 64
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FileOutcome:
+    """The compact result of one file (what a worker process sends back)."""
+
+    path: str
+    sha256: str | None
+    size: int | None
+    kind: str | None
+    unit: str | None = None
+    period: str | None = None
+    generated_at: str | None = None
+    modified_at: str | None = None
+    received_at: str | None = None
+    usable: bool = False
+    state: str = "rejected"
+    values: list[ValueRecord] = field(default_factory=list)
+    actions: list[ActionRecord] = field(default_factory=list)
+    assessments: list[AssessmentRecord] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class UnitReport:
+    """One unit in scope and what came in from it."""
+
+    code: str
+    name: str
+    state: UnitState
+    files: list[str] = field(default_factory=list)
+    contact_name: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class CollectReport:
+    """Everything a collection found; ``batch`` is what consolidation consumes."""
+
+    period: str
+    units: list[UnitReport]
+    files: list[FileOutcome]
+    findings: list[Finding]
+    batch: SubmissionBatch
+    reminder_csv: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON contract of ``bms collect`` / ``bms validate``."""
+        return {
+            "period": self.period,
+            "units": [
+                {"code": u.code, "name": u.name, "state": u.state, "files": u.files}
+                | ({"contact": u.contact_name, "email": u.email} if u.state != "received" else {})
+                for u in self.units
+            ],
+            "files": [
+                {
+                    "path": f.path,
+                    "sha256": f.sha256,
+                    "unit": f.unit,
+                    "period": f.period,
+                    "state": f.state,
+                }
+                for f in self.files
+            ],
+            "findings": [finding_json(f) for f in self.findings],
+        }
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    """A workbook finding in the JSON contract (code, severity, file, sheet, cell, message)."""
+    return {
+        "code": f.code,
+        "severity": f.severity,
+        "file": f.file,
+        "sheet": f.sheet,
+        "cell": f.cell,
+        "message": f.message,
+    }
+
+
+# -- map: one file -----------------------------------------------------------------------------
+
+
+def process_file(
+    path: Path,
+    display: str,
+    definition: Definition,
+    secret: bytes,
+    period: str | None,
+) -> FileOutcome:
+    """Read, identify and validate one file; never raises for a bad file."""
+    result = read_submission(path, display_name=display)
+    outcome = FileOutcome(
+        path=display,
+        sha256=result.sha256,
+        size=result.size,
+        kind=result.kind,
+        findings=list(result.findings),
+    )
+    with contextlib.suppress(OSError):
+        outcome.received_at = dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat(
+            timespec="seconds"
+        )
+    if result.data is None:
+        return outcome
+    outcome.modified_at = result.data.modified.isoformat() if result.data.modified else None
+    extract: Extract = validate_data(
+        result.data,
+        definition,
+        secret,
+        display,
+        sha256=result.sha256,
+        expected_period=period,
+    )
+    outcome.findings.extend(extract.findings)
+    ident = extract.identity
+    outcome.unit, outcome.period = ident.unit, ident.period
+    outcome.generated_at = ident.generated_at
+    outcome.usable = extract.usable
+    if extract.usable:
+        outcome.state = "accepted"
+        outcome.values, outcome.actions = extract.values, extract.actions
+        outcome.assessments = extract.assessments
+    return outcome
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(definition: Definition, secret: bytes, period: str | None) -> None:
+    _WORKER.update(definition=definition, secret=secret, period=period)
+
+
+def _work(item: tuple[Path, str]) -> FileOutcome:
+    return process_file(
+        item[0], item[1], _WORKER["definition"], _WORKER["secret"], _WORKER["period"]
+    )
+
+
+def process_files(
+    items: list[tuple[Path, str]],
+    definition: Definition,
+    secret: bytes,
+    period: str | None,
+    *,
+    processes: int | None = None,
+    progress: Progress | None = None,
+) -> Iterator[FileOutcome]:
+    """Process ``(path, display name)`` items, in a pool when the batch is large enough."""
+    total = len(items)
+    workers = processes if processes is not None else (os.cpu_count() or 1)
+    if workers <= 1 or total < POOL_THRESHOLD:
+        for i, (path, display) in enumerate(items, start=1):
+            yield process_file(path, display, definition, secret, period)
+            if progress:
+                progress(i, total)
+        return
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(definition, secret, period)
+    ) as pool:
+        for i, outcome in enumerate(pool.map(_work, items, chunksize=16), start=1):
+            yield outcome
+            if progress:
+                progress(i, total)
+
+
+# -- reduce: the whole folder ------------------------------------------------------------------
+
+
+def collect_submissions(
+    folder: Path,
+    definition: Definition,
+    period: str,
+    secret: bytes,
+    *,
+    processes: int | None = None,
+    progress: Progress | None = None,
+) -> CollectReport:
+    """Collect every file under ``folder`` (recursively) for ``period``."""
+    findings: list[Finding] = []
+    items: list[tuple[Path, str]] = []
+    for cand in walk_submissions(folder):
+        skipped = cand.finding()
+        if skipped is not None:
+            findings.append(skipped)
+        else:
+            items.append((cand.path, cand.relpath))
+    outcomes = list(
+        process_files(items, definition, secret, period, processes=processes, progress=progress)
+    )
+    return reduce_outcomes(outcomes, definition, period, findings)
+
+
+def validate_files(
+    paths: Iterable[Path],
+    definition: Definition,
+    secret: bytes,
+    period: str | None = None,
+) -> CollectReport:
+    """The same checks for single files (an e-mail attachment, the Valider button)."""
+    outcomes = [process_file(p, str(p), definition, secret, period) for p in paths]
+    units = {o.unit for o in outcomes if o.usable}
+    report = reduce_outcomes(outcomes, definition, period or "", [], scope=units)
+    return report
+
+
+def _sort_key(o: FileOutcome) -> tuple[str, str, str]:
+    return (o.modified_at or "", o.generated_at or "", o.path)
+
+
+def _value_signature(o: FileOutcome) -> dict[str, tuple[Any, ...]]:
+    return {v.indicator: (v.kind, v.value, v.comment) for v in o.values}
+
+
+def reduce_outcomes(
+    outcomes: list[FileOutcome],
+    definition: Definition,
+    period: str,
+    findings: list[Finding],
+    scope: set[str | None] | None = None,
+) -> CollectReport:
+    """Resolve duplicates, decide each unit's state and assemble the batch."""
+    by_unit: dict[str, list[FileOutcome]] = defaultdict(list)
+    by_sha: dict[str, FileOutcome] = {}
+    for o in outcomes:
+        findings.extend(o.findings)
+        if not o.usable or o.unit is None:
+            continue
+        if o.sha256 is not None and o.sha256 in by_sha:
+            # The very same bytes twice (a copy, a link): keep one, report the other.
+            o.state = "duplicate"
+            findings.append(
+                Finding(
+                    "duplicate-file",
+                    "info",
+                    t("collect.duplicate-file", other=by_sha[o.sha256].path),
+                    file=o.path,
+                )
+            )
+            continue
+        if o.sha256 is not None:
+            by_sha[o.sha256] = o
+        by_unit[o.unit].append(o)
+
+    conflicted: set[str] = set()
+    for unit, files in by_unit.items():
+        if len(files) < 2:
+            continue
+        files.sort(key=_sort_key)
+        newest = files[-1]
+        newest_sig = _value_signature(newest)
+        differing = [f for f in files[:-1] if _value_signature(f) != newest_sig]
+        if differing:
+            conflicted.add(unit)
+            cells = _differing_codes([*differing, newest])
+            for f in files:
+                f.state = "duplicate"
+            findings.append(
+                Finding(
+                    "duplicate-conflict",
+                    "error",
+                    t(
+                        "collect.duplicate-conflict",
+                        unit=unit,
+                        files=", ".join(f.path for f in files),
+                        codes=", ".join(cells),
+                    ),
+                    file=newest.path,
+                    extra={"files": [f.path for f in files], "indicators": cells},
+                )
+            )
+        else:
+            for f in files[:-1]:
+                f.state = "duplicate"
+                findings.append(
+                    Finding(
+                        "duplicate-identical",
+                        "info",
+                        t("collect.duplicate-identical", newest=newest.path),
+                        file=f.path,
+                    )
+                )
+
+    _flag_late(outcomes, definition, period, findings)
+    rejected_by_unit: dict[str, list[str]] = defaultdict(list)
+    for o in outcomes:
+        if o.unit is not None and not o.usable:
+            rejected_by_unit[o.unit].append(o.path)
+    batch = SubmissionBatch(period=period)
+    units: list[UnitReport] = []
+    for u in definition.units:
+        if scope is not None and u.code not in scope:
+            continue
+        files = by_unit.get(u.code, [])
+        rejected = rejected_by_unit.get(u.code, [])
+        state: UnitState
+        if u.code in conflicted:
+            state = "duplicate"
+        elif files:
+            state = "received"
+        elif rejected:
+            state = "rejected"
+        else:
+            state = "missing"
+        units.append(
+            UnitReport(
+                code=u.code,
+                name=u.name,
+                state=state,
+                files=sorted({*(f.path for f in files), *rejected}),
+                contact_name=u.contact.name if u.contact else None,
+                email=u.contact.email if u.contact else None,
+            )
+        )
+    for o in outcomes:
+        batch.submissions.append(
+            SubmissionRecord(
+                path=o.path,
+                sha256=o.sha256 or "",
+                size=o.size or 0,
+                unit=o.unit,
+                period=o.period,
+                state="accepted"
+                if o.state == "accepted"
+                else "duplicate"
+                if o.state == "duplicate"
+                else "rejected",
+                kind=o.kind or "unknown",
+                generated_at=o.generated_at,
+                modified_at=o.modified_at,
+                received_at=o.received_at,
+            )
+        )
+        if o.state == "accepted":
+            batch.values.extend(o.values)
+            batch.actions.extend(o.actions)
+            batch.assessments.extend(o.assessments)
+        o.values, o.actions, o.assessments = [], [], []  # records live in the batch only
+    batch.findings = findings
+    return CollectReport(period=period, units=units, files=outcomes, findings=findings, batch=batch)
+
+
+def _flag_late(
+    outcomes: list[FileOutcome], definition: Definition, period: str, findings: list[Finding]
+) -> None:
+    """An info finding for each accepted file saved after the period's deadline."""
+    try:
+        deadline = definition.period(period).deadline
+    except KeyError:
+        return
+    for o in outcomes:
+        if o.state == "accepted" and o.received_at and o.received_at[:10] > deadline.isoformat():
+            findings.append(
+                Finding(
+                    "late-submission",
+                    "info",
+                    t("collect.late", date=o.received_at[:10], deadline=deadline.isoformat()),
+                    file=o.path,
+                )
+            )
+
+
+def _differing_codes(files: list[FileOutcome]) -> list[str]:
+    sigs = [_value_signature(f) for f in files]
+    codes = sorted({c for s in sigs for c in s})
+    return [c for c in codes if len({s.get(c) for s in sigs}) > 1]
+
+
+# -- reminder list -----------------------------------------------------------------------------
+
+
+def reminder_rows(report: CollectReport, definition: Definition) -> list[dict[str, str]]:
+    """Units to follow up (missing, rejected, duplicate) with contact and deadline."""
+    deadline = ""
+    with contextlib.suppress(KeyError):
+        deadline = definition.period(report.period).deadline.isoformat()
+    return [
+        {
+            t("collect.csv.unit"): u.code,
+            t("collect.csv.name"): u.name,
+            t("collect.csv.state"): t(f"collect.state.{u.state}"),
+            t("collect.csv.contact"): u.contact_name or "",
+            t("collect.csv.email"): u.email or "",
+            t("collect.csv.deadline"): deadline,
+            t("collect.csv.files"): "; ".join(u.files),
+        }
+        for u in report.units
+        if u.state != "received"
+    ]
+
+
+def write_reminder_csv(report: CollectReport, definition: Definition, out_dir: Path) -> Path:
+    """Write the reminder list (``purreliste_<period>.csv``, ``;``-separated, UTF-8 with BOM so
+    Excel opens it with æøå intact) atomically and return its path."""
+    rows = reminder_rows(report, definition)
+    headers = [
+        t(f"collect.csv.{k}")
+        for k in ("unit", "name", "state", "contact", "email", "deadline", "files")
+    ]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=headers, delimiter=";", lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _neutral(v) for k, v in row.items()})
+    path = out_dir / f"purreliste_{report.period}.csv"
+    write_text_atomic(path, "\ufeff" + buf.getvalue())
+    report.reminder_csv = path
+    return path
+
+
+def _neutral(text: str) -> str:
+    # A CSV opened in Excel runs cells starting with = + - @ as formulas: neutralise them.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OutputError(t("collect.cannot-write", path=str(path), error=str(exc))) from exc

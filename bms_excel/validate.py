@@ -1,0 +1,630 @@
+"""Identify and validate one read workbook against the definition (DESIGN §5).
+
+Works on :class:`bms_excel.reader.WorkbookData` only — plain values and structure facts — so the
+same checks run on a file from the submissions folder, on a single e-mail attachment, and on the
+live contents of a workbook open in Excel (the xlwings Valider button).
+
+Validation is lazy: every problem in a file becomes a :class:`Finding`; nothing stops at the
+first. Values are recovered by indicator code where the structure changed but the code is still
+unambiguous, with a warning, so one careless edit does not lose a unit's data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bms_excel.errors import Finding, Severity
+from bms_excel.i18n import LANGUAGES, t
+from bms_excel.layout import (
+    SIGNED_FIELDS,
+    TEMPLATE_VERSION,
+    UnitLayout,
+    build_layout,
+    column_letter,
+)
+from bms_excel.model import Definition, Indicator, Unit
+from bms_excel.reader import CellValue, WorkbookData
+from bms_excel.records import ActionRecord, AssessmentRecord, ValueRecord
+from bms_excel.signing import definition_hash, verify_meta
+from bms_excel.status import Status, evaluate, resolve_rule
+from bms_excel.values import is_formula_injection, parse_value
+
+_A1 = re.compile(r"^([A-Z]{1,3})(\d+)$")
+_TEXT_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
+
+
+def parse_a1(ref: str) -> tuple[int, int]:
+    """``"G7"`` → ``(7, 7)`` (row, column), 1-based."""
+    m = _A1.match(ref)
+    if not m:
+        raise ValueError(ref)
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)), col
+
+
+def a1(row: int, col: int) -> str:
+    """``(7, 7)`` → ``"G7"``."""
+    return f"{column_letter(col)}{row}"
+
+
+@dataclass
+class Identity:
+    """Who a workbook says it belongs to, and whether that can be trusted."""
+
+    unit: str | None = None
+    period: str | None = None
+    language: str = "nb"
+    fields: dict[str, str] = field(default_factory=dict)
+    trusted: bool = False
+
+    @property
+    def generated_at(self) -> str | None:
+        """When the workbook was generated (from ``_meta``)."""
+        return self.fields.get("generated_at")
+
+
+@dataclass
+class Extract:
+    """What one workbook yields: records for consolidation plus every finding."""
+
+    identity: Identity
+    values: list[ValueRecord] = field(default_factory=list)
+    actions: list[ActionRecord] = field(default_factory=list)
+    assessments: list[AssessmentRecord] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        """Whether the workbook was identified well enough to accept its values."""
+        return self.identity.trusted
+
+
+class _Collector:
+    """Builds located findings for one file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.findings: list[Finding] = []
+
+    def add(
+        self,
+        finding_code: str,
+        severity: Severity,
+        key: str,
+        sheet: str | None = None,
+        cell: str | None = None,
+        **params: Any,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                finding_code, severity, t(key, **params), file=self.file, sheet=sheet, cell=cell
+            )
+        )
+
+
+# -- identity ---------------------------------------------------------------------------------
+
+_META_NAMES = {t("wb.sheet.meta", lang) for lang in LANGUAGES}
+
+
+def read_meta(data: WorkbookData) -> tuple[dict[str, str], str | None]:
+    """The ``_meta`` fields (key in column A, value in column B) and the sheet they came from.
+
+    Falls back to the ``bms.*`` custom document properties when the sheet is gone.
+    """
+    for name in data.values:
+        if name in _META_NAMES:
+            cells = data.values[name]
+            fields = {
+                str(cells[(r, 1)]): _text(cells.get((r, 2)))
+                for (r, c) in cells
+                if c == 1 and isinstance(cells[(r, 1)], str)
+            }
+            if fields:
+                return fields, name
+    props = {k[4:]: str(v) for k, v in data.custom_properties.items() if k.startswith("bms.")}
+    return props, None
+
+
+def identify(
+    data: WorkbookData,
+    definition: Definition,
+    secret: bytes,
+    file: str,
+    expected_period: str | None = None,
+) -> tuple[Identity, list[Finding]]:
+    """Who the workbook belongs to, from ``_meta`` and its signature — never the file name."""
+    out = _Collector(file)
+    fields, sheet = read_meta(data)
+    ident = Identity(fields=fields)
+    if not fields:
+        out.add("not-a-bms-workbook", "error", "validate.not-a-bms-workbook")
+        return ident, out.findings
+    missing = [k for k in (*SIGNED_FIELDS, "signature") if not fields.get(k)]
+    if missing:
+        out.add(
+            "meta-incomplete", "error", "validate.meta-incomplete", sheet, fields=", ".join(missing)
+        )
+        return ident, out.findings
+    ident.unit, ident.period = fields["unit"], fields["period"]
+    lang = fields.get("language", "nb")
+    ident.language = lang if lang in LANGUAGES else "nb"
+    if not verify_meta({k: fields[k] for k in SIGNED_FIELDS}, fields["signature"], secret):
+        out.add("bad-signature", "error", "validate.bad-signature", sheet)
+        return ident, out.findings
+    trusted = True
+    if fields["county"] != definition.county.code:
+        out.add("wrong-county", "error", "validate.wrong-county", sheet, county=fields["county"])
+        trusted = False
+    unit = _unit(definition, ident.unit)
+    if unit is None:
+        out.add("unknown-unit", "error", "validate.unknown-unit", sheet, unit=ident.unit)
+        trusted = False
+    if not any(p.code == ident.period for p in definition.periods):
+        out.add("unknown-period", "error", "validate.unknown-period", sheet, period=ident.period)
+        trusted = False
+    elif expected_period is not None and ident.period != expected_period:
+        out.add(
+            "wrong-period",
+            "error",
+            "validate.wrong-period",
+            sheet,
+            period=ident.period,
+            expected=expected_period,
+        )
+        trusted = False
+    if fields["template_version"] != TEMPLATE_VERSION:
+        out.add(
+            "old-template",
+            "error",
+            "validate.old-template",
+            sheet,
+            version=fields["template_version"],
+            expected=TEMPLATE_VERSION,
+        )
+        trusted = False
+    if trusted and fields["definition_hash"] != definition_hash(definition):
+        out.add("definition-changed", "warning", "validate.definition-changed", sheet)
+    ident.trusted = trusted
+    return ident, out.findings
+
+
+def _unit(definition: Definition, code: str | None) -> Unit | None:
+    try:
+        return definition.unit(code or "")
+    except KeyError:
+        return None
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# -- validation -------------------------------------------------------------------------------
+
+
+def validate_data(
+    data: WorkbookData,
+    definition: Definition,
+    secret: bytes,
+    file: str,
+    *,
+    sha256: str | None = None,
+    expected_period: str | None = None,
+) -> Extract:
+    """Identify ``data`` and, when it can be trusted, check and extract every input."""
+    ident, findings = identify(data, definition, secret, file, expected_period)
+    extract = Extract(identity=ident, findings=list(findings))
+    if not ident.trusted or ident.unit is None or ident.period is None:
+        return extract
+    unit = definition.unit(ident.unit)
+    layout = build_layout(definition, unit, ident.period, ident.language)
+    out = _Collector(file)
+    _check_structure(data, layout, out)
+    _extract_values(data, definition, unit, layout, ident, out, extract, sha256)
+    _extract_actions(data, definition, layout, ident, out, extract, sha256)
+    _extract_assessments(data, layout, ident, out, extract, sha256)
+    extract.findings.extend(out.findings)
+    return extract
+
+
+def _check_structure(data: WorkbookData, layout: UnitLayout, out: _Collector) -> None:
+    names = layout.sheets
+    for name in names.visible():
+        if name not in data.values and data.sheet(name) is None:
+            out.add("sheet-missing", "error", "validate.sheet-missing", name)
+    known = {*names.visible(), names.lists, names.meta}
+    for sheet_info in data.sheets:
+        if sheet_info.name not in known:
+            out.add("unexpected-sheet", "warning", "validate.unexpected-sheet", sheet_info.name)
+    if not data.structure_known:
+        return
+    for name in (names.scorecard, names.actions, names.assessment):
+        info = data.sheet(name)
+        if info is not None and not info.protected:
+            out.add("protection-removed", "warning", "validate.protection-removed", name)
+    meta = data.sheet(names.meta)
+    if meta is not None and meta.state == "visible":
+        out.add("meta-visible", "warning", "validate.meta-visible", names.meta)
+
+
+def _locate_indicator(
+    cells: Mapping[tuple[int, int], CellValue], code: str, row: int, col: int
+) -> tuple[int, int] | None:
+    """Where the code cell of indicator ``code`` is now: its own place, else the one place
+    in the sheet holding exactly that code (rows or columns inserted), else None."""
+    if _text(cells.get((row, col))).strip() == code:
+        return row, col
+    hits = [rc for rc, v in cells.items() if isinstance(v, str) and v.strip() == code]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _extract_values(
+    data: WorkbookData,
+    definition: Definition,
+    unit: Unit,
+    layout: UnitLayout,
+    ident: Identity,
+    out: _Collector,
+    extract: Extract,
+    sha256: str | None,
+) -> None:
+    sheet = layout.sheets.scorecard
+    cells = data.values.get(sheet, {})
+    formulas = data.formulas.get(sheet, frozenset())
+    meta_rows = _meta_rows(ident.fields)
+    period = ident.period or ""
+    for cells_at in layout.scorecard.indicators:
+        ind = definition.indicator(cells_at.code)
+        code_row, code_col = parse_a1(cells_at.code_ref)
+        row_expected = meta_rows.get(ind.code, code_row)
+        found = _locate_indicator(cells, ind.code, row_expected, code_col)
+        if found is None:
+            out.add(
+                "indicator-not-found",
+                "error",
+                "validate.indicator-not-found",
+                sheet,
+                cells_at.code_ref,
+                code=ind.code,
+            )
+            if cells_at.input:
+                extract.values.append(
+                    ValueRecord(
+                        unit.code,
+                        period,
+                        ind.code,
+                        "missing",
+                        file=out.file,
+                        sha256=sha256,
+                        has_error=True,
+                    )
+                )
+            continue
+        d_row, d_col = found[0] - code_row, found[1] - code_col
+        if (d_row, d_col) != (0, 0):
+            out.add(
+                "structure-changed",
+                "warning",
+                "validate.structure-changed",
+                sheet,
+                a1(*found),
+                code=ind.code,
+                expected=cells_at.code_ref,
+            )
+
+        def at(ref: str, d_row: int = d_row, d_col: int = d_col) -> tuple[int, int]:
+            r, c = parse_a1(ref)
+            return r + d_row, c + d_col
+
+        name_rc = at(cells_at.name_ref)
+        if _text(cells.get(name_rc)).strip() != ind.name:
+            out.add(
+                "locked-cell-changed",
+                "warning",
+                "validate.locked-cell-changed",
+                sheet,
+                a1(*name_rc),
+                code=ind.code,
+            )
+        if not cells_at.input:
+            continue
+        _value_record(
+            ind,
+            unit,
+            period,
+            cells,
+            formulas,
+            at,
+            cells_at,
+            definition,
+            out,
+            extract,
+            sha256,
+            sheet,
+        )
+
+
+def _meta_rows(fields: Mapping[str, str]) -> dict[str, int]:
+    try:
+        rows = json.loads(fields.get("rows") or "{}")
+    except ValueError:
+        return {}
+    return (
+        {str(k): int(v) for k, v in rows.items() if isinstance(v, int)}
+        if isinstance(rows, dict)
+        else {}
+    )
+
+
+def _value_record(
+    ind: Indicator,
+    unit: Unit,
+    period: str,
+    cells: Mapping[tuple[int, int], CellValue],
+    formulas: frozenset[tuple[int, int]],
+    at: Any,
+    cells_at: Any,
+    definition: Definition,
+    out: _Collector,
+    extract: Extract,
+    sha256: str | None,
+    sheet: str,
+) -> None:
+    res_rc = at(cells_at.result_ref)
+    com_rc = at(cells_at.comment_ref)
+    res_ref, com_ref = a1(*res_rc), a1(*com_rc)
+    raw = cells.get(res_rc)
+    comment_raw = cells.get(com_rc)
+    comment = None if comment_raw is None or not str(comment_raw).strip() else str(comment_raw)
+    has_error = False
+    if res_rc in formulas:
+        out.add(
+            "formula-in-input", "error", "validate.formula-in-input", sheet, res_ref, code=ind.code
+        )
+        has_error = True
+    parsed = parse_value(raw, percent=ind.unit_of_measure.strip() == "%")
+    value = parsed.value
+    if parsed.kind == "number" and parsed.code == "text-number":
+        out.add(
+            "text-number",
+            "warning",
+            "validate.text-number",
+            sheet,
+            res_ref,
+            code=ind.code,
+            text=parsed.text or "",
+            value=_text(value),
+        )
+    elif parsed.kind == "invalid":
+        out.add(
+            "not-a-number",
+            "error",
+            "validate.not-a-number",
+            sheet,
+            res_ref,
+            code=ind.code,
+            text=_text(raw),
+        )
+        has_error = True
+    elif parsed.kind == "missing":
+        out.add("missing-value", "warning", "validate.missing-value", sheet, res_ref, code=ind.code)
+    if parsed.kind == "number" and value is not None and ind.valid_range is not None:
+        low, high = ind.valid_range
+        if not low <= value <= high:
+            out.add(
+                "out-of-range",
+                "error",
+                "validate.out-of-range",
+                sheet,
+                res_ref,
+                code=ind.code,
+                value=_text(value),
+                low=_text(low),
+                high=_text(high),
+            )
+            has_error = True
+    rule = resolve_rule(ind, definition.settings, unit, period)
+    status = evaluate(rule, value if parsed.kind == "number" and not has_error else None)
+    if comment is None and _comment_needed(ind.comment_required, status):
+        out.add(
+            "comment-required",
+            "warning",
+            "validate.comment-required",
+            sheet,
+            com_ref,
+            code=ind.code,
+        )
+    if comment is not None and is_formula_injection(comment):
+        out.add("formula-injection", "warning", "validate.formula-injection", sheet, com_ref)
+    kind = "invalid" if has_error and parsed.kind == "number" else parsed.kind
+    extract.values.append(
+        ValueRecord(
+            unit=unit.code,
+            period=period,
+            indicator=ind.code,
+            kind=kind,
+            value=value if kind == "number" else None,
+            raw=None if raw is None else _text(raw),
+            comment=comment,
+            source="unit",
+            file=out.file,
+            sha256=sha256,
+            has_error=has_error,
+        )
+    )
+
+
+def _comment_needed(rule: str, status: Status) -> bool:
+    if rule == "always":
+        return True
+    if rule == "when_red":
+        return status == Status.RED
+    if rule == "when_not_green":
+        return status in (Status.RED, Status.YELLOW)
+    return False
+
+
+def _as_date(value: CellValue | None) -> dt.date | str | None:
+    """A cell as a date; ``"bad"`` when it holds something that is not a date."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        m = _TEXT_DATE.match(value)
+        if m:
+            try:
+                return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            except ValueError:
+                return "bad"
+    return "bad"
+
+
+def _extract_actions(
+    data: WorkbookData,
+    definition: Definition,
+    layout: UnitLayout,
+    ident: Identity,
+    out: _Collector,
+    extract: Extract,
+    sha256: str | None,
+) -> None:
+    sheet = layout.sheets.actions
+    cells = data.values.get(sheet, {})
+    acts = layout.actions
+    cols = {role: parse_a1(f"{col}1")[1] for role, col in acts.columns.items()}
+    codes = {c.code for c in layout.scorecard.indicators}
+    period = definition.period(ident.period or "")
+    for row in range(acts.first_row, acts.last_row + 1):
+        got = {role: cells.get((row, col)) for role, col in cols.items()}
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in got.values()):
+            continue
+        action = _text(got["action"]).strip()
+        responsible = _text(got["responsible"]).strip() or None
+        code = _text(got["code"]).strip() or None
+        deadline = _as_date(got["deadline"])
+
+        def ref(role: str, row: int = row) -> str:
+            return f"{acts.columns[role]}{row}"
+
+        if not action:
+            out.add(
+                "action-without-text",
+                "warning",
+                "validate.action-without-text",
+                sheet,
+                ref("action"),
+            )
+        if responsible is None:
+            out.add(
+                "action-without-owner",
+                "warning",
+                "validate.action-without-owner",
+                sheet,
+                ref("responsible"),
+            )
+        if deadline is None:
+            out.add(
+                "action-without-deadline",
+                "warning",
+                "validate.action-without-deadline",
+                sheet,
+                ref("deadline"),
+            )
+        elif deadline == "bad":
+            out.add(
+                "bad-date",
+                "warning",
+                "validate.bad-date",
+                sheet,
+                ref("deadline"),
+                text=_text(got["deadline"]),
+            )
+            deadline = None
+        elif isinstance(deadline, dt.date):
+            if not period.year - 1 <= deadline.year <= period.year + 10:
+                out.add(
+                    "absurd-date",
+                    "warning",
+                    "validate.absurd-date",
+                    sheet,
+                    ref("deadline"),
+                    date=deadline.isoformat(),
+                )
+            elif deadline < (period.start or period.end.replace(month=1, day=1)):
+                out.add(
+                    "date-in-past",
+                    "warning",
+                    "validate.date-in-past",
+                    sheet,
+                    ref("deadline"),
+                    date=deadline.isoformat(),
+                )
+        if code is not None and code not in codes:
+            out.add(
+                "unknown-code", "warning", "validate.unknown-code", sheet, ref("code"), code=code
+            )
+        if action and is_formula_injection(action):
+            out.add(
+                "formula-injection", "warning", "validate.formula-injection", sheet, ref("action")
+            )
+        extract.actions.append(
+            ActionRecord(
+                unit=ident.unit or "",
+                period=ident.period or "",
+                indicator=code,
+                action=action,
+                responsible=responsible,
+                deadline=deadline if isinstance(deadline, dt.date) else None,
+                status=_text(got["status"]).strip() or None,
+                file=out.file,
+                sha256=sha256,
+                row=row,
+            )
+        )
+
+
+def _extract_assessments(
+    data: WorkbookData,
+    layout: UnitLayout,
+    ident: Identity,
+    out: _Collector,
+    extract: Extract,
+    sha256: str | None,
+) -> None:
+    sheet = layout.sheets.assessment
+    cells = data.values.get(sheet, {})
+    for row in layout.assessment:
+        texts = []
+        for ref in (row.assessment_ref, row.learned_ref):
+            value = cells.get(parse_a1(ref))
+            text = None if value is None or not str(value).strip() else str(value)
+            if text is not None and is_formula_injection(text):
+                out.add("formula-injection", "warning", "validate.formula-injection", sheet, ref)
+            texts.append(text)
+        if any(texts):
+            extract.assessments.append(
+                AssessmentRecord(
+                    unit=ident.unit or "",
+                    period=ident.period or "",
+                    focus_area=row.area,
+                    assessment=texts[0],
+                    learned=texts[1],
+                    file=out.file,
+                    sha256=sha256,
+                )
+            )
