@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from bms_excel.i18n import t
@@ -290,8 +291,21 @@ _PERIOD_RE = re.compile(r"^(\d{4})(?:-([TQM])(\d+))?$")
 _PER_YEAR = {"T": 3, "Q": 4, "M": 12}
 
 
-def previous_periods(code: str, n: int) -> tuple[str, ...]:
-    """The ``n`` periods before ``code``, oldest first: ``2026-T2`` → ``2025-T2, 2025-T3, 2026-T1``."""
+def previous_periods(code: str, n: int, periods: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The ``n`` periods before ``code``, oldest first.
+
+    With ``periods`` (the definition's period codes, in order) and ``code`` among them, these
+    are the periods listed before it — ``2026-T2`` after ``2025-T2, 2025, 2026-T1`` gives
+    exactly those, the annual report included. Otherwise they are counted from the code:
+    ``2026-T2`` → ``2025-T2, 2025-T3, 2026-T1``.
+    """
+    if periods is not None and code in periods and n > 0:
+        index = list(periods).index(code)
+        listed = tuple(periods[max(0, index - n) : index])
+        if len(listed) == n:
+            return listed
+        # Before the first listed period, count back from the code of the earliest one.
+        return previous_periods(listed[0] if listed else code, n - len(listed)) + listed
     m = _PERIOD_RE.match(code)
     if not m or n <= 0:
         return ()
@@ -363,10 +377,17 @@ def _scorecard(definition: Definition, unit: Unit, period: str, a: Anchors) -> S
         last_row=row - 1,
         columns=cols,
         history_columns=tuple(history),
-        history_periods=previous_periods(period, n_hist),
+        history_periods=_padded(
+            previous_periods(period, n_hist, [p.code for p in definition.periods]), n_hist
+        ),
         groups=tuple(groups),
         indicators=tuple(indicators),
     )
+
+
+def _padded(periods: tuple[str, ...], n: int) -> tuple[str, ...]:
+    """Right-align ``periods`` in ``n`` history columns ("" where no earlier period exists)."""
+    return ("",) * (n - len(periods)) + periods
 
 
 def unit_focus_areas(definition: Definition, unit: Unit) -> list[FocusArea]:

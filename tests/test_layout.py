@@ -93,3 +93,12 @@ def test_helpers() -> None:
     assert [column_letter(i) for i in (1, 26, 27, 52)] == ["A", "Z", "AA", "AZ"]
     assert sheet_ref("Målekort", "A1:B2", absolute=True) == "'Målekort'!$A$1:$B$2"
     assert sheet_ref("O'Neil", "A1") == "'O''Neil'!A1"
+
+
+def test_previous_periods_follow_the_definition_order() -> None:
+    order = ["2025-T1", "2025-T2", "2025", "2026-T1", "2026-T2", "2026"]
+    assert previous_periods("2026-T2", 3, order) == ("2025-T2", "2025", "2026-T1")
+    # Before the first listed period: counted back from the earliest listed one.
+    assert previous_periods("2025-T2", 2, order) == ("2024-T3", "2025-T1")
+    # A period the definition does not list falls back to counting from the code.
+    assert previous_periods("2027-T1", 1, order) == ("2026-T3",)
