@@ -137,6 +137,13 @@ def test_demo_json_lists_what_it_made(runner: CliRunner, tmp_path: Path) -> None
     data = json.loads(result.output)
     assert Path(data["project"]) == out.resolve()
     assert Path(data["definition"]).is_file()
+    generated = sorted(Path(data["generated"]).glob("*.xlsx"))
+    assert len(generated) == 32
+    returned = sorted(Path(data["submissions"]).rglob("*.xlsx"))
+    # 31 returns (one unit missing) plus one forwarded duplicate copy.
+    assert len(returned) == 32
+    reminders = Path(data["reminders"]).read_text(encoding="utf-8-sig").splitlines()
+    assert len(reminders) == 2 and reminders[1].startswith("NAERING;")
     # Running it again replaces its own previous demo ...
     assert runner.invoke(main, ["demo", "--out", str(out), "--json"]).exit_code == 0
 
