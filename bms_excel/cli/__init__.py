@@ -74,8 +74,9 @@ class BmsGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, project_dir: Path | None, lang: str | None) -> None:
     """bms — balansert målstyring i Excel."""
-    if lang:
-        set_language(lang)
+    # Every invocation starts from the default (or the option): a language chosen by an
+    # earlier call in the same process (tests, the Excel buttons) must not leak into this one.
+    set_language(lang)
     ctx.obj = CliState(project_dir=project_dir, lang=lang)
 
 
