@@ -65,9 +65,10 @@ def get_language() -> Language:
 
 def check_language(lang: str) -> Language:
     """Return ``lang`` if it is a supported language code, else raise ``ValueError``."""
-    if lang not in LANGUAGES:
-        raise ValueError(f"unsupported language {lang!r}; choose one of {', '.join(LANGUAGES)}")
-    return lang  # type: ignore[return-value]
+    for known in LANGUAGES:
+        if lang == known:
+            return known
+    raise ValueError(f"unsupported language {lang!r}; choose one of {', '.join(LANGUAGES)}")
 
 
 def t(key: str, lang: str | None = None, /, **params: Any) -> str:
