@@ -190,6 +190,10 @@ def identify(
             expected=TEMPLATE_VERSION,
         )
         trusted = False
+    if sheet is None:
+        # Identified from the bms.* document properties: the _meta sheet itself was deleted.
+        meta_name = t("wb.sheet.meta", ident.language)
+        out.add("meta-sheet-missing", "warning", "validate.meta-sheet-missing", meta_name)
     if trusted and fields["definition_hash"] != definition_hash(definition):
         out.add("definition-changed", "warning", "validate.definition-changed", sheet)
     ident.trusted = trusted
@@ -231,32 +235,39 @@ def validate_data(
     unit = definition.unit(ident.unit)
     layout = build_layout(definition, unit, ident.period, ident.language)
     out = _Collector(file)
-    _check_structure(data, layout, out)
-    _extract_values(data, definition, unit, layout, ident, out, extract, sha256)
-    _extract_actions(data, definition, layout, ident, out, extract, sha256)
-    _extract_assessments(data, layout, ident, out, extract, sha256)
+    renamed = _check_structure(data, layout, out)
+    _extract_values(data, definition, unit, layout, ident, out, extract, sha256, renamed)
+    _extract_actions(data, definition, layout, ident, out, extract, sha256, renamed)
+    _extract_assessments(data, layout, ident, out, extract, sha256, renamed)
     extract.findings.extend(out.findings)
     return extract
 
 
-def _check_structure(data: WorkbookData, layout: UnitLayout, out: _Collector) -> None:
+def _check_structure(data: WorkbookData, layout: UnitLayout, out: _Collector) -> dict[str, str]:
+    """Report sheet and protection changes; return expected name → renamed sheet.
+
+    A sheet counts as renamed (and its values are still read) when it is the only missing
+    sheet and the only unexpected one: renaming a tab is the commonest careless edit.
+    """
     names = layout.sheets
-    for name in names.visible():
-        if name not in data.values and data.sheet(name) is None:
-            out.add("sheet-missing", "error", "validate.sheet-missing", name)
+    missing = [n for n in names.visible() if n not in data.values and data.sheet(n) is None]
+    for name in missing:
+        out.add("sheet-missing", "error", "validate.sheet-missing", name)
     known = {*names.visible(), names.lists, names.meta}
-    for sheet_info in data.sheets:
-        if sheet_info.name not in known:
-            out.add("unexpected-sheet", "warning", "validate.unexpected-sheet", sheet_info.name)
+    unexpected = [s.name for s in data.sheets if s.name not in known]
+    for name in unexpected:
+        out.add("unexpected-sheet", "warning", "validate.unexpected-sheet", name)
+    renamed = {missing[0]: unexpected[0]} if len(missing) == len(unexpected) == 1 else {}
     if not data.structure_known:
-        return
+        return renamed
     for name in (names.scorecard, names.actions, names.assessment):
-        info = data.sheet(name)
+        info = data.sheet(renamed.get(name, name))
         if info is not None and not info.protected:
-            out.add("protection-removed", "warning", "validate.protection-removed", name)
+            out.add("protection-removed", "warning", "validate.protection-removed", info.name)
     meta = data.sheet(names.meta)
     if meta is not None and meta.state == "visible":
         out.add("meta-visible", "warning", "validate.meta-visible", names.meta)
+    return renamed
 
 
 def _locate_indicator(
@@ -279,14 +290,30 @@ def _extract_values(
     out: _Collector,
     extract: Extract,
     sha256: str | None,
+    renamed: Mapping[str, str],
 ) -> None:
-    sheet = layout.sheets.scorecard
+    sheet = renamed.get(layout.sheets.scorecard, layout.sheets.scorecard)
     cells = data.values.get(sheet, {})
     formulas = data.formulas.get(sheet, frozenset())
     meta_rows = _meta_rows(ident.fields)
     period = ident.period or ""
+    sheet_gone = sheet not in data.values
     for cells_at in layout.scorecard.indicators:
         ind = definition.indicator(cells_at.code)
+        if sheet_gone:  # "sheet-missing" already says it; one finding per indicator is noise
+            if cells_at.input:
+                extract.values.append(
+                    ValueRecord(
+                        unit.code,
+                        period,
+                        ind.code,
+                        "missing",
+                        file=out.file,
+                        sha256=sha256,
+                        has_error=True,
+                    )
+                )
+            continue
         code_row, code_col = parse_a1(cells_at.code_ref)
         row_expected = meta_rows.get(ind.code, code_row)
         found = _locate_indicator(cells, ind.code, row_expected, code_col)
@@ -418,7 +445,9 @@ def _value_record(
             text=_text(raw),
         )
         has_error = True
-    elif parsed.kind == "missing":
+    elif parsed.kind == "missing" and not has_error:
+        # A formula without a cached result (written by a script, never recalculated) reads as
+        # blank: the formula is the problem, not a missing value.
         out.add("missing-value", "warning", "validate.missing-value", sheet, res_ref, code=ind.code)
     if parsed.kind == "number" and value is not None and ind.valid_range is not None:
         low, high = ind.valid_range
@@ -448,7 +477,7 @@ def _value_record(
         )
     if comment is not None and is_formula_injection(comment):
         out.add("formula-injection", "warning", "validate.formula-injection", sheet, com_ref)
-    kind = "invalid" if has_error and parsed.kind == "number" else parsed.kind
+    kind = "invalid" if has_error else parsed.kind
     extract.values.append(
         ValueRecord(
             unit=unit.code,
@@ -502,8 +531,9 @@ def _extract_actions(
     out: _Collector,
     extract: Extract,
     sha256: str | None,
+    renamed: Mapping[str, str],
 ) -> None:
-    sheet = layout.sheets.actions
+    sheet = renamed.get(layout.sheets.actions, layout.sheets.actions)
     cells = data.values.get(sheet, {})
     acts = layout.actions
     cols = {role: parse_a1(f"{col}1")[1] for role, col in acts.columns.items()}
@@ -605,8 +635,9 @@ def _extract_assessments(
     out: _Collector,
     extract: Extract,
     sha256: str | None,
+    renamed: Mapping[str, str],
 ) -> None:
-    sheet = layout.sheets.assessment
+    sheet = renamed.get(layout.sheets.assessment, layout.sheets.assessment)
     cells = data.values.get(sheet, {})
     for row in layout.assessment:
         texts = []
