@@ -28,11 +28,14 @@ def _emitted_codes() -> dict[str, str]:
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
             if name not in FINDING_CALLS:
                 continue
-            args = [a for a in node.args[:1]] + [k.value for k in node.keywords if k.arg == "code"]
+            args = node.args[:1] + [k.value for k in node.keywords if k.arg == "code"]
             for arg in args:
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    if CODE.match(arg.value):
-                        found.setdefault(arg.value, str(path.relative_to(ROOT)))
+                if (
+                    isinstance(arg, ast.Constant)
+                    and isinstance(arg.value, str)
+                    and CODE.match(arg.value)
+                ):
+                    found.setdefault(arg.value, str(path.relative_to(ROOT)))
     return found
 
 
