@@ -1,0 +1,624 @@
+"""Consolidation (DESIGN §5): the long table, county values, roll-ups and trends, with pandas.
+
+Everything here is a pure function of the definition and value records (normally
+:meth:`bms_excel.history.History.accepted_values`), built once per period, never one
+DataFrame per file. Rows follow definition order (units, then indicators), so the same
+records in any order give identical frames.
+
+Rules that matter to readers of the master workbook:
+
+* missing and not-applicable values are never zero: they are not counted in any aggregate;
+* a value with an error finding (``has_error``) or one that is not a number gets status
+  ``invalid`` and no score; it is listed by :func:`excluded_values` and left out of the county
+  value and the roll-ups;
+* a county-level figure (a record whose unit is the county's code or empty, e.g. from KOSTRA
+  or the controller) is taken as given instead of aggregating the units;
+* roll-ups are weighted means of scores (:func:`bms_excel.status.rollup`): indicator → factor →
+  goal → focus area → unit total; a sector is the unweighted mean of its units' scores at each
+  level; the county rolls up the scores of the county values.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from bms_excel.i18n import t
+from bms_excel.model import (
+    Definition,
+    Factor,
+    FocusArea,
+    Goal,
+    Indicator,
+    Target,
+    Unit,
+    effective_target,
+    in_scope,
+)
+from bms_excel.records import ValueRecord
+from bms_excel.status import (
+    Status,
+    StatusRule,
+    direction_of_travel,
+    evaluate,
+    resolve_rule,
+    rollup,
+    score,
+    status_from_score,
+)
+from bms_excel.values import format_number
+
+# fmt: off
+#: Columns of the long table, in order (``raw`` is the text as written, for the Data sheet).
+LONG_COLUMNS: tuple[str, ...] = (
+    "unit", "unit_name", "sector", "period", "focus_area", "goal", "factor", "indicator",
+    "indicator_name", "unit_of_measure", "value", "kind", "target", "status", "score", "comment",
+    "source", "file", "sha256", "has_error", "raw",
+)
+#: Columns of the county values. ``basis``: ``units`` (aggregated), ``county`` (a county
+#: figure taken as given) or ``none`` (aggregation none); ``based_on``: "basert på 24 av 26".
+COUNTY_COLUMNS: tuple[str, ...] = (
+    "indicator", "indicator_name", "focus_area", "goal", "factor", "period", "aggregation",
+    "weight_by", "value", "n_used", "n_expected", "n_missing", "n_not_applicable", "n_excluded",
+    "basis", "based_on", "target", "status", "score", "source",
+)
+#: Columns of the roll-ups. ``level``: unit/sector/county; ``node_type``: focus_area, goal,
+#: factor or total; ``n_scored`` of ``n_total`` children had a score.
+ROLLUP_COLUMNS: tuple[str, ...] = (
+    "level", "entity", "entity_name", "sector", "node_type", "node", "node_name", "score",
+    "status", "n_scored", "n_total",
+)
+TREND_COLUMNS: tuple[str, ...] = (
+    "level", "unit", "indicator", "period", "previous_period", "value", "previous_value", "trend",
+)
+EXCLUDED_COLUMNS: tuple[str, ...] = (
+    "unit", "unit_name", "indicator", "indicator_name", "kind", "value", "raw", "reason",
+    "message", "file", "sha256",
+)
+# fmt: on
+_FLOAT = ("value", "score", "previous_value")
+
+
+def _frame(rows: dict[str, list[Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """A frame with fixed dtypes whatever the rows: floats (NaN), bools, objects.
+
+    Counts that may be absent (``n_used`` of a county figure) are Python ints or None in an
+    object column, not pandas' ``pd.NA``, whose truth value raises in plain Python code.
+    """
+    data: dict[str, pd.Series] = {}
+    for col in columns:
+        values = rows[col]
+        if col in _FLOAT:
+            data[col] = pd.Series([math.nan if v is None else v for v in values], dtype="float64")
+        elif col in ("n_scored", "n_total"):
+            data[col] = pd.Series(values, dtype="int64")
+        elif col == "has_error":
+            data[col] = pd.Series(values, dtype="bool")
+        else:
+            data[col] = pd.Series(values, dtype="object")
+    return pd.DataFrame(data, columns=list(columns))
+
+
+def _columns(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> dict[str, list[Any]]:
+    """Row tuples → one list per column."""
+    if not rows:
+        return {col: [] for col in columns}
+    return {col: list(values) for col, values in zip(columns, zip(*rows, strict=True), strict=True)}
+
+
+def _nan_to_none(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def target_text(target: Target | None) -> str:
+    """A target as shown: its own text (``70 %``, ``5 – 4,5``), else ``70`` or ``70–80``."""
+    if target is None:
+        return ""
+    if target.text:
+        return target.text
+    if target.is_band:
+        return f"{format_number(target.low)}–{format_number(target.high)}"
+    return format_number(target.value)
+
+
+def is_county_record(record: ValueRecord, definition: Definition) -> bool:
+    """Whether a record is a county-level figure (unit empty or the county's code)."""
+    return record.unit in ("", definition.county.code)
+
+
+def previous_period(definition: Definition, period: str) -> str | None:
+    """The period before ``period`` in the definition's order (None for the first)."""
+    codes = [p.code for p in definition.periods]
+    index = codes.index(period)
+    return codes[index - 1] if index > 0 else None
+
+
+class _Rules:
+    """Status rules, targets and results per indicator (and unit, when overrides can differ).
+
+    Everything is memoised: the status engine is pure, and a county has many equal values.
+    """
+
+    def __init__(self, definition: Definition, period: str) -> None:
+        self.settings = definition.settings
+        self.period = period
+        self._rules: dict[tuple[str, str | None], tuple[StatusRule, str]] = {}
+        self._results: dict[tuple[str, str | None, Any], tuple[str, float | None]] = {}
+
+    def _key(self, ind: Indicator, unit: Unit | None) -> tuple[str, str | None]:
+        return (ind.code, unit.code if unit is not None and ind.overrides else None)
+
+    def get(self, ind: Indicator, unit: Unit | None) -> StatusRule:
+        """The status rule of ``ind`` for ``unit`` in the period."""
+        return self.rule_and_target(ind, unit)[0]
+
+    def rule_and_target(self, ind: Indicator, unit: Unit | None) -> tuple[StatusRule, str]:
+        """The rule and the target's display text."""
+        key = self._key(ind, unit)
+        found = self._rules.get(key)
+        if found is None:
+            who = unit if key[1] else None
+            target, _ = effective_target(ind, who, self.period)
+            found = (resolve_rule(ind, self.settings, who, self.period), target_text(target))
+            self._rules[key] = found
+        return found
+
+    def result(self, ind: Indicator, unit: Unit | None, given: Any) -> tuple[str, float | None]:
+        """``(status, score)`` of ``given`` under the rule of ``ind`` for ``unit``."""
+        key = (*self._key(ind, unit), given)
+        found = self._results.get(key)
+        if found is None:
+            rule = self.get(ind, unit)
+            found = (str(evaluate(rule, given)), score(rule, given))
+            self._results[key] = found
+        return found
+
+
+def _input(record: ValueRecord | None) -> float | Status | None:
+    """What the status engine sees: a usable number or the reason there is none."""
+    if record is None or record.kind == "missing":
+        return Status.INVALID if record is not None and record.has_error else None
+    if record.kind == "invalid" or record.has_error:
+        return Status.INVALID
+    if record.kind == "not-applicable":
+        return Status.NOT_APPLICABLE
+    return record.value
+
+
+def _preference(record: ValueRecord, ind: Indicator) -> tuple[Any, ...]:
+    # A total order, so that duplicates resolve the same way whatever the input order: the
+    # record from the indicator's own source first, then by content.
+    return (
+        record.source != ind.source,
+        record.sha256 or "",
+        record.file or "",
+        record.kind,
+        record.raw or "",
+        -math.inf if record.value is None else record.value,
+        record.comment or "",
+        record.has_error,
+    )
+
+
+def build_long_table(
+    definition: Definition, values: Iterable[ValueRecord], period: str
+) -> pd.DataFrame:
+    """One row per unit × indicator in scope (non-deliverers as missing), plus county figures."""
+    tree = list(definition.iter_indicators())
+    by_code = {ind.code: ind for *_, ind in tree}
+    unit_codes = {u.code for u in definition.units}
+    chosen: dict[tuple[str | None, str], ValueRecord] = {}
+    for rec in values:
+        ind = by_code.get(rec.indicator)
+        if rec.period != period or ind is None:
+            continue
+        if rec.unit in unit_codes:
+            key: tuple[str | None, str] = (rec.unit, rec.indicator)
+        elif is_county_record(rec, definition):
+            key = (None, rec.indicator)
+        else:
+            continue
+        old = chosen.get(key)
+        if old is None or _preference(rec, ind) < _preference(old, ind):
+            chosen[key] = rec
+    rules = _Rules(definition, period)
+    rows: list[tuple[Any, ...]] = []
+    county = definition.county.name
+
+    def add(unit: Unit | None, area: FocusArea, goal: Goal, factor: Factor, ind: Indicator) -> None:
+        rec = chosen.get((unit.code if unit else None, ind.code))
+        _, target = rules.rule_and_target(ind, unit)
+        status, the_score = rules.result(ind, unit, _input(rec))
+        head = (
+            *((unit.code, unit.name, unit.sector) if unit else (None, county, None)),
+            period,
+            area.code,
+            goal.code,
+            factor.code,
+            ind.code,
+            ind.name,
+            ind.unit_of_measure,
+        )
+        if rec is None:
+            tail: tuple[Any, ...] = (None, "missing", target, status, the_score, None, ind.source)
+            rows.append((*head, *tail, None, None, False, None))
+            return
+        value = rec.value if rec.kind == "number" else None
+        tail = (value, rec.kind, target, status, the_score, rec.comment, rec.source, rec.file)
+        rows.append((*head, *tail, rec.sha256, bool(rec.has_error), rec.raw))
+
+    for unit in definition.units:
+        for area, goal, factor, ind in tree:
+            if in_scope(ind, unit):
+                add(unit, area, goal, factor, ind)
+    for area, goal, factor, ind in tree:
+        if ind.scope.county_only or (None, ind.code) in chosen:
+            add(None, area, goal, factor, ind)
+    return _frame(_columns(rows, LONG_COLUMNS), LONG_COLUMNS)
+
+
+def _aggregate(
+    ind: Indicator, used: pd.DataFrame, weights: dict[str, float]
+) -> tuple[float | None, int]:
+    """The county value of one indicator from its usable unit rows, and how many were used."""
+    values = used["value"]
+    if ind.aggregation == "none" or values.empty:
+        return None, 0
+    if ind.aggregation == "weighted_mean":
+        w = used["unit"].map(weights).astype("float64")
+        mask = w.notna() & (w >= 0)
+        total = float(w[mask].sum())
+        if total <= 0:
+            return None, 0
+        return float((values[mask] * w[mask]).sum() / total), int(mask.sum())
+    func = {"sum": "sum", "mean": "mean", "median": "median", "min": "min", "max": "max"}
+    return float(values.agg(func[ind.aggregation])), int(values.size)
+
+
+def aggregate_county(definition: Definition, long: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The county value, counts ("basert på 24 av 26"), status and score of every indicator.
+
+    Unit rows with an error, missing or not applicable are never used; a county-level row in
+    ``long`` (a KOSTRA/controller figure) is taken as given, with ``n_used``/``n_expected`` NA.
+    """
+    units = long[long["unit"].notna()]
+    county = long[long["unit"].isna()]
+    usable_mask = (units["kind"] == "number") & ~units["has_error"] & units["value"].notna()
+    groups = {code: g for code, g in units.groupby("indicator", sort=False)}
+    usable = {code: g for code, g in units[usable_mask].groupby("indicator", sort=False)}
+    given = {row.indicator: row for row in county.itertuples(index=False)}
+    empty = units.iloc[0:0]
+    rules = _Rules(definition, period)
+    rows: dict[str, list[Any]] = {col: [] for col in COUNTY_COLUMNS}
+    for area, goal, factor, ind in definition.iter_indicators():
+        group = groups.get(ind.code, empty)
+        # Disjoint counts: used + missing + not applicable + excluded = expected (a unit without
+        # the weight attribute of a weighted mean is the only one left out of all four).
+        kinds = group["kind"].where(~group["has_error"], "error")
+        excluded = int(kinds.isin(["invalid", "error"]).sum())
+        weights = (
+            {
+                u.code: u.attributes[ind.weight_by]
+                for u in definition.units
+                if ind.weight_by in u.attributes
+            }
+            if ind.weight_by
+            else {}
+        )
+        value, used = _aggregate(ind, usable.get(ind.code, empty), weights)
+        n_used: int | None = used
+        n_expected: int | None = len(group)
+        basis, source = ("units" if ind.aggregation != "none" else "none"), "aggregate"
+        figure = given.get(ind.code)
+        if figure is not None:
+            # A county-level figure (KOSTRA, controller) is taken as given.
+            basis, source, n_expected, n_used = "county", figure.source, None, None
+            ok = figure.kind == "number" and not figure.has_error
+            value = _nan_to_none(figure.value) if ok else None
+        rule = rules.get(ind, None)
+        if value is None and basis == "none":
+            status = Status.NOT_APPLICABLE
+            the_score = None
+        else:
+            status, the_score = evaluate(rule, value), score(rule, value)
+        target, _ = effective_target(ind, None, period)
+        row = {
+            "indicator": ind.code,
+            "indicator_name": ind.name,
+            "focus_area": area.code,
+            "goal": goal.code,
+            "factor": factor.code,
+            "period": period,
+            "aggregation": ind.aggregation,
+            "weight_by": ind.weight_by,
+            "value": value,
+            "n_used": n_used,
+            "n_expected": n_expected,
+            "n_missing": int((kinds == "missing").sum()),
+            "n_not_applicable": int((kinds == "not-applicable").sum()),
+            "n_excluded": excluded,
+            "basis": basis,
+            "based_on": (
+                t("consolidate.based-on", used=n_used, expected=n_expected)
+                if basis == "units"
+                else ""
+            ),
+            "target": target_text(target),
+            "status": str(status),
+            "score": the_score,
+            "source": source,
+        }
+        for col, v in row.items():
+            rows[col].append(v)
+    return _frame(rows, COUNTY_COLUMNS)
+
+
+# -- roll-ups ---------------------------------------------------------------------------------
+
+_Node = tuple[str, str, str]  # node_type, code, name
+_Row = tuple[_Node, float | None, str, int, int]  # node, score, status, n_scored, n_total
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _rollup(children: tuple[tuple[float | None, float], ...]) -> float | None:
+    # status.rollup is exact (rational arithmetic) and so not cheap; units share many
+    # identical child tuples (all green, say), so memoising pays at county and national scale.
+    return rollup(children)
+
+
+def _no_score_status(statuses: Iterable[str]) -> Status:
+    """The status of a node without a score: why nothing could be scored."""
+    seen = set(statuses)
+    if seen and seen <= {Status.NO_TARGET, Status.NOT_APPLICABLE}:
+        return Status.NO_TARGET if Status.NO_TARGET in seen else Status.NOT_APPLICABLE
+    return Status.MISSING
+
+
+_LEVELS = ("total", "focus_area", "goal", "factor")
+
+
+_CHILDREN = ("focus_areas", "goals", "factors", "indicators")
+
+
+def _children(obj: Any, depth: int) -> tuple[Any, ...]:
+    return tuple(getattr(obj, _CHILDREN[depth]))
+
+
+def _walk(definition: Definition, scored: dict[str, tuple[float | None, str]]) -> list[_Row]:
+    """Roll up one entity's indicator scores: every node in pre-order, then the total.
+
+    A node without indicators in ``scored`` (outside the entity's scope) is left out.
+    """
+    settings = definition.settings
+    out: list[_Row] = []
+
+    def visit(obj: Any, depth: int) -> tuple[float | None, list[str]] | None:
+        if depth == len(_LEVELS):  # an indicator
+            found = scored.get(obj.code)
+            return None if found is None else (found[0], [found[1]])
+        position = len(out)
+        results = []
+        for child in _children(obj, depth):
+            if (result := visit(child, depth + 1)) is not None:
+                results.append((result, child.weight))
+        if not results:
+            return None
+        value = _rollup(tuple((r[0], w) for r, w in results))
+        statuses = [st for r, _ in results for st in r[1]]
+        if value is None:
+            status = str(_no_score_status(statuses))
+        else:
+            status = str(status_from_score(value, settings.rollup_green, settings.rollup_yellow))
+        node = (
+            (_LEVELS[depth], obj.code, obj.name)
+            if depth
+            else ("total", "", t("consolidate.node.total"))
+        )
+        n_scored = sum(1 for r, _ in results if r[0] is not None)
+        row = (node, value, status, n_scored, len(results))
+        # Pre-order (a node before its children), but the total last.
+        out.insert(position if depth else len(out), row)
+        return value, statuses
+
+    visit(definition, 0)
+    return out
+
+
+def rollup_scores(definition: Definition, long: pd.DataFrame, county: pd.DataFrame) -> pd.DataFrame:
+    """Weighted roll-ups factor → goal → focus area → total per unit, per sector and for the county.
+
+    Nodes appear in definition order (focus area, its goals, each goal's factors), then the
+    total; a node without indicators in an entity's scope is left out.
+    """
+    settings = definition.settings
+    rows: list[tuple[Any, ...]] = []
+
+    def emit(level: str, entity: str, name: str, sector: str | None, result: list[_Row]) -> None:
+        head = (level, entity, name, sector)
+        rows.extend((*head, *node, value, st, n, total) for node, value, st, n, total in result)
+
+    per_unit: dict[str, dict[str, tuple[float | None, str]]] = {}
+    unit_rows = long[long["unit"].notna()]
+    for unit_code, ind, sc, st in zip(
+        unit_rows["unit"],
+        unit_rows["indicator"],
+        unit_rows["score"],
+        unit_rows["status"],
+        strict=True,
+    ):
+        per_unit.setdefault(unit_code, {})[ind] = (_nan_to_none(float(sc)), st)
+    # Per unit; remember each node's score for the sector means.
+    node_results: dict[str, dict[tuple[str, str], tuple[_Node, float | None, str]]] = {}
+    for unit in definition.units:
+        result = _walk(definition, per_unit.get(unit.code, {}))
+        node_results[unit.code] = {(n[0], n[1]): (n, s, st) for n, s, st, _, _ in result}
+        emit("unit", unit.code, unit.name, unit.sector, result)
+    # Per sector: the unweighted mean of its units' scores at every node.
+    members_of: dict[str, list[str]] = {}
+    for unit in definition.units:
+        members_of.setdefault(unit.sector, []).append(unit.code)
+    order = _node_order(definition)
+    for sector in definition.sectors:
+        members = members_of.get(sector.code, [])
+        nodes: dict[tuple[str, str], _Node] = {}
+        for code in members:
+            for key, (node, _, _) in node_results[code].items():
+                nodes.setdefault(key, node)
+        result = []
+        for key in sorted(nodes, key=order.__getitem__):
+            children = [node_results[c][key] for c in members if key in node_results[c]]
+            value = _rollup(tuple((s, 1.0) for _, s, _ in children))
+            status = (
+                str(status_from_score(value, settings.rollup_green, settings.rollup_yellow))
+                if value is not None
+                else str(_no_score_status(st for _, _, st in children))
+            )
+            n_scored = sum(1 for _, s, _ in children if s is not None)
+            result.append((nodes[key], value, status, n_scored, len(children)))
+        emit("sector", sector.code, sector.name, sector.code, result)
+    # The county: its own county values' scores.
+    county_scores = {
+        ind: (_nan_to_none(float(sc)), st)
+        for ind, sc, st in zip(county["indicator"], county["score"], county["status"], strict=True)
+    }
+    emit(
+        "county",
+        definition.county.code,
+        definition.county.name,
+        None,
+        _walk(definition, county_scores),
+    )
+    return _frame(_columns(rows, ROLLUP_COLUMNS), ROLLUP_COLUMNS)
+
+
+def _node_order(definition: Definition) -> dict[tuple[str, str], int]:
+    order: dict[tuple[str, str], int] = {}
+    for area in definition.focus_areas:
+        order[("focus_area", area.code)] = len(order)
+        for goal in area.goals:
+            order[("goal", goal.code)] = len(order)
+            for factor in goal.factors:
+                order[("factor", factor.code)] = len(order)
+    order[("total", "")] = len(order)
+    return order
+
+
+# -- trends and exclusions --------------------------------------------------------------------
+
+
+def _period_of(frame: pd.DataFrame) -> str | None:
+    return str(frame["period"].iloc[0]) if len(frame) else None
+
+
+def _usable(frame: pd.DataFrame) -> dict[tuple[str | None, str], float]:
+    ok = frame[(frame["kind"] == "number") & ~frame["has_error"] & frame["value"].notna()]
+    return {
+        (_nan_to_none(u), ind): float(v)
+        for u, ind, v in zip(ok["unit"], ok["indicator"], ok["value"], strict=True)
+    }
+
+
+def trend(
+    definition: Definition, current_long: pd.DataFrame, previous_long: pd.DataFrame
+) -> pd.DataFrame:
+    """Direction of travel per unit × indicator and per county value against the previous period."""
+    period = _period_of(current_long)
+    before = _period_of(previous_long)
+    rows: list[tuple[Any, ...]] = []
+    if period is None:
+        return _frame(_columns(rows, TREND_COLUMNS), TREND_COLUMNS)
+    rules = _Rules(definition, period)
+    units = {u.code: u for u in definition.units}
+    by_code = {ind.code: ind for *_, ind in definition.iter_indicators()}
+    now, prev = _usable(current_long), _usable(previous_long)
+    memo: dict[tuple[Any, ...], str | None] = {}
+
+    def add(level: str, unit: str | None, ind: Indicator, value: Any, old: Any) -> None:
+        who = units.get(unit) if unit else None
+        key = (ind.code, unit if ind.overrides else None, value, old)
+        if key not in memo:
+            travel = direction_of_travel(rules.get(ind, who), value, old)
+            memo[key] = str(travel) if travel else None
+        rows.append((level, unit, ind.code, period, before, value, old, memo[key]))
+
+    unit_rows = current_long[current_long["unit"].notna()]
+    for unit, code in zip(unit_rows["unit"], unit_rows["indicator"], strict=True):
+        add("unit", unit, by_code[code], now.get((unit, code)), prev.get((unit, code)))
+    county_now = aggregate_county(definition, current_long, period)
+    old_values: dict[str, Any] = {}
+    if before is not None:
+        county_before = aggregate_county(definition, previous_long, before)
+        old_values = dict(zip(county_before["indicator"], county_before["value"], strict=True))
+    for code, value in zip(county_now["indicator"], county_now["value"], strict=True):
+        add("county", None, by_code[code], _nan_to_none(value), _nan_to_none(old_values.get(code)))
+    return _frame(_columns(rows, TREND_COLUMNS), TREND_COLUMNS)
+
+
+def excluded_values(long: pd.DataFrame) -> pd.DataFrame:
+    """The values left out of aggregates (error findings, not a number), with the reason."""
+    bad = long[long["has_error"] | (long["kind"] == "invalid")]
+    rows: dict[str, list[Any]] = {col: [] for col in EXCLUDED_COLUMNS}
+    for rec in bad.itertuples(index=False):
+        reason = "invalid" if rec.kind == "invalid" else "has-error"
+        message = (
+            t("consolidate.excluded.invalid", raw=rec.raw or "")
+            if reason == "invalid"
+            else t("consolidate.excluded.has-error")
+        )
+        values = {
+            "unit": rec.unit,
+            "unit_name": rec.unit_name,
+            "indicator": rec.indicator,
+            "indicator_name": rec.indicator_name,
+            "kind": rec.kind,
+            "value": _nan_to_none(rec.value),
+            "raw": rec.raw,
+            "reason": reason,
+            "message": message,
+            "file": rec.file,
+            "sha256": rec.sha256,
+        }
+        for col, v in values.items():
+            rows[col].append(v)
+    return _frame(rows, EXCLUDED_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Consolidation:
+    """Everything consolidation computes for one period, ready for the master and exports."""
+
+    period: str
+    long: pd.DataFrame
+    county: pd.DataFrame
+    rollups: pd.DataFrame
+    trends: pd.DataFrame
+    excluded: pd.DataFrame
+
+
+def consolidate_values(
+    definition: Definition,
+    values: Iterable[ValueRecord],
+    period: str,
+    previous_values: Iterable[ValueRecord] = (),
+) -> Consolidation:
+    """Long table, county values, roll-ups, trends and exclusions of ``period`` in one call.
+
+    ``previous_values`` are the accepted values of :func:`previous_period` (from the history).
+    """
+    long = build_long_table(definition, values, period)
+    county = aggregate_county(definition, long, period)
+    before = previous_period(definition, period)
+    previous = build_long_table(definition, previous_values if before else (), before or period)
+    return Consolidation(
+        period,
+        long,
+        county,
+        rollup_scores(definition, long, county),
+        trend(definition, long, previous if before else previous.iloc[0:0]),
+        excluded_values(long),
+    )

@@ -1,0 +1,803 @@
+"""The history database: every run, submission, value and finding, in one SQLite file (DESIGN §5).
+
+Nothing is overwritten. A submission is identified by its sha256: recording the same file
+again changes nothing, and a new accepted file for a unit and period *supersedes* the earlier
+one (``state = superseded``, ``superseded_by`` set), which stays in the audit trail with its
+values. Supersession is per ``(unit, period, source)``: a controller's figures never replace a
+unit's own workbook, and vice versa; consolidation chooses between sources per indicator.
+
+Values without a file (controller-loaded rows such as ``history.csv``) are stored as a
+synthetic submission per unit and period whose ``sha256`` is the hash of its canonical rows,
+so re-importing the same rows is idempotent too.
+
+Concurrency: a writer holds an advisory lock on ``<db>.lock`` for as long as the database is
+open (released by the operating system even after ``kill -9``), and every write transaction
+is ``BEGIN IMMEDIATE`` with a short busy timeout, so a second writer fails fast with a clear
+:class:`~bms_excel.errors.OutputError` instead of waiting or corrupting anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+import os
+import re
+import sqlite3
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from operator import attrgetter
+from pathlib import Path
+from typing import IO, Any
+
+from bms_excel import __version__
+from bms_excel.errors import BmsError, Finding, OutputError
+from bms_excel.i18n import t
+from bms_excel.layout import previous_periods
+from bms_excel.records import (
+    ActionRecord,
+    AssessmentRecord,
+    SubmissionBatch,
+    SubmissionRecord,
+    ValueRecord,
+)
+from bms_excel.values import NOT_APPLICABLE_WORDS
+
+#: How long a writer waits for another writer's transaction before giving up (milliseconds).
+BUSY_TIMEOUT_MS = 1500
+# The period codes of the model (bms_excel.model.Period.code).
+_PERIOD_RE = re.compile(r"^\d{4}(-(T[1-3]|Q[1-4]|M(0[1-9]|1[0-2])))?$")
+
+# Ordered migrations: migration i brings the schema from user_version i to i + 1. Never edit
+# a released migration; append a new one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
+            command TEXT NOT NULL, period TEXT, definition_hash TEXT, tool_version TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('recorded', 'ok', 'failed')))""",
+        # source: who reported (unit workbook, controller, kostra); supersession is per
+        # (unit, period, source). superseded_in_run lets a run be reproduced as it was.
+        """CREATE TABLE submissions (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE,
+            path TEXT NOT NULL, unit TEXT, period TEXT, kind TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT 'unit', size INTEGER NOT NULL, received_at TEXT,
+            generated_at TEXT, modified_at TEXT, state TEXT NOT NULL
+                CHECK (state IN ('accepted', 'superseded', 'rejected', 'duplicate')),
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            superseded_by INTEGER REFERENCES submissions(id),
+            superseded_in_run INTEGER REFERENCES runs(id))""",
+        "CREATE INDEX submissions_unit_period ON submissions(period, unit, source, state)",
+        """CREATE TABLE submission_values (id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id), unit TEXT NOT NULL,
+            period TEXT NOT NULL, indicator TEXT NOT NULL, kind TEXT NOT NULL
+                CHECK (kind IN ('number', 'missing', 'not-applicable', 'invalid')),
+            value REAL, raw TEXT, comment TEXT, source TEXT NOT NULL,
+            has_error INTEGER NOT NULL DEFAULT 0)""",
+        "CREATE INDEX submission_values_submission ON submission_values(submission_id)",
+        "CREATE INDEX submission_values_period ON submission_values(period, unit, indicator)",
+        """CREATE TABLE actions (id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id), unit TEXT NOT NULL,
+            period TEXT NOT NULL, indicator TEXT, action TEXT NOT NULL, responsible TEXT,
+            deadline TEXT, status TEXT, row INTEGER)""",
+        "CREATE INDEX actions_submission ON actions(submission_id)",
+        """CREATE TABLE assessments (id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id), unit TEXT NOT NULL,
+            period TEXT NOT NULL, focus_area TEXT NOT NULL, assessment TEXT, learned TEXT)""",
+        "CREATE INDEX assessments_submission ON assessments(submission_id)",
+        """CREATE TABLE findings (id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            submission_sha256 TEXT REFERENCES submissions(sha256), code TEXT NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
+            file TEXT, sheet TEXT, cell TEXT, message TEXT NOT NULL)""",
+        "CREATE INDEX findings_submission ON findings(submission_sha256)",
+        "CREATE INDEX findings_run ON findings(run_id)",
+        # KOSTRA / controller figures; unit NULL = the county. Every import is kept.
+        """CREATE TABLE external_values (id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL CHECK (source IN ('kostra', 'controller')),
+            table_id TEXT NOT NULL DEFAULT '', contents TEXT NOT NULL DEFAULT '',
+            region TEXT NOT NULL DEFAULT '', period TEXT NOT NULL, value REAL, status TEXT,
+            indicator TEXT, unit TEXT, imported_at TEXT NOT NULL,
+            file_sha256 TEXT NOT NULL DEFAULT '',
+            UNIQUE (source, table_id, contents, region, period, file_sha256))""",
+        "CREATE INDEX external_values_period ON external_values(period, indicator)",
+        # The accepted values of every period: what consolidation and trends read.
+        """CREATE VIEW accepted_values AS
+            SELECT v.unit, v.period, v.indicator, v.kind, v.value, v.raw, v.comment,
+                   v.source, NULLIF(s.path, '') AS file, s.sha256, v.has_error, v.id AS value_id
+            FROM submission_values v JOIN submissions s ON s.id = v.submission_id
+            WHERE s.state = 'accepted'""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_VALUE_COLUMNS = (
+    "unit, period, indicator, kind, value, raw, comment, source, file, sha256, has_error"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """What a run is: the command, its period and the definition it used."""
+
+    command: str
+    period: str | None = None
+    definition_hash: str | None = None
+    tool_version: str = __version__
+    started_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """What :meth:`History.record_batch` did; ``changed`` is False for a pure re-run."""
+
+    run_id: int
+    new: tuple[str, ...] = ()
+    known: tuple[str, ...] = ()
+    superseded: tuple[tuple[str, str], ...] = ()
+    values_added: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether any submission, value or state was added or changed."""
+        return bool(self.new or self.superseded)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSubmission:
+    """A submission as stored, with its database id and audit fields."""
+
+    id: int
+    sha256: str
+    path: str
+    unit: str | None
+    period: str | None
+    kind: str
+    source: str
+    size: int
+    received_at: str | None
+    generated_at: str | None
+    state: str
+    run_id: int
+    superseded_by: int | None
+    superseded_in_run: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One submission of a unit and period with everything recorded from it."""
+
+    submission: StoredSubmission
+    values: list[ValueRecord] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalFigure:
+    """One figure from outside the units' workbooks (KOSTRA, controller); ``unit`` None = county."""
+
+    source: str
+    period: str
+    value: float | None
+    table_id: str = ""
+    contents: str = ""
+    region: str = ""
+    status: str | None = None
+    indicator: str | None = None
+    unit: str | None = None
+    file_sha256: str = ""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def period_sort_key(code: str) -> tuple[int, int, int]:
+    """Chronological order of period codes: by year, then by the month the period ends.
+
+    The annual report (``2026``) comes after the last tertial of its year (``2026-T3``).
+    """
+    year = int(code[:4])
+    rest = code[5:]
+    if not rest:
+        return (year, 12, 1)
+    kind, number = rest[0], int(rest[1:])
+    month = {"T": 4 * number, "Q": 3 * number, "M": number}[kind]
+    return (year, month, 0)
+
+
+@contextmanager
+def open_history(path: str | os.PathLike[str], *, lock: bool = True) -> Iterator[History]:
+    """Open (create, migrate) the history database at ``path``; a writer holds the project lock."""
+    history = History(Path(path), lock=lock)
+    try:
+        yield history
+    finally:
+        history.close()
+
+
+class _FileLock:
+    """An exclusive, non-blocking advisory lock that the OS releases when the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[bytes] | None = None
+
+    def acquire(self) -> bool:
+        handle = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the descriptor releases flock/msvcrt locks
+            self._handle = None
+
+
+class History:
+    """A connection to the history database. Use :func:`open_history` to get one."""
+
+    def __init__(self, path: Path, *, lock: bool = True) -> None:
+        self.path = path
+        self._lock: _FileLock | None = None
+        if lock:
+            self._lock = _FileLock(path.with_name(path.name + ".lock"))
+            try:
+                acquired = self._lock.acquire()
+            except OSError as exc:  # no such folder, no permission
+                error = t("history.not-a-database", error=exc.strerror or str(exc))
+                raise OutputError(error, str(path)) from exc
+            if not acquired:
+                self._lock = None
+                raise OutputError(t("history.locked", path=str(path)), str(path))
+        try:
+            self._con = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            self._con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._con.execute("PRAGMA foreign_keys = ON")
+            self._con.execute("PRAGMA journal_mode = WAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise OutputError(t("history.not-a-database", error=str(exc)), str(path)) from exc
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Close the connection and release the lock."""
+        con = getattr(self, "_con", None)
+        if con is not None:
+            con.close()
+            self._con = None  # type: ignore[assignment]
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    # -- transactions and schema -------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction; a busy database is a clear OutputError."""
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise OutputError(t("history.locked", path=str(self.path)), str(self.path)) from exc
+            raise
+        try:
+            yield self._con
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        else:
+            self._con.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version stored in the file (``PRAGMA user_version``)."""
+        return int(self._con.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        if self.schema_version > SCHEMA_VERSION:
+            raise OutputError(
+                t("history.newer-schema", found=self.schema_version, known=SCHEMA_VERSION),
+                str(self.path),
+            )
+        while self.schema_version < SCHEMA_VERSION:
+            with self._write() as con:
+                current = self.schema_version  # re-read inside the lock: another may have run
+                if current >= SCHEMA_VERSION:
+                    break
+                for statement in MIGRATIONS[current]:
+                    con.execute(statement)
+                con.execute(f"PRAGMA user_version = {current + 1}")
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def record_batch(self, batch: SubmissionBatch, *, run_info: RunInfo) -> RecordOutcome:
+        """Record a collected batch in one transaction: idempotent by sha256, supersedes by unit."""
+        subs = list(batch.submissions)
+        by_sha = {s.sha256: s for s in subs}
+        path_sha = {s.path: s.sha256 for s in subs}
+        values_by_sha: dict[str, list[ValueRecord]] = {}
+        loose: dict[tuple[str, str, str], list[ValueRecord]] = {}
+        for v in batch.values:
+            if v.sha256 is not None and v.sha256 in by_sha:
+                values_by_sha.setdefault(v.sha256, []).append(v)
+            else:  # no file of this batch: a controller's or an importer's rows
+                loose.setdefault((v.unit, v.period, v.source), []).append(v)
+        # Values without a file become a synthetic submission named by their content.
+        synthetic: list[tuple[SubmissionRecord, str]] = []
+        for (unit, period, source), rows in sorted(loose.items()):
+            sha = content_sha256(rows)
+            values_by_sha[sha] = rows
+            path = next((r.file for r in rows if r.file), "") or ""
+            record = SubmissionRecord(path, sha, 0, unit, period, "accepted", kind=source)
+            synthetic.append((record, source))
+        entries = [(s, "unit") for s in subs] + synthetic
+        with self._write() as con:
+            run_id = self._insert_run(con, run_info, batch.period)
+            outcome = self._record(con, run_id, entries, values_by_sha, batch)
+            known = set(outcome.known)
+            # Findings of a file recorded before are stored already; findings without a file
+            # (a unit that did not deliver ...) belong to this run.
+            finding_rows = [
+                (run_id, path_sha.get(f.file or ""), *_FINDING_FIELDS(f))
+                for f in batch.findings
+                if path_sha.get(f.file or "") not in known
+            ]
+            sql = _insert("findings", "run_id, submission_sha256, " + _FINDINGS)
+            con.executemany(sql, finding_rows)
+        return outcome
+
+    def finish_run(self, run_id: int, status: str = "ok") -> None:
+        """Mark a run finished (``ok`` or ``failed``) once its outputs are written."""
+        with self._write() as con:
+            con.execute(
+                "UPDATE runs SET finished_at = ?, status = ? WHERE id = ?", (_now(), status, run_id)
+            )
+
+    def _insert_run(self, con: sqlite3.Connection, info: RunInfo, period: str | None) -> int:
+        row = (info.started_at or _now(), info.command, info.period or period or None)
+        cur = con.execute(
+            _insert("runs", "started_at, command, period, definition_hash, tool_version, status"),
+            (*row, info.definition_hash, info.tool_version, "recorded"),
+        )
+        return int(cur.lastrowid or 0)
+
+    def _record(
+        self,
+        con: sqlite3.Connection,
+        run_id: int,
+        entries: list[tuple[SubmissionRecord, str]],
+        values_by_sha: dict[str, list[ValueRecord]],
+        batch: SubmissionBatch,
+    ) -> RecordOutcome:
+        shas = [s.sha256 for s, _ in entries]
+        existing = self._ids_for(con, shas)
+        fresh: dict[str, tuple[SubmissionRecord, str]] = {}
+        for s, src in entries:  # one file copied under two names is one submission:
+            old = fresh.get(s.sha256)  # the accepted record of it wins
+            upgrade = old is not None and s.state == "accepted" and old[0].state != "accepted"
+            if s.sha256 not in existing and (old is None or upgrade):
+                fresh[s.sha256] = (s, src)
+        new = list(fresh.values())
+        accepted_keys = [(s.unit, s.period, src) for s, src in new if s.state == "accepted"]
+        if len(set(accepted_keys)) != len(accepted_keys):
+            raise ValueError("a batch holds two accepted submissions for one unit and period")
+        received = _now()
+        con.executemany(
+            _insert("submissions", _SUBMISSION_INSERT),
+            [
+                (*_SUBMISSION_FIELDS(s), src, s.received_at or received, s.state, run_id)
+                for s, src in new
+            ],
+        )
+        ids = self._ids_for(con, [s.sha256 for s, _ in new])
+        # Supersede the earlier accepted submission of each unit, period and source.
+        superseded: list[tuple[str, str]] = []
+        updates: list[tuple[int, int, int]] = []
+        periods = {s.period for s, _ in new if s.state == "accepted"}
+        for period in sorted(p for p in periods if p is not None):
+            rows = con.execute(
+                "SELECT id, sha256, unit, source FROM submissions"
+                " WHERE period = ? AND state = 'accepted' AND run_id < ?",
+                (period, run_id),
+            ).fetchall()
+            current = {(unit, source): (sid, sha) for sid, sha, unit, source in rows}
+            for s, src in new:
+                if s.state == "accepted" and s.period == period and (s.unit, src) in current:
+                    old_id, old_sha = current[(s.unit, src)]
+                    updates.append((ids[s.sha256], run_id, old_id))
+                    superseded.append((old_sha, s.sha256))
+        con.executemany(
+            "UPDATE submissions SET state = 'superseded', superseded_by = ?, superseded_in_run = ?"
+            " WHERE id = ?",
+            updates,
+        )
+        value_rows = [
+            (ids[sha], *_VALUE_FIELDS(v), v.value if v.kind == "number" else None, *_VALUE_REST(v))
+            for sha in ids
+            for v in values_by_sha.get(sha, ())
+        ]
+        con.executemany(_insert("submission_values", _VALUE_INSERT), value_rows)
+        self._record_dialogue(con, ids, new, batch.actions, batch.assessments)
+        return RecordOutcome(
+            run_id=run_id,
+            new=tuple(s.sha256 for s, _ in new),
+            known=tuple(sha for sha in shas if sha in existing),
+            superseded=tuple(superseded),
+            values_added=len(value_rows),
+        )
+
+    @staticmethod
+    def _record_dialogue(
+        con: sqlite3.Connection,
+        ids: Mapping[str, int],
+        new: list[tuple[SubmissionRecord, str]],
+        actions: Sequence[ActionRecord],
+        assessments: Sequence[AssessmentRecord],
+    ) -> None:
+        """Store actions and assessments of new submissions (by sha256, else by unit+period)."""
+        accepted = {(s.unit, s.period): s.sha256 for s, _ in new if s.state == "accepted"}
+
+        def owner(sha: str | None, unit: str, period: str) -> int | None:
+            key = sha if sha is not None else accepted.get((unit, period))
+            return ids.get(key) if key is not None else None
+
+        action_rows = [
+            (sid, *_ACTION_FIELDS(a), a.deadline.isoformat() if a.deadline else None, a.row)
+            for a in actions
+            if (sid := owner(a.sha256, a.unit, a.period)) is not None
+        ]
+        con.executemany(_insert("actions", _ACTION_INSERT), action_rows)
+        assessment_rows = [
+            (sid, *_ASSESSMENT_FIELDS(s))
+            for s in assessments
+            if (sid := owner(s.sha256, s.unit, s.period)) is not None
+        ]
+        con.executemany(_insert("assessments", _ASSESSMENT_INSERT), assessment_rows)
+
+    @staticmethod
+    def _ids_for(con: sqlite3.Connection, shas: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(shas), 500):  # stay below SQLite's bound-variable limit
+            chunk = shas[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for sid, sha in con.execute(
+                f"SELECT id, sha256 FROM submissions WHERE sha256 IN ({marks})", chunk
+            ):
+                found[sha] = sid
+        return found
+
+    def record_external(self, figures: Iterable[ExternalFigure]) -> int:
+        """Store KOSTRA/controller figures; the same figure from the same file is kept once."""
+        now = _now()
+        rows = [(*_EXTERNAL_FIELDS(f), now) for f in figures]
+        sql = _insert("external_values", _EXTERNAL + ", imported_at")
+        with self._write() as con:
+            before = con.total_changes
+            con.executemany(sql.replace("INSERT", "INSERT OR IGNORE", 1), rows)
+            return con.total_changes - before
+
+    def import_history_csv(
+        self, source: str | os.PathLike[str] | Iterable[Mapping[str, str]], *, name: str = ""
+    ) -> RecordOutcome:
+        """Seed earlier periods from ``history.csv`` rows as controller-loaded values."""
+        values = read_history_csv(source, name=name)
+        if not values:
+            return RecordOutcome(run_id=0)
+        batch = SubmissionBatch(period="", values=values)
+        return self.record_batch(batch, run_info=RunInfo("import-history"))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _values(self, where: str, params: Sequence[Any]) -> list[ValueRecord]:
+        rows = self._con.execute(
+            f"SELECT {_VALUE_COLUMNS} FROM accepted_values WHERE {where}"
+            " ORDER BY period, unit, indicator, value_id",
+            params,
+        ).fetchall()
+        return [_value(row) for row in rows]
+
+    def accepted_values(
+        self, period: str, *, as_of_run: int | None = None, external: bool = True
+    ) -> list[ValueRecord]:
+        """The accepted values of ``period`` (now, or as they stood after run ``as_of_run``)."""
+        if as_of_run is None:
+            values = self._values("period = ?", (period,))
+        else:
+            rows = self._con.execute(
+                f"SELECT {_JOINED_VALUES} WHERE v.period = ? AND s.run_id <= ?"
+                " AND (s.state = 'accepted' OR (s.state = 'superseded'"
+                "      AND (s.superseded_in_run IS NULL OR s.superseded_in_run > ?)))"
+                " ORDER BY v.period, v.unit, v.indicator, v.id",
+                (period, as_of_run, as_of_run),
+            ).fetchall()
+            values = [_value(row) for row in rows]
+        if external:
+            values.extend(self.external_values(period))
+        return values
+
+    def external_values(self, period: str | None = None) -> list[ValueRecord]:
+        """The latest imported external figure per indicator and unit, as value records."""
+        where = "indicator IS NOT NULL" + (" AND period = ?" if period else "")
+        rows = self._con.execute(
+            "SELECT unit, period, indicator, value, source, file_sha256"
+            f" FROM external_values WHERE {where} ORDER BY id",
+            (period,) if period else (),
+        ).fetchall()
+        latest = {(p, u or "", i): (u, p, i, v, src, sha) for u, p, i, v, src, sha in rows}
+        out = []
+        for u, p, i, v, src, sha in latest.values():  # later imports won above
+            kind = "missing" if v is None else "number"
+            out.append(_value((u or "", p, i, kind, v, None, None, src, None, sha or None, 0)))
+        return sorted(out, key=lambda v: (period_sort_key(v.period), v.unit, v.indicator))
+
+    def values_for_trend(
+        self,
+        indicator: str | None = None,
+        unit: str | None = None,
+        periods: Sequence[str] | None = None,
+    ) -> list[ValueRecord]:
+        """Accepted values over periods, optionally for one indicator, unit and set of periods."""
+        clauses, params = ["1 = 1"], []
+        for column, wanted in (("indicator", indicator), ("unit", unit)):
+            if wanted is not None:
+                clauses.append(f"{column} = ?")
+                params.append(wanted)
+        if periods is not None:  # a short list: the index on (period, unit, indicator) serves it
+            clauses.append(f"period IN ({', '.join('?' * len(periods))})")
+            params.extend(periods)
+        values = self._values(" AND ".join(clauses), params)
+        external = (
+            [v for p in dict.fromkeys(periods) for v in self.external_values(p)]
+            if periods is not None
+            else self.external_values()
+        )
+        values.extend(
+            v
+            for v in external
+            if (indicator is None or v.indicator == indicator) and (unit is None or v.unit == unit)
+        )
+        return sorted(values, key=lambda v: (period_sort_key(v.period), v.unit, v.indicator))
+
+    def last_results(
+        self,
+        unit: str,
+        indicators: Sequence[str],
+        before_period: str,
+        n: int,
+        *,
+        periods: Sequence[str] | None = None,
+    ) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """The results of the ``n`` periods before ``before_period``, oldest first, as texts.
+
+        The periods are those the unit workbook shows (:func:`bms_excel.layout.previous_periods`:
+        the same kind of period, ``2026-T2`` → ``2025-T2, 2025-T3, 2026-T1``) unless ``periods``
+        names them. Every requested indicator gets one entry per period (``""`` when nothing
+        was recorded), so the generator can write aligned columns.
+        """
+        shown = list(periods) if periods is not None else list(previous_periods(before_period, n))
+        wanted = set(indicators)
+        texts: dict[tuple[str, str], str] = {}
+        for v in self.values_for_trend(unit=unit, periods=shown):
+            if v.indicator in wanted:
+                texts[(v.period, v.indicator)] = display_text(v) or ""
+        return {(unit, ind): [(p, texts.get((p, ind), "")) for p in shown] for ind in indicators}
+
+    def submissions(self, period: str | None = None) -> list[StoredSubmission]:
+        """Every recorded submission (of ``period``), in the order they were recorded."""
+        where, params = ("WHERE period = ?", (period,)) if period else ("", ())
+        rows = self._con.execute(
+            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions {where} ORDER BY id", params
+        ).fetchall()
+        return [StoredSubmission(*row) for row in rows]
+
+    def audit_trail(self, unit: str, period: str) -> list[AuditEntry]:
+        """Every submission of ``unit`` in ``period`` (accepted, superseded, rejected ...) with its values and findings."""
+        rows = self._con.execute(
+            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE unit = ? AND period = ?"
+            " ORDER BY id",
+            (unit, period),
+        ).fetchall()
+        entries = []
+        for row in rows:
+            sub = StoredSubmission(*row)
+            values = [
+                _value(r)
+                for r in self._con.execute(
+                    f"SELECT {_JOINED_VALUES} WHERE s.id = ? ORDER BY v.id", (sub.id,)
+                )
+            ]
+            findings = self._findings("submission_sha256 = ?", (sub.sha256,))
+            entries.append(AuditEntry(sub, values, findings))
+        return entries
+
+    def _findings(self, where: str, params: Sequence[Any]) -> list[Finding]:
+        rows = self._con.execute(
+            f"SELECT code, severity, message, file, sheet, cell FROM findings WHERE {where}"
+            " ORDER BY id",
+            params,
+        ).fetchall()
+        return [Finding(*row) for row in rows]
+
+    def findings(self, period: str) -> list[Finding]:
+        """The findings of ``period``: those of its submissions plus its latest run's own."""
+        latest = self._con.execute("SELECT max(id) FROM runs WHERE period = ?", (period,))
+        run_id = latest.fetchone()[0]
+        return self._findings(
+            "submission_sha256 IN (SELECT sha256 FROM submissions WHERE period = ?)"
+            " OR (submission_sha256 IS NULL AND run_id = ?)",
+            (period, run_id),
+        )
+
+    def accepted_actions(self, period: str) -> list[ActionRecord]:
+        """The actions (Tiltak) of the accepted submissions of ``period``."""
+        rows = self._con.execute(
+            "SELECT a.unit, a.period, a.indicator, a.action, a.responsible, a.deadline, a.status,"
+            " s.path, s.sha256, a.row FROM actions a JOIN submissions s ON s.id = a.submission_id"
+            " WHERE s.state = 'accepted' AND a.period = ? ORDER BY a.unit, a.id",
+            (period,),
+        ).fetchall()
+        return [
+            ActionRecord(u, p, i, a, r, dt.date.fromisoformat(d) if d else None, st, f, sha, row)
+            for u, p, i, a, r, d, st, f, sha, row in rows
+        ]
+
+    def accepted_assessments(self, period: str) -> list[AssessmentRecord]:
+        """The assessments (Vurdering) of the accepted submissions of ``period``."""
+        rows = self._con.execute(
+            "SELECT a.unit, a.period, a.focus_area, a.assessment, a.learned, s.path, s.sha256"
+            " FROM assessments a JOIN submissions s ON s.id = a.submission_id"
+            " WHERE s.state = 'accepted' AND a.period = ? ORDER BY a.unit, a.id",
+            (period,),
+        ).fetchall()
+        return [AssessmentRecord(*row) for row in rows]
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first, as dicts (for the Om sheet and ``--json``)."""
+        cur = self._con.execute(
+            "SELECT id, started_at, finished_at, command, period, definition_hash,"
+            " tool_version, status FROM runs ORDER BY id"
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+_JOINED_VALUES = (
+    "v.unit, v.period, v.indicator, v.kind, v.value, v.raw, v.comment, v.source, NULLIF(s.path, ''),"
+    " s.sha256, v.has_error FROM submission_values v JOIN submissions s ON s.id = v.submission_id"
+)
+_FINDINGS = "code, severity, file, sheet, cell, message"
+_FINDING_FIELDS = attrgetter(*_FINDINGS.split(", "))
+_SUBMISSION_FIELDS = attrgetter(
+    "sha256", "path", "unit", "period", "kind", "size", "generated_at", "modified_at"
+)
+_SUBMISSION_INSERT = (
+    "sha256, path, unit, period, kind, size, generated_at, modified_at, source, received_at,"
+    " state, run_id"
+)
+_VALUE_FIELDS = attrgetter("unit", "period", "indicator", "kind")
+_VALUE_REST = attrgetter("raw", "comment", "source", "has_error")
+_VALUE_INSERT = (
+    "submission_id, unit, period, indicator, kind, value, raw, comment, source, has_error"
+)
+_ACTION_FIELDS = attrgetter("unit", "period", "indicator", "action", "responsible", "status")
+_ACTION_INSERT = (
+    "submission_id, unit, period, indicator, action, responsible, status, deadline, row"
+)
+_ASSESSMENT_FIELDS = attrgetter("unit", "period", "focus_area", "assessment", "learned")
+_ASSESSMENT_INSERT = "submission_id, unit, period, focus_area, assessment, learned"
+_EXTERNAL = (
+    "source, table_id, contents, region, period, value, status, indicator, unit, file_sha256"
+)
+_EXTERNAL_FIELDS = attrgetter(*_EXTERNAL.split(", "))
+
+
+def _insert(table: str, columns: str) -> str:
+    """An INSERT statement with one ``?`` per column."""
+    marks = ", ".join("?" * len(columns.split(",")))
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+
+
+_SUBMISSION_COLUMNS = (
+    "id, sha256, path, unit, period, kind, source, size, received_at, generated_at, state,"
+    " run_id, superseded_by, superseded_in_run"
+)
+
+
+def _value(row: Sequence[Any]) -> ValueRecord:
+    unit, period, indicator, kind, value, raw, comment, source, file, sha, error = row
+    return ValueRecord(
+        unit, period, indicator, kind, value, raw, comment, source, file, sha, bool(error)
+    )
+
+
+def display_text(v: ValueRecord) -> str | None:
+    """What to show for a stored value: the text as written, else the number, else None."""
+    if v.raw not in (None, ""):
+        return v.raw
+    if v.kind == "number" and v.value is not None:
+        return format_plain(v.value)
+    if v.kind == "not-applicable":
+        return "i.a."
+    return None
+
+
+def format_plain(value: float) -> str:
+    """A number without a spurious ``.0`` (``12`` not ``12.0``)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def content_sha256(values: Iterable[ValueRecord]) -> str:
+    """The sha256 of a group of values' canonical text: the identity of a file-less submission."""
+    lines = []
+    for v in values:
+        number = "" if v.value is None else repr(v.value)
+        parts = [*_VALUE_FIELDS(v), number, v.raw or "", v.comment or "", v.source]
+        lines.append("\t".join([*parts, str(int(v.has_error))]))
+    lines.sort()
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def read_history_csv(
+    source: str | os.PathLike[str] | Iterable[Mapping[str, str]], *, name: str = ""
+) -> list[ValueRecord]:
+    """Read ``period,unit,indicator,value`` rows (``.`` decimals, blank = missing, ``i.a.``)."""
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        name = name or path.name
+        text = path.read_text(encoding="utf-8-sig")
+        first = text.split("\n", 1)[0]
+        delimiter = ";" if ";" in first and "," not in first else ","
+        rows: Iterable[Mapping[str, str]] = list(
+            csv.DictReader(io.StringIO(text), delimiter=delimiter)
+        )
+    else:
+        rows = source
+    name = name or "history.csv"
+    out: list[ValueRecord] = []
+    for line, row in enumerate(rows, start=2):
+        missing = [c for c in ("period", "unit", "indicator", "value") if c not in row]
+        if missing:
+            raise BmsError(t("history.csv-columns", columns=", ".join(missing)), f"{name}:1")
+        period, unit, indicator = (
+            str(row[c] or "").strip() for c in ("period", "unit", "indicator")
+        )
+        raw = str(row["value"] or "").strip()
+        extra = row.get(None)  # type: ignore[call-overload]  # csv's restkey: too many fields
+        if extra:  # "12,5": a decimal comma in a comma-separated file
+            raise BmsError(t("history.csv-value", value=",".join([raw, *extra])), f"{name}:{line}")
+        if not _PERIOD_RE.match(period):
+            raise BmsError(t("history.csv-period", period=period), f"{name}:{line}")
+        if not unit or not indicator:
+            raise BmsError(t("history.csv-empty-key"), f"{name}:{line}")
+        record = ValueRecord(unit, period, indicator, "missing", source="controller", file=name)
+        if raw.casefold() in NOT_APPLICABLE_WORDS:
+            record = replace(record, kind="not-applicable", raw=raw)
+        elif raw:
+            try:
+                number = float(raw)
+            except ValueError as exc:
+                raise BmsError(t("history.csv-value", value=raw), f"{name}:{line}") from exc
+            if not math.isfinite(number):
+                raise BmsError(t("history.csv-value", value=raw), f"{name}:{line}")
+            record = replace(record, kind="number", value=number, raw=raw)
+        out.append(record)
+    return out
