@@ -111,6 +111,33 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             WHERE s.state = 'accepted'""",
     ),
 )
+_EXTERNAL_V1 = (
+    "id, source, table_id, contents, region, period, value, status, indicator, unit,"
+    " imported_at, file_sha256"
+)
+MIGRATIONS += (
+    # 2: KOSTRA comparison groups (Landet uten Oslo, a KOSTRA group) are stored beside the
+    # county's own figure and the units'; ``role`` keeps them apart (county | unit | comparison)
+    # and is part of what makes a figure unique. SQLite cannot change a table constraint, so
+    # the table is rebuilt (every row kept).
+    (
+        """CREATE TABLE external_values_v2 (id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL CHECK (source IN ('kostra', 'controller')),
+            table_id TEXT NOT NULL DEFAULT '', contents TEXT NOT NULL DEFAULT '',
+            region TEXT NOT NULL DEFAULT '', period TEXT NOT NULL, value REAL, status TEXT,
+            indicator TEXT, unit TEXT, imported_at TEXT NOT NULL,
+            file_sha256 TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL DEFAULT 'county'
+                CHECK (role IN ('county', 'unit', 'comparison')),
+            status_symbol TEXT, region_name TEXT)""",
+        f"INSERT INTO external_values_v2 ({_EXTERNAL_V1}) SELECT {_EXTERNAL_V1} FROM external_values",
+        "DROP TABLE external_values",
+        "ALTER TABLE external_values_v2 RENAME TO external_values",
+        "CREATE INDEX external_values_period ON external_values(period, indicator)",
+        """CREATE UNIQUE INDEX external_values_cell ON external_values(source, table_id,
+            contents, region, period, file_sha256, role, COALESCE(unit, ''))""",
+    ),
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _VALUE_COLUMNS = (
@@ -188,6 +215,9 @@ class ExternalFigure:
     indicator: str | None = None
     unit: str | None = None
     file_sha256: str = ""
+    role: str = "county"
+    status_symbol: str | None = None
+    region_name: str | None = None
 
 
 def _now() -> str:
@@ -536,7 +566,9 @@ class History:
 
     def external_values(self, period: str | None = None) -> list[ValueRecord]:
         """The latest imported external figure per indicator and unit, as value records."""
-        where = "indicator IS NOT NULL" + (" AND period = ?" if period else "")
+        where = "indicator IS NOT NULL AND role != 'comparison'" + (
+            " AND period = ?" if period else ""
+        )
         rows = self._con.execute(
             "SELECT unit, period, indicator, value, source, file_sha256"
             f" FROM external_values WHERE {where} ORDER BY id",
@@ -548,6 +580,31 @@ class History:
             kind = "missing" if v is None else "number"
             out.append(_value((u or "", p, i, kind, v, None, None, src, None, sha or None, 0)))
         return sorted(out, key=lambda v: (period_sort_key(v.period), v.unit, v.indicator))
+
+    def external_figures(
+        self, *, role: str | None = None, indicator: str | None = None
+    ) -> list[ExternalFigure]:
+        """Every stored external figure (latest import per cell), optionally of one role."""
+        clauses, params = ["1 = 1"], []
+        if role is not None:
+            clauses.append("role = ?")
+            params.append(role)
+        if indicator is not None:
+            clauses.append("indicator = ?")
+            params.append(indicator)
+        rows = self._con.execute(
+            f"SELECT {_EXTERNAL} FROM external_values WHERE {' AND '.join(clauses)} ORDER BY id",
+            params,
+        ).fetchall()
+        latest: dict[tuple[Any, ...], ExternalFigure] = {}
+        names = _EXTERNAL.replace(" ", "").split(",")
+        for row in rows:
+            fig = ExternalFigure(**dict(zip(names, row, strict=True)))
+            latest[(fig.source, fig.indicator, fig.role, fig.unit, fig.region, fig.period)] = fig
+        return sorted(
+            latest.values(),
+            key=lambda f: (f.indicator or "", f.role, f.region, period_sort_key(f.period)),
+        )
 
     def values_for_trend(
         self,
@@ -705,7 +762,8 @@ _ACTION_INSERT = (
 _ASSESSMENT_FIELDS = attrgetter("unit", "period", "focus_area", "assessment", "learned")
 _ASSESSMENT_INSERT = "submission_id, unit, period, focus_area, assessment, learned"
 _EXTERNAL = (
-    "source, table_id, contents, region, period, value, status, indicator, unit, file_sha256"
+    "source, table_id, contents, region, period, value, status, indicator, unit, file_sha256,"
+    " role, status_symbol, region_name"
 )
 _EXTERNAL_FIELDS = attrgetter(*_EXTERNAL.split(", "))
 

@@ -100,7 +100,7 @@ def test_schema_is_created_and_migrated_from_an_empty_file(tmp_path: Path) -> No
     db = tmp_path / "bms.sqlite"
     db.write_bytes(b"")  # an empty file is an empty database at user_version 0
     with open_history(db) as h:
-        assert h.schema_version == SCHEMA_VERSION == 1
+        assert h.schema_version == SCHEMA_VERSION == 2
     con = sqlite3.connect(db)
     try:
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -112,6 +112,49 @@ def test_schema_is_created_and_migrated_from_an_empty_file(tmp_path: Path) -> No
     # Opening again migrates nothing and keeps the version.
     with open_history(db) as h:
         assert h.schema_version == SCHEMA_VERSION
+
+
+def test_a_version_1_database_is_migrated_keeping_its_figures(tmp_path: Path) -> None:
+    from bms_excel.history import MIGRATIONS, ExternalFigure
+
+    db = tmp_path / "old.sqlite"
+    con = sqlite3.connect(db)
+    for statement in MIGRATIONS[0]:
+        con.execute(statement)
+    con.execute(
+        "INSERT INTO external_values (source, table_id, contents, region, period, value,"
+        " status, indicator, unit, imported_at, file_sha256)"
+        " VALUES ('kostra', '12367', 'K', '50', '2025', 186400, 'ok', 'T2.2', NULL, 'x', 'f')"
+    )
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    with open_history(db) as h:
+        assert h.schema_version == 2
+        (fig,) = h.external_figures()
+        assert (fig.indicator, fig.role, fig.value) == ("T2.2", "county", 186400.0)
+        h.record_external(
+            [
+                ExternalFigure(
+                    "kostra",
+                    "2025",
+                    190700.0,
+                    "12367",
+                    "K",
+                    "EAFKUO",
+                    "ok",
+                    "T2.2",
+                    role="comparison",
+                    region_name="Landet uten Oslo",
+                )
+            ]
+        )
+        assert [(f.role, f.region) for f in h.external_figures(indicator="T2.2")] == [
+            ("comparison", "EAFKUO"),
+            ("county", "50"),
+        ]
+        # The comparison group never stands in for the county's own value.
+        assert [v.value for v in h.external_values("2025")] == [186400.0]
 
 
 def test_newer_schema_and_non_database_are_clear_errors(tmp_path: Path) -> None:
