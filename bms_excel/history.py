@@ -38,6 +38,7 @@ from bms_excel import __version__
 from bms_excel.errors import BmsError, Finding, OutputError
 from bms_excel.i18n import t
 from bms_excel.layout import previous_periods
+from bms_excel.model import Definition
 from bms_excel.records import (
     ActionRecord,
     AssessmentRecord,
@@ -657,6 +658,26 @@ class History:
             if v.indicator in wanted:
                 texts[(v.period, v.indicator)] = display_text(v) or ""
         return {(unit, ind): [(p, texts.get((p, ind), "")) for p in shown] for ind in indicators}
+
+    def history_for_generation(
+        self, definition: Definition, period: str, units: Iterable[str] | None = None
+    ) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """The "last periods" results of every unit's workbook for ``period`` (the generator's
+        ``history`` argument), in the columns :func:`bms_excel.layout.build_layout` makes."""
+        codes = [p.code for p in definition.periods]
+        shown = [
+            p
+            for p in previous_periods(period, definition.settings.history_periods, codes)
+            if p in codes
+        ]
+        chosen = set(units) if units is not None else None
+        out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for unit in definition.units:
+            if chosen is not None and unit.code not in chosen:
+                continue
+            indicators = [i.code for i in definition.indicators_for_unit(unit)]
+            out.update(self.last_results(unit.code, indicators, period, 0, periods=shown))
+        return out
 
     def submissions(self, period: str | None = None) -> list[StoredSubmission]:
         """Every recorded submission (of ``period``), in the order they were recorded."""

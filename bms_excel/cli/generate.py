@@ -53,7 +53,14 @@ def generate_command(
     chosen = project.resolve_period(period, definition)
     lang = workbook_lang or state(ctx).lang or project.language or get_language()
     out_dir = out or project.generated_dir / chosen
+    history = None
+    if project.history_path.exists():
+        from bms_excel.history import open_history
+
+        with open_history(project.history_path, lock=False) as db:
+            history = db.history_for_generation(definition, chosen, list(units) or None)
     kwargs = {
+        "history": history,
         "out_dir": out_dir,
         "secret": project.secret,
         "units": list(units) or None,
