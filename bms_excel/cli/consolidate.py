@@ -1,0 +1,113 @@
+"""``bms consolidate``: collect, record in the history, and write the county master workbook."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bms_excel.cli import main, state
+from bms_excel.cli.collect import print_report
+from bms_excel.cli.render import print_json, stderr_console, stdout_console
+from bms_excel.errors import exit_code_for
+from bms_excel.i18n import get_language, t
+from bms_excel.status import Status, status_label
+
+
+@main.command("consolidate")
+@click.argument(
+    "folder", type=click.Path(path_type=Path, file_okay=False), required=False, default=None
+)
+@click.option("--period", default=None, help="Perioden som konsolideres (standard: prosjektets).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Fylkesrapporten (standard: rapporter/bms_<fylke>_<periode>.xlsx).",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Eksporter langtabellen som CSV (semikolon, desimalkomma).",
+)
+@click.option(
+    "--parquet",
+    "parquet_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Eksporter langtabellen som Parquet (krever pyarrow).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som JSON.")
+@click.option("--processes", type=click.IntRange(min=1), default=None, help="Antall prosesser.")
+@click.pass_context
+def consolidate_command(
+    ctx: click.Context,
+    folder: Path | None,
+    period: str | None,
+    out: Path | None,
+    csv_path: Path | None,
+    parquet_path: Path | None,
+    as_json: bool,
+    processes: int | None,
+) -> None:
+    """Konsolider: samle inn, lagre i historikken og lag fylkesrapporten (masterarbeidsboka)."""
+    from bms_excel.master import consolidate_project
+
+    project = state(ctx).project()
+    lang = get_language()
+    kwargs = {
+        "folder": folder,
+        "out": out,
+        "csv_path": csv_path,
+        "parquet_path": parquet_path,
+        "lang": lang,
+        "processes": processes,
+    }
+    if as_json or not sys.stderr.isatty():
+        result = consolidate_project(project, period=period, **kwargs)  # type: ignore[arg-type]
+    else:
+        with Progress(
+            TextColumn(t("consolidate.progress")),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=stderr_console(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("consolidate", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = consolidate_project(
+                project,
+                period=period,
+                progress=progress,
+                **kwargs,  # type: ignore[arg-type]
+            )
+    if as_json:
+        print_json(result.to_json())
+    else:
+        con = stdout_console()
+        print_report(result.report)
+        for area in result.focus_areas():
+            score = f" ({area['score']:.0f})" if area["score"] is not None else ""
+            con.print(
+                t(
+                    "consolidate.area-line",
+                    code=area["code"] or "–",
+                    name=area["name"],
+                    status=status_label(Status(area["status"]), lang),
+                    score=score,
+                ),
+                markup=False,
+            )
+        con.print(t("consolidate.history-written", path=str(result.history), run=result.run_id))
+        for path in result.exports.values():
+            con.print(t("consolidate.export-written", path=str(path)))
+        con.print(t("consolidate.done", path=str(result.master)))
+    sys.exit(exit_code_for(result.report.findings))

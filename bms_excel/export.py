@@ -1,0 +1,98 @@
+"""Exports of the long table for Power BI and analysts: CSV and Parquet.
+
+Every text cell is neutralised against formula injection (:func:`bms_excel.values.neutralise`:
+a unit's comment ``=HYPERLINK(...)`` is exported as ``'=HYPERLINK(...)``), so a file opened in
+Excel never runs what a unit typed. Files are written atomically (temporary file in the
+target folder, then ``os.replace``).
+
+CSV dialect: UTF-8 with BOM, ``;`` between fields and ``,`` as the decimal sign, which is
+what Excel with Norwegian regional settings opens directly; read it with pandas as
+``pd.read_csv(path, sep=";", decimal=",")``. Parquet keeps the column types (needs pyarrow,
+the ``parquet`` extra).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from bms_excel.errors import OutputError
+from bms_excel.values import neutralise
+
+CSV_SEPARATOR = ";"
+CSV_DECIMAL = ","
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells cannot run as formulas in a spreadsheet."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
+    return out
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    from bms_excel.i18n import t
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".~bms-", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(
+            t("export.cannot-write", path=str(path), detail=exc.strerror or str(exc))
+        ) from exc
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(
+            t("export.cannot-write", path=str(path), detail=exc.strerror or str(exc))
+        ) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` (neutralised) as a Norwegian-Excel CSV; returns ``path``."""
+    safe = neutralised(frame)
+    return _write_atomic(
+        path,
+        lambda tmp: safe.to_csv(
+            tmp, sep=CSV_SEPARATOR, decimal=CSV_DECIMAL, index=False, encoding="utf-8-sig"
+        ),
+    )
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` (neutralised) as Parquet; ``OutputError`` when pyarrow is missing."""
+    from bms_excel.i18n import t
+
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise OutputError(t("export.no-parquet"), str(path)) from exc
+    safe = neutralised(frame)
+    return _write_atomic(path, lambda tmp: safe.to_parquet(tmp, index=False, engine="pyarrow"))
+
+
+def export_long(
+    long: pd.DataFrame, *, csv_path: Path | None = None, parquet_path: Path | None = None
+) -> dict[str, Path]:
+    """Write the requested exports of the long table; returns ``{"csv": path, ...}``."""
+    written: dict[str, Path] = {}
+    if csv_path is not None:
+        written["csv"] = write_csv(long, csv_path)
+    if parquet_path is not None:
+        written["parquet"] = write_parquet(long, parquet_path)
+    return written

@@ -1,0 +1,517 @@
+"""The county master workbook and the consolidation run that makes it (DESIGN §5–6).
+
+:func:`run_consolidation` is the whole ``bms consolidate``: lock and open the history
+database, collect the submissions folder, record the batch (idempotent; a corrected file
+supersedes), build the long table, county values, roll-ups and trends from the database's
+accepted values, write the master workbook and the exports, and mark the run finished.
+
+:func:`write_master` writes the workbook atomically: the whole file is built in memory,
+written to a temporary file in the target folder and moved over the old master with
+``os.replace``. A crash or ``kill -9`` at any point leaves the previous master as it was
+(at worst a stray ``.~bms-*.tmp`` file). A master that is open in Excel or LibreOffice (their
+lock files ``~$<name>`` / ``.~lock.<name>#`` sit beside it, or Windows refuses to open it) is
+an :class:`~bms_excel.errors.OutputError` before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+
+from bms_excel import __version__
+from bms_excel.collect import CollectReport, collect_submissions
+from bms_excel.consolidate import (
+    aggregate_county,
+    build_long_table,
+    excluded_values,
+    previous_period,
+    rollup_scores,
+    trend,
+)
+from bms_excel.errors import ConfigError, OutputError
+from bms_excel.export import export_long
+from bms_excel.history import RunInfo, open_history
+from bms_excel.i18n import t
+from bms_excel.master_lists import (
+    DATA_TABLE,
+    write_about,
+    write_actions,
+    write_assessments,
+    write_comments,
+    write_data,
+    write_findings,
+    write_submissions,
+)
+from bms_excel.master_scorecard import write_county, write_units
+from bms_excel.master_sheets import (
+    SHEET_KEYS,
+    MasterData,
+    MasterInfo,
+    sheet_names,
+    write_overview,
+    write_trend,
+)
+from bms_excel.model import Definition
+from bms_excel.ooxml import check_names
+from bms_excel.project import Project
+from bms_excel.records import ActionRecord, AssessmentRecord, SubmissionBatch
+from bms_excel.signing import definition_hash
+
+__all__ = [
+    "ConsolidationResult",
+    "MasterInfo",
+    "check_master_writable",
+    "consolidate_project",
+    "master_filename",
+    "run_consolidation",
+    "write_master",
+]
+
+#: Test hook: seconds to pause half-way through writing the temporary master file, so a test
+#: can ``kill -9`` the process mid-write. Never set in normal use.
+PAUSE_ENV = "BMS_TEST_PAUSE_IN_MASTER_WRITE"
+Progress = Callable[[int, int], None]
+
+
+def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as plain dicts: NaN and pandas' NA become ``None``, numpy scalars Python ones."""
+    out = []
+    for rec in frame.astype(object).to_dict("records"):
+        out.append({k: _plain(v) for k, v in rec.items()})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return value
+
+
+def master_filename(county_code: str, period: str) -> str:
+    """``bms_<county>_<period>.xlsx`` with only file-name-safe characters."""
+    from bms_excel.generate import safe_filename
+
+    return "bms_" + safe_filename(county_code, period)
+
+
+# -- building ---------------------------------------------------------------------------------
+
+
+def build_master(data: MasterData) -> Workbook:
+    """The whole master workbook in memory (not saved)."""
+    wb = Workbook()
+    names = sheet_names(data.lang)
+    wb.active.title = names["overview"]
+    sheets = {"overview": wb.active}
+    for key in SHEET_KEYS[1:]:
+        sheets[key] = wb.create_sheet(names[key])
+    write_overview(sheets["overview"], data)
+    write_county(sheets["county"], data)
+    write_units(sheets["units"], data)
+    write_trend(sheets["trend"], data)
+    write_comments(sheets["comments"], data)
+    write_actions(sheets["actions"], data)
+    write_assessments(sheets["assessments"], data)
+    write_submissions(sheets["submissions"], data)
+    write_findings(sheets["findings"], data)
+    write_data(sheets["data"], data)
+    write_about(sheets["about"], data)
+    wb.properties.title = t("master.title", data.lang, county=data.definition.county.name)
+    wb.properties.creator = "bms_excel"
+    return wb
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def _lock_files(path: Path) -> list[Path]:
+    # Excel's owner file is "~$" + the name; for long names Word and some Excel builds replace
+    # the first two characters instead. LibreOffice writes ".~lock.<name>#".
+    name = path.name
+    return [
+        path.with_name("~$" + name),
+        path.with_name("~$" + name[2:]),
+        path.with_name(f".~lock.{name}#"),
+    ]
+
+
+def check_master_writable(path: Path) -> None:
+    """Raise ``OutputError`` when ``path`` is open in Excel/LibreOffice or cannot be written."""
+    for lock in _lock_files(path):
+        if lock.exists():
+            raise OutputError(t("master.locked-excel", path=str(path), lock=lock.name), str(path))
+    if path.exists():
+        try:
+            # On Windows a workbook open in Excel cannot be opened for writing at all.
+            with open(path, "ab"):
+                pass
+        except OSError as exc:
+            raise OutputError(
+                t("master.cannot-write", path=str(path), detail=exc.strerror or str(exc)),
+                str(path),
+            ) from exc
+
+
+def guard_master(wb: Workbook) -> list[str]:
+    """Excel-limit problems of the master (names, formulas, texts, the Data table)."""
+    from bms_excel.generate import guard_workbook
+
+    problems = guard_workbook(wb)
+    tables = [name for ws in wb.worksheets for name in ws.tables]
+    problems += [p.message for p in check_names([ws.title for ws in wb.worksheets], (), tables)]
+    if DATA_TABLE not in tables:
+        problems.append(f"the Data table {DATA_TABLE} is missing")
+    return problems
+
+
+def save_workbook_atomic(wb: Workbook, path: Path) -> None:
+    """Write ``wb`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    check_master_writable(path)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    payload = buffer.getvalue()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".~bms-", suffix=".xlsx.tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(
+            t("master.cannot-write", path=str(path), detail=exc.strerror or str(exc)), str(path)
+        ) from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            half = len(payload) // 2
+            fh.write(payload[:half])
+            fh.flush()
+            pause = float(os.environ.get(PAUSE_ENV) or 0)
+            if pause > 0:
+                time.sleep(pause)
+            fh.write(payload[half:])
+            fh.flush()
+            os.fsync(fh.fileno())
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a report is a normal file
+        check_master_writable(path)  # it may have been opened while we were writing
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(
+            t("master.cannot-write", path=str(path), detail=exc.strerror or str(exc)), str(path)
+        ) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_master(
+    path: Path,
+    *,
+    definition: Definition,
+    period: str,
+    long: pd.DataFrame,
+    county: pd.DataFrame,
+    rollups: pd.DataFrame,
+    trends: pd.DataFrame,
+    report: CollectReport | None = None,
+    history_values: Sequence[tuple[str, Mapping[str, float | None]]] = (),
+    history_scores: Sequence[tuple[str, Mapping[str, float | None]]] = (),
+    actions: Sequence[ActionRecord] | None = None,
+    assessments: Sequence[AssessmentRecord] | None = None,
+    info: MasterInfo | None = None,
+    lang: str = "nb",
+    submissions_dir: Path | None = None,
+) -> Path:
+    """Build the master workbook and save it atomically at ``path``; returns ``path``.
+
+    Args:
+        long, county, rollups, trends: the frames of :mod:`bms_excel.consolidate`.
+        report: the collection report (units' states, files, findings); actions and
+            assessments default to the report's batch.
+        history_values / history_scores: ``(period, {indicator: county value})`` and
+            ``(period, {focus area code or "" for the total: county score})``, oldest first.
+        info: run time, tool version, definition hash (default: now, this version).
+    """
+    path = Path(path)
+    check_master_writable(path)  # fail before the work, and again before the rename
+    batch = report.batch if report is not None else SubmissionBatch(period=period)
+    data = MasterData(
+        definition=definition,
+        period=period,
+        lang=lang,
+        info=info
+        or MasterInfo(dt.datetime.now().astimezone(), __version__, definition_hash(definition)),
+        long=rows_of(long),
+        county=rows_of(county),
+        rollups=rows_of(rollups),
+        trends=rows_of(trends),
+        excluded=rows_of(excluded_values(long)),
+        history_values=[(p, dict(v)) for p, v in history_values],
+        history_scores=[(p, dict(v)) for p, v in history_scores],
+        units=list(report.units) if report else [],
+        files=list(report.files) if report else [],
+        findings=list(report.findings) if report else [],
+        actions=list(batch.actions if actions is None else actions),
+        assessments=list(batch.assessments if assessments is None else assessments),
+        previous_period=_previous(definition, period),
+        submissions_dir=submissions_dir,
+        master_dir=path.parent.resolve(),
+    )
+    wb = build_master(data)
+    problems = guard_master(wb)
+    if problems:
+        raise OutputError(t("master.guard", problems="; ".join(problems[:10])), str(path))
+    save_workbook_atomic(wb, path)
+    return path
+
+
+def _previous(definition: Definition, period: str) -> str | None:
+    try:
+        return previous_period(definition, period)
+    except ValueError:
+        return None
+
+
+# -- the consolidation run ---------------------------------------------------------------------
+
+
+@dataclass
+class ConsolidationResult:
+    """What ``bms consolidate`` did: the files it wrote and the county's status."""
+
+    master: Path
+    history: Path
+    period: str
+    run_id: int
+    report: CollectReport
+    definition: Definition
+    long: pd.DataFrame
+    county: pd.DataFrame
+    rollups: pd.DataFrame
+    trends: pd.DataFrame
+    excluded: pd.DataFrame
+    exports: dict[str, Path] = field(default_factory=dict)
+    changed: bool = False
+
+    def focus_areas(self) -> list[dict[str, Any]]:
+        """The county's status and score per focus area (and the total, code ``""``)."""
+        rows = self.rollups[
+            (self.rollups["level"] == "county")
+            & self.rollups["node_type"].isin(["focus_area", "total"])
+        ]
+        out = []
+        for r in rows_of(rows):
+            score = r["score"]
+            out.append(
+                {
+                    "code": r["node"],
+                    "name": r["node_name"],
+                    "status": r["status"],
+                    "score": None if score is None else round(float(score), 1),
+                }
+            )
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON contract of ``bms consolidate --json``."""
+        states = ("received", "missing", "duplicate", "rejected")
+        units = {s: sum(1 for u in self.report.units if u.state == s) for s in states}
+        units["total"] = len(self.report.units)
+        severities = ("error", "warning", "info")
+        findings = {s: sum(1 for f in self.report.findings if f.severity == s) for s in severities}
+        return {
+            "master": str(self.master),
+            "history": str(self.history),
+            "period": self.period,
+            "run_id": self.run_id,
+            "changed": self.changed,
+            "units": units,
+            "missing": [
+                {"code": u.code, "name": u.name, "contact": u.contact_name, "email": u.email}
+                for u in self.report.units
+                if u.state != "received"
+            ],
+            "findings": findings,
+            "focus_areas": self.focus_areas(),
+            "indicators": [
+                {
+                    "code": r["indicator"],
+                    "value": r["value"],
+                    "status": r["status"],
+                    "n_used": r["n_used"],
+                    "n_expected": r["n_expected"],
+                }
+                for r in rows_of(self.county)
+            ],
+            "exports": {k: str(v) for k, v in self.exports.items()},
+        }
+
+
+def _batch_for_history(batch: SubmissionBatch) -> SubmissionBatch:
+    # The very same bytes found twice (a forwarded copy) are one submission: keep the accepted
+    # record of each sha256 so the history stores the file once.
+    chosen: dict[str, Any] = {}
+    for sub in batch.submissions:
+        old = chosen.get(sub.sha256)
+        if old is None or (old.state != "accepted" and sub.state == "accepted"):
+            chosen[sub.sha256] = sub
+    return replace(batch, submissions=list(chosen.values()))
+
+
+def _same_kind(definition: Definition, period: str) -> list[str]:
+    """The definition's periods of the same kind as ``period``, up to and including it."""
+    kind = definition.period(period).kind
+    codes = [p.code for p in definition.periods]
+    return [p.code for p in definition.periods[: codes.index(period) + 1] if p.kind == kind]
+
+
+def _series(
+    definition: Definition, frames: Iterable[tuple[str, pd.DataFrame, pd.DataFrame]]
+) -> tuple[list[tuple[str, dict[str, float | None]]], list[tuple[str, dict[str, float | None]]]]:
+    values, scores = [], []
+    for period, county, rollups in frames:
+        values.append((period, {r["indicator"]: r["value"] for r in rows_of(county)}))
+        nodes = rollups[
+            (rollups["level"] == "county") & rollups["node_type"].isin(["focus_area", "total"])
+        ]
+        scores.append((period, {r["node"]: r["score"] for r in rows_of(nodes)}))
+    return values, scores
+
+
+def run_consolidation(
+    definition: Definition,
+    period: str,
+    *,
+    folder: Path,
+    secret: bytes,
+    history_path: Path,
+    master_path: Path,
+    lang: str = "nb",
+    csv_path: Path | None = None,
+    parquet_path: Path | None = None,
+    processes: int | None = None,
+    progress: Progress | None = None,
+) -> ConsolidationResult:
+    """Collect, record in the history, consolidate and write the master (and exports).
+
+    The history database's lock is held for the whole run, so a second run on the same
+    project stops at once with an ``OutputError`` and neither the database nor the master
+    is touched by it.
+    """
+    if not folder.is_dir():
+        raise ConfigError(t("consolidate.no-folder", path=str(folder)))
+    check_master_writable(master_path)
+    run_at = dt.datetime.now().astimezone().replace(microsecond=0)
+    def_hash = definition_hash(definition)
+    history_path.parent.mkdir(parents=True, exist_ok=True)
+    with open_history(history_path) as history:
+        report = collect_submissions(
+            folder, definition, period, secret, processes=processes, progress=progress
+        )
+        info = RunInfo("consolidate", period, def_hash, __version__, run_at.isoformat())
+        outcome = history.record_batch(_batch_for_history(report.batch), run_info=info)
+        try:
+            frames: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []
+            long = county = rollups = pd.DataFrame()
+            for code in _same_kind(definition, period):
+                p_long = build_long_table(definition, history.accepted_values(code), code)
+                p_county = aggregate_county(definition, p_long, code)
+                p_rollups = rollup_scores(definition, p_long, p_county)
+                if code == period:
+                    long, county, rollups = p_long, p_county, p_rollups
+                    frames.append((code, p_county, p_rollups))
+                elif p_long["kind"].eq("number").any():
+                    frames.append((code, p_county, p_rollups))
+            before = _previous(definition, period)
+            previous_long = build_long_table(
+                definition, history.accepted_values(before) if before else [], before or period
+            )
+            if before is None:
+                previous_long = previous_long.iloc[0:0]
+            trends = trend(definition, long, previous_long)
+            history_values, history_scores = _series(definition, frames)
+            write_master(
+                master_path,
+                definition=definition,
+                period=period,
+                long=long,
+                county=county,
+                rollups=rollups,
+                trends=trends,
+                report=report,
+                history_values=history_values,
+                history_scores=history_scores,
+                actions=history.accepted_actions(period),
+                assessments=history.accepted_assessments(period),
+                info=MasterInfo(run_at, __version__, def_hash, str(history_path), outcome.run_id),
+                lang=lang,
+                submissions_dir=folder,
+            )
+            exports = export_long(long, csv_path=csv_path, parquet_path=parquet_path)
+        except BaseException:
+            history.finish_run(outcome.run_id, "failed")
+            raise
+        history.finish_run(outcome.run_id, "ok")
+    return ConsolidationResult(
+        master=master_path,
+        history=history_path,
+        period=period,
+        run_id=outcome.run_id,
+        report=report,
+        definition=definition,
+        long=long,
+        county=county,
+        rollups=rollups,
+        trends=trends,
+        excluded=excluded_values(long),
+        exports=exports,
+        changed=outcome.changed,
+    )
+
+
+def consolidate_project(
+    project: Project,
+    definition: Definition | None = None,
+    period: str | None = None,
+    *,
+    folder: Path | None = None,
+    out: Path | None = None,
+    csv_path: Path | None = None,
+    parquet_path: Path | None = None,
+    lang: str | None = None,
+    processes: int | None = None,
+    progress: Progress | None = None,
+) -> ConsolidationResult:
+    """:func:`run_consolidation` with a project's paths, secret and language (``bms consolidate``).
+
+    The master goes to ``out`` or ``<reports>/bms_<county>_<period>.xlsx``.
+    """
+    definition = definition or project.load_definition()
+    chosen = project.resolve_period(period, definition)
+    master = out or project.reports_dir / master_filename(definition.county.code, chosen)
+    return run_consolidation(
+        definition,
+        chosen,
+        folder=folder or project.submissions_dir,
+        secret=project.secret,
+        history_path=project.history_path,
+        master_path=master,
+        lang=lang or project.language,
+        csv_path=csv_path,
+        parquet_path=parquet_path,
+        processes=processes,
+        progress=progress,
+    )

@@ -1,0 +1,401 @@
+"""The list sheets of the county master workbook: dialogue, submissions, findings, data, about.
+
+Kommentarer, Tiltak, Vurderinger, Innsending and Avvik are filterable lists (autofilter, frozen
+header, repeated print titles); Data is the long table as an Excel Table (ListObject) for
+pivots and Power BI; Om records the run. Everything a unit typed is written as text, never as
+a formula. The dashboard sheets are in :mod:`bms_excel.master_sheets`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bms_excel.errors import Finding
+from bms_excel.i18n import t
+from bms_excel.master_sheets import (
+    CENTER,
+    HEADER_FILL,
+    HEADER_FONT,
+    SECTION_FONT,
+    WRAP,
+    MasterData,
+    fill,
+    fit_rows,
+    fmt_time,
+    header_row,
+    label,
+    print_setup,
+    put,
+    quoted,
+    state_cf,
+    status_cf,
+    title,
+)
+from bms_excel.model import Definition
+
+#: The Data sheet's Excel Table (a prefixed name can never read as a cell reference).
+DATA_TABLE = "tbl_bms_data"
+#: Columns of the Data sheet: (long-table column, catalogue key of the header).
+DATA_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("unit", "master.col.unit"),
+    ("unit_name", "master.col.unit-name"),
+    ("sector", "master.col.sector"),
+    ("period", "master.col.period"),
+    ("focus_area", "master.col.focus-area"),
+    ("goal", "master.col.goal"),
+    ("factor", "master.col.factor"),
+    ("indicator", "master.col.indicator"),
+    ("indicator_name", "master.col.indicator-name"),
+    ("unit_of_measure", "master.col.measure"),
+    ("value", "master.col.value"),
+    ("kind", "master.col.kind"),
+    ("target", "master.col.target"),
+    ("status_label", "master.col.status"),
+    ("status", "master.col.status-code"),
+    ("score", "master.col.score"),
+    ("comment", "master.col.comment"),
+    ("source", "master.col.source"),
+    ("file", "master.col.file"),
+    ("sha256", "master.col.sha256"),
+    ("has_error", "master.col.has-error"),
+    ("raw", "master.col.raw"),
+)
+_DATE = "dd.mm.yyyy"
+
+
+# -- dialogue and lists ------------------------------------------------------------------------
+
+
+def _list_sheet(
+    ws: Worksheet,
+    lang: str,
+    heading: str,
+    columns: Sequence[tuple[str, float]],
+    rows: Iterable[Sequence[Any]],
+    *,
+    formats: Mapping[int, str] | None = None,
+) -> int:
+    """A titled, filterable list: header in row 3, data from row 4; returns the last row."""
+    title(ws, heading)
+    header_row(ws, 3, [c for c, _ in columns], [w for _, w in columns])
+    ws.row_dimensions[3].height = 30
+    row = 3
+    for values in rows:
+        row += 1
+        for col, value in enumerate(values, start=1):
+            cell = put(ws, row, col, value, alignment=WRAP)
+            if formats and col in formats:
+                cell.number_format = formats[col]
+    fit_rows(ws, 4, row)
+    end = max(row, 4)
+    ws.auto_filter.ref = f"A3:{get_column_letter(len(columns))}{end}"
+    ws.freeze_panes = "A4"
+    print_setup(ws, lang, "3:3")
+    return row
+
+
+def _unit_names(d: Definition) -> dict[str, tuple[str, str]]:
+    return {u.code: (u.name, u.sector) for u in d.units}
+
+
+def write_comments(ws: Worksheet, data: MasterData) -> None:
+    """Kommentarer: every unit comment with unit, indicator, value and status."""
+    lang = data.lang
+    cols = [
+        (t("master.col.unit", lang), 11),
+        (t("master.col.unit-name", lang), 28),
+        (t("master.col.sector", lang), 8),
+        (t("master.col.indicator", lang), 9),
+        (t("master.col.indicator-name", lang), 32),
+        (t("master.col.value", lang), 10),
+        (t("master.col.status", lang), 11),
+        (t("master.col.comment", lang), 70),
+    ]
+    rows = [
+        (
+            r["unit"] or "",
+            r["unit_name"],
+            r["sector"] or "",
+            r["indicator"],
+            r["indicator_name"],
+            r["value"] if r["value"] is not None else (r.get("raw") or ""),
+            label(r["status"], lang),
+            r["comment"],
+        )
+        for r in data.long
+        if r.get("comment") and str(r["comment"]).strip()
+    ]
+    last = _list_sheet(ws, lang, t("master.sheet.comments", lang), cols, rows)
+    if last >= 4:
+        status_cf(ws, f"G4:G{last}", lang)
+
+
+def write_actions(ws: Worksheet, data: MasterData) -> None:
+    """Tiltak: the units' actions with indicator, responsible, deadline and status."""
+    lang, names = data.lang, _unit_names(data.definition)
+    cols = [
+        (t("master.col.unit", lang), 11),
+        (t("master.col.unit-name", lang), 28),
+        (t("master.col.indicator", lang), 9),
+        (t("master.col.action", lang), 60),
+        (t("master.col.responsible", lang), 18),
+        (t("master.col.deadline", lang), 11),
+        (t("master.col.action-status", lang), 12),
+        (t("master.col.file", lang), 26),
+    ]
+    rows = [
+        (
+            a.unit,
+            names.get(a.unit, ("", ""))[0],
+            a.indicator or "",
+            a.action,
+            a.responsible or "",
+            a.deadline,
+            a.status or "",
+            a.file or "",
+        )
+        for a in data.actions
+    ]
+    _list_sheet(ws, lang, t("master.sheet.actions", lang), cols, rows, formats={6: _DATE})
+
+
+def write_assessments(ws: Worksheet, data: MasterData) -> None:
+    """Vurderinger: each unit's assessment and what it has learned, per focus area."""
+    lang, names = data.lang, _unit_names(data.definition)
+    areas = {a.code: a.name for a in data.definition.focus_areas}
+    cols = [
+        (t("master.col.unit", lang), 11),
+        (t("master.col.unit-name", lang), 26),
+        (t("master.col.sector", lang), 8),
+        (t("master.col.focus-area", lang), 10),
+        (t("master.col.focus-area-name", lang), 22),
+        (t("master.col.assessment", lang), 55),
+        (t("master.col.learned", lang), 55),
+    ]
+    rows = [
+        (
+            s.unit,
+            *names.get(s.unit, ("", "")),
+            s.focus_area,
+            areas.get(s.focus_area, ""),
+            s.assessment or "",
+            s.learned or "",
+        )
+        for s in data.assessments
+        if (s.assessment or "").strip() or (s.learned or "").strip()
+    ]
+    _list_sheet(ws, lang, t("master.sheet.assessments", lang), cols, rows)
+
+
+def write_submissions(ws: Worksheet, data: MasterData) -> None:
+    """Innsending: every unit in scope as received / missing (with contact) / rejected / duplicate."""
+    lang, names = data.lang, _unit_names(data.definition)
+    cols = [
+        (t("master.col.unit", lang), 12),
+        (t("master.col.unit-name", lang), 30),
+        (t("master.col.sector", lang), 8),
+        (t("master.col.state", lang), 12),
+        (t("master.col.contact", lang), 22),
+        (t("master.col.email", lang), 30),
+        (t("master.col.files", lang), 50),
+    ]
+    rows = [
+        (
+            u.code,
+            u.name,
+            names.get(u.code, ("", ""))[1],
+            t(f"collect.state.{u.state}", lang),
+            u.contact_name or "",
+            u.email or "",
+            "\n".join(u.files),
+        )
+        for u in data.units
+    ]
+    last = _list_sheet(ws, lang, t("master.sheet.submissions", lang), cols, rows)
+    counts = {
+        s: sum(1 for u in data.units if u.state == s)
+        for s in ("received", "missing", "duplicate", "rejected")
+    }
+    put(
+        ws,
+        2,
+        1,
+        t("master.submissions.summary", lang, total=len(data.units), **counts),
+        font=Font(italic=True),
+    )
+    if last >= 4:
+        state_cf(ws, f"D4:D{last}", lang)
+
+
+def location_text(f: Finding) -> str:
+    """``'[file]sheet'!cell``: the location in Excel's external-reference form."""
+    if not f.file:
+        return ""
+    if not f.sheet:
+        return f.file
+    where = f"'[{f.file}]{f.sheet}'".replace("'", "''")[1:-1]
+    return f"'{where}'" + (f"!{f.cell}" if f.cell else "")
+
+
+def write_findings(ws: Worksheet, data: MasterData) -> None:
+    """Avvik: every finding with file, sheet, cell, severity, message, code and a location."""
+    lang = data.lang
+    cols = [
+        (t("master.col.file", lang), 28),
+        (t("master.col.sheet", lang), 12),
+        (t("master.col.cell", lang), 8),
+        (t("master.col.severity", lang), 11),
+        (t("master.col.message", lang), 70),
+        (t("master.col.finding-code", lang), 20),
+        (t("master.col.location", lang), 36),
+    ]
+    rows = [
+        (
+            f.file or "",
+            f.sheet or "",
+            f.cell or "",
+            t(f"severity.{f.severity}", lang),
+            f.message,
+            f.code,
+            location_text(f),
+        )
+        for f in data.findings
+    ]
+    last = _list_sheet(ws, lang, t("master.sheet.findings", lang), cols, rows)
+    for i, f in enumerate(data.findings, start=4):
+        link = _file_link(f, data)
+        if link is not None:
+            cell = ws.cell(row=i, column=7)
+            cell.hyperlink = Hyperlink(
+                ref=cell.coordinate,
+                target=link,
+                location=f"'{f.sheet}'!{f.cell}" if f.sheet and f.cell else None,
+            )
+            cell.font = Font(color="0563C1", underline="single")
+    if not data.findings:
+        put(ws, 4, 1, t("master.findings.none", lang))
+    for sev, colour in (("error", "FFC7CE"), ("warning", "FFEB9C")):
+        ws.conditional_formatting.add(
+            f"D4:D{max(last, 4)}",
+            CellIsRule(
+                operator="equal", formula=[quoted(t(f"severity.{sev}", lang))], fill=fill(colour)
+            ),
+        )
+    if data.excluded:
+        row = max(last, 4) + 3
+        put(ws, row, 1, t("master.findings.excluded", lang), font=SECTION_FONT)
+        labels = [
+            t(f"master.col.{k}", lang)
+            for k in ("unit", "unit-name", "indicator", "raw", "reason", "message", "file")
+        ]
+        for col, text in enumerate(labels, start=1):
+            put(ws, row + 1, col, text, font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
+        for i, r in enumerate(data.excluded, start=row + 2):
+            shown = r.get("raw") or (r["value"] if r.get("value") is not None else "")
+            for col, value in enumerate(
+                (
+                    r["unit"] or "",
+                    r["unit_name"],
+                    r["indicator"],
+                    shown,
+                    r["reason"],
+                    r["message"],
+                    r["file"] or "",
+                ),
+                start=1,
+            ):
+                put(ws, i, col, value, alignment=WRAP)
+
+
+def _file_link(f: Finding, data: MasterData) -> str | None:
+    """A relative link from the master's folder to the submission (only for files that exist)."""
+    if not f.file or data.submissions_dir is None or data.master_dir is None:
+        return None
+    target = data.submissions_dir / f.file
+    if not target.is_file():
+        return None
+    rel = os.path.relpath(target, data.master_dir).replace(os.sep, "/")
+    return rel if len(rel) < 2000 else None
+
+
+# -- Data and Om -------------------------------------------------------------------------------
+
+
+def write_data(ws: Worksheet, data: MasterData) -> None:
+    """Data: the long table as an Excel Table (ListObject) for pivots and Power BI."""
+    lang = data.lang
+    headers = [t(key, lang) for _, key in DATA_COLUMNS]
+    assert len({h.casefold() for h in headers}) == len(headers), "Data headers must be unique"
+    for col, text in enumerate(headers, start=1):
+        put(ws, 1, col, text)
+        ws.column_dimensions[get_column_letter(col)].width = max(10.0, min(40.0, len(text) + 4))
+    row = 1
+    for r in data.long:
+        row += 1
+        for col, (key, _) in enumerate(DATA_COLUMNS, start=1):
+            if key == "status_label":
+                value: Any = label(r["status"], lang)
+            elif key == "has_error":
+                value = bool(r["has_error"])
+            else:
+                value = r.get(key)
+            put(ws, row, col, value)
+    end = max(row, 2)  # a table needs a data row, even an empty one
+    table = Table(displayName=DATA_TABLE, ref=f"A1:{get_column_letter(len(headers))}{end}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    ws.freeze_panes = "A2"
+    print_setup(ws, lang, "1:1")
+
+
+def write_about(ws: Worksheet, data: MasterData) -> None:
+    """Om: definition checksum, run time, tool version, and every file with its sha256."""
+    lang, d, info = data.lang, data.definition, data.info
+    title(ws, t("master.sheet.about", lang))
+    pairs = [
+        ("county", d.county.name),
+        ("period", f"{data.period} ({d.period(data.period).label})"),
+        ("definition-hash", info.definition_hash),
+        ("run-at", fmt_time(info.run_at)),
+        ("tool-version", info.tool_version),
+        ("run-id", info.run_id if info.run_id is not None else ""),
+        ("history", info.history_path),
+        ("language", lang),
+    ]
+    header_row(ws, 3, [t("master.col.key", lang), t("master.col.value", lang)], [34, 70])
+    for i, (key, value) in enumerate(pairs, start=4):
+        put(ws, i, 1, t(f"master.about.{key}", lang), font=Font(bold=True))
+        put(ws, i, 2, value, alignment=Alignment(horizontal="left"))
+    row = 4 + len(pairs) + 1
+    put(ws, row, 1, t("master.about.files", lang), font=SECTION_FONT)
+    labels = [
+        t(f"master.col.{k}", lang)
+        for k in ("file", "unit", "period", "state", "size", "received", "sha256")
+    ]
+    for col, text in enumerate(labels, start=1):
+        put(ws, row + 1, col, text, font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
+    for width, col in zip((16, 12, 12, 16, 66), range(3, 8), strict=True):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for i, f in enumerate(sorted(data.files, key=lambda f: f.path), start=row + 2):
+        values: tuple[Any, ...] = (
+            f.path,
+            f.unit or "",
+            f.period or "",
+            t(f"master.file-state.{f.state}", lang),
+            f.size,
+            f.received_at or "",
+            f.sha256 or "",
+        )
+        for col, value in enumerate(values, start=1):
+            put(ws, i, col, value, number_format="#,##0" if col == 5 else "General")
+    ws.freeze_panes = "A4"
+    print_setup(ws, lang, "3:3")

@@ -1,0 +1,354 @@
+"""The scorecard sheets of the master: Fylket (county) and Enheter (units × indicators).
+
+These are the sheets whose colours are live formulas. On Fylket every indicator row holds the
+county value and its status limits in cells, and the status and score cells are formulas from
+:func:`bms_excel.status.excel_status_formula` / :func:`~bms_excel.status.excel_score_formula`
+over them. On Enheter each value cell is coloured by conditional formats whose expression is
+the same status formula over that cell with the unit's own limits (overrides included). A
+controller who corrects a value or a limit by hand sees the colour follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bms_excel.i18n import t
+from bms_excel.master_sheets import (
+    CENTER,
+    HEADER_FILL,
+    HEADER_FONT,
+    STATUS_COLOURS,
+    WRAP,
+    MasterData,
+    fill,
+    fit_rows,
+    header_row,
+    label,
+    number_format,
+    print_setup,
+    put,
+    put_formula,
+    quoted,
+    rollup_index,
+    status_cf,
+    title,
+)
+from bms_excel.model import Indicator, in_scope
+from bms_excel.status import (
+    COLOURS,
+    Status,
+    StatusRule,
+    excel_score_formula,
+    excel_status_formula,
+    resolve_rule,
+    round_displayed,
+    status_label,
+)
+
+#: Fylket's columns, in order (catalogue key suffix after ``master.col.``).
+COUNTY_SHEET_COLUMNS = (
+    "code",
+    "indicator-name",
+    "measure",
+    "aggregation",
+    "county-value",
+    "basis",
+    "target",
+    "green",
+    "yellow",
+    "low",
+    "high",
+    "tolerance",
+    "status",
+    "score",
+    "previous",
+    "trend",
+    "source",
+)
+COUNTY_HEADER_ROW = 4
+UNITS_HEADER_ROW = 7  # rows 4–6 hold focus area, code and name above each indicator column
+# Fill and font colour per status, as in the unit workbooks.
+_OUT_OF_SCOPE = PatternFill("solid", fgColor="D9D9D9", bgColor="D9D9D9")
+
+
+# -- Fylket ------------------------------------------------------------------------------------
+
+
+def _limit_cells(rule: StatusRule) -> dict[str, float]:
+    """The limits of ``rule`` that go into cells (green/yellow or low/high/tolerance)."""
+    if rule.kind == "thresholds":
+        assert rule.green is not None and rule.yellow is not None
+        return {"green": rule.green, "yellow": rule.yellow}
+    if rule.kind == "band":
+        assert rule.low is not None and rule.high is not None
+        return {"low": rule.low, "high": rule.high, "tolerance": rule.tolerance}
+    return {}
+
+
+def _limit_format(values: Iterable[float], decimals: int) -> str:
+    # A limit such as 63.0 (90 % of 70) shows with the indicator's decimals; one with more
+    # digits than that (a percent-of-target limit) shows in General so nothing is hidden.
+    if all(round_displayed(v, decimals) == v for v in values):
+        return number_format(decimals)
+    return "General"
+
+
+def aggregation_text(ind: Indicator, lang: str) -> str:
+    """How the county value is made (``vektet snitt (elever)``)."""
+    return t(f"master.aggregation.{ind.aggregation}", lang, by=ind.weight_by or "")
+
+
+def write_county(ws: Worksheet, data: MasterData) -> None:
+    """Fylket: the county scorecard, status and score as formulas over value and limit cells."""
+    lang, d = data.lang, data.definition
+    cols = {key: i for i, key in enumerate(COUNTY_SHEET_COLUMNS, start=1)}
+    letter = {key: get_column_letter(i) for key, i in cols.items()}
+    title(ws, f"{t('master.sheet.county', lang)} – {d.county.name}", t("master.county.note", lang))
+    labels = [
+        t("master.col.previous", lang, period=data.previous_period)
+        if key == "previous" and data.previous_period
+        else t(f"master.col.{key}" if key != "previous" else "master.col.previous-none", lang)
+        for key in COUNTY_SHEET_COLUMNS
+    ]
+    widths = [8, 44, 13, 20, 12, 18, 12, 9, 9, 9, 9, 9, 12, 8, 12, 13, 12]
+    header_row(ws, COUNTY_HEADER_ROW, labels, widths)
+    ws.row_dimensions[COUNTY_HEADER_ROW].height = 32
+    county = {r["indicator"]: r for r in data.county}
+    trends = {r["indicator"]: r for r in data.trends if r["level"] == "county"}
+    index = rollup_index(data.rollups)
+    na_word = t("master.not-applicable-word", lang)
+    row = COUNTY_HEADER_ROW
+    status_rows: list[int] = []
+    for area in d.focus_areas:
+        row += 1
+        node = index.get(("county", d.county.code, area.code))
+        score = node["score"] if node else None
+        status = label(node["status"], lang) if node else ""
+        text = (
+            t("master.county.area-row", lang, name=area.name, score=round(score), status=status)
+            if score is not None
+            else t("master.county.area-row-none", lang, name=area.name, status=status)
+        )
+        colour = area.colour.lstrip("#").upper()
+        for col in range(1, len(COUNTY_SHEET_COLUMNS) + 1):
+            ws.cell(row=row, column=col).fill = fill(colour)
+        put(ws, row, 1, area.code, font=Font(bold=True, color="FFFFFF"))
+        put(ws, row, 2, text, font=Font(bold=True, color="FFFFFF"))
+        for goal in area.goals:
+            for factor in goal.factors:
+                for ind in factor.indicators:
+                    row += 1
+                    status_rows.append(row)
+                    rec = county.get(ind.code, {})
+                    _county_row(ws, row, ind, rec, trends.get(ind.code), data, letter, na_word)
+    if status_rows:
+        first, last = status_rows[0], status_rows[-1]
+        status_cf(ws, f"{letter['status']}{first}:{letter['status']}{last}", lang)
+        trend_ref = f"{letter['trend']}{first}:{letter['trend']}{last}"
+        for key, colour in (("improved", "006100"), ("worsened", "9C0006")):
+            ws.conditional_formatting.add(
+                trend_ref,
+                FormulaRule(
+                    formula=[
+                        f"ISNUMBER(SEARCH({quoted(t(f'trend.{key}', lang))},{letter['trend']}{first}))"
+                    ],
+                    font=Font(color=colour, bold=True),
+                ),
+            )
+    fit_rows(ws, COUNTY_HEADER_ROW + 1)
+    ws.freeze_panes = f"C{COUNTY_HEADER_ROW + 1}"
+    print_setup(ws, lang, f"{COUNTY_HEADER_ROW}:{COUNTY_HEADER_ROW}")
+
+
+def _county_row(
+    ws: Worksheet,
+    row: int,
+    ind: Indicator,
+    rec: Mapping[str, Any],
+    travel: Mapping[str, Any] | None,
+    data: MasterData,
+    letter: Mapping[str, str],
+    na_word: str,
+) -> None:
+    lang, d = data.lang, data.definition
+    cols = {key: i for i, key in enumerate(COUNTY_SHEET_COLUMNS, start=1)}
+    rule = resolve_rule(ind, d.settings, None, data.period)
+    fmt = number_format(ind.decimals)
+    put(ws, row, cols["code"], ind.code)
+    put(ws, row, cols["indicator-name"], ind.name, alignment=WRAP)
+    put(ws, row, cols["measure"], ind.unit_of_measure)
+    put(ws, row, cols["aggregation"], aggregation_text(ind, lang))
+    value, basis = rec.get("value"), rec.get("basis")
+    if value is None and basis == "none":
+        # Not aggregated: "not applicable", which the status formula reads as such.
+        put(ws, row, cols["county-value"], na_word, alignment=Alignment(horizontal="right"))
+    else:
+        put(ws, row, cols["county-value"], value, number_format=fmt)
+    if basis == "units":
+        basis_text = t("consolidate.based-on", lang, used=rec["n_used"], expected=rec["n_expected"])
+    elif basis == "county":
+        source = rec.get("source") or "controller"
+        basis_text = t("master.county.given", lang, source=t(f"master.source.{source}", lang))
+    else:
+        basis_text = t("master.county.not-aggregated", lang)
+    put(ws, row, cols["basis"], basis_text)
+    put(ws, row, cols["target"], rec.get("target") or "", alignment=Alignment(horizontal="right"))
+    limits = _limit_cells(rule)
+    limit_fmt = _limit_format(limits.values(), ind.decimals)
+    refs = {}
+    for key, number in limits.items():
+        put(ws, row, cols[key], number, number_format=limit_fmt)
+        refs[key] = f"{letter[key]}{row}"
+    value_ref = f"{letter['county-value']}{row}"
+    put_formula(
+        ws,
+        row,
+        cols["status"],
+        excel_status_formula(rule, value_ref, lang, refs=refs),
+        alignment=CENTER,
+    )
+    put_formula(
+        ws, row, cols["score"], excel_score_formula(rule, value_ref, refs=refs), number_format="0"
+    )
+    previous = travel.get("previous_value") if travel else None
+    put(ws, row, cols["previous"], previous, number_format=fmt)
+    put(ws, row, cols["trend"], _trend_text(rule, value, previous, travel, lang))
+    put(ws, row, cols["source"], t(f"master.source.{ind.source}", lang))
+    for cell in ws[row]:
+        a = cell.alignment
+        cell.alignment = Alignment(
+            horizontal=a.horizontal, vertical="center", wrap_text=a.wrap_text
+        )
+
+
+def _trend_text(
+    rule: StatusRule,
+    value: float | None,
+    previous: float | None,
+    travel: Mapping[str, Any] | None,
+    lang: str,
+) -> str:
+    """``↑ Bedre``: the arrow is the value's movement, the word whether that is good."""
+    if value is None or previous is None or not travel or not travel.get("trend"):
+        return ""
+    now, before = round_displayed(value, rule.decimals), round_displayed(previous, rule.decimals)
+    arrow = "→" if now == before else "↑" if now > before else "↓"
+    return f"{arrow} {t('trend.' + travel['trend'], lang)}"
+
+
+# -- Enheter -----------------------------------------------------------------------------------
+
+
+def cell_value(row: Mapping[str, Any], na_word: str) -> Any:
+    """What a unit's value cell holds so that the status formula gives the row's status.
+
+    A usable number is the number; not applicable is ``i.a.``; a value excluded because of an
+    error is its text as written (the formula reads text as invalid); missing is blank.
+    """
+    kind = row["kind"]
+    if kind == "number" and not row["has_error"] and row["value"] is not None:
+        return row["value"]
+    if kind == "not-applicable":
+        return na_word
+    if kind == "missing" and not row["has_error"]:
+        return None
+    raw = row.get("raw")
+    text = str(raw) if raw not in (None, "") else str(row.get("value") or "")
+    return text if text.strip() else "#"
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Consecutive row numbers grouped into (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for r in sorted(rows):
+        if runs and r == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
+
+
+def write_units(ws: Worksheet, data: MasterData) -> None:
+    """Enheter: units × indicators; each value coloured by its status with the unit's limits."""
+    lang, d = data.lang, data.definition
+    title(ws, f"{t('master.sheet.units', lang)} – {d.county.name}", t("master.units.note", lang))
+    indicators = [(area, ind) for area, _, _, ind in d.iter_indicators()]
+    hdr = UNITS_HEADER_ROW
+    header_row(
+        ws,
+        hdr,
+        [t("master.col.unit", lang), t("master.col.unit-name", lang), t("master.col.sector", lang)],
+        [16, 32, 8],
+    )
+    for j, (area, ind) in enumerate(indicators, start=4):
+        colour = area.colour.lstrip("#").upper()
+        put(
+            ws,
+            hdr - 3,
+            j,
+            area.code,
+            fill=fill(colour),
+            font=Font(bold=True, color="FFFFFF"),
+            alignment=CENTER,
+        )
+        put(ws, hdr - 2, j, ind.code, font=Font(bold=True), alignment=CENTER)
+        put(
+            ws,
+            hdr - 1,
+            j,
+            ind.name,
+            alignment=Alignment(
+                text_rotation=90, wrap_text=True, vertical="bottom", horizontal="center"
+            ),
+        )
+        target = next((r["target"] for r in data.county if r["indicator"] == ind.code), "")
+        put(ws, hdr, j, target or "–", font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
+        ws.cell(row=hdr, column=j).font = Font(bold=True, color="FFFFFF", size=8)
+        ws.column_dimensions[get_column_letter(j)].width = 9
+    ws.row_dimensions[hdr - 1].height = 150
+    ws.row_dimensions[hdr].height = 24
+    values = {(r["unit"], r["indicator"]): r for r in data.long if r["unit"] is not None}
+    na_word = t("master.not-applicable-word", lang)
+    first = hdr + 1
+    groups: dict[tuple[int, StatusRule], list[int]] = {}
+    for i, unit in enumerate(d.units):
+        row = first + i
+        put(ws, row, 1, unit.code)
+        put(ws, row, 2, unit.name)
+        put(ws, row, 3, unit.sector, alignment=CENTER)
+        for j, (_, ind) in enumerate(indicators, start=4):
+            cell = ws.cell(row=row, column=j)
+            if not in_scope(ind, unit):
+                cell.fill = _OUT_OF_SCOPE
+                continue
+            rec = values.get((unit.code, ind.code))
+            value = cell_value(rec, na_word) if rec else None
+            put(ws, row, j, value, number_format=number_format(ind.decimals))
+            if isinstance(value, float | int):
+                digits = len(f"{value:,.{ind.decimals}f}") + 2
+                letter = get_column_letter(j)
+                ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width, digits)
+            rule = resolve_rule(ind, d.settings, unit, data.period)
+            groups.setdefault((j, rule), []).append(row)
+    for (j, rule), rows in groups.items():
+        col = get_column_letter(j)
+        for top, bottom in _runs(rows):
+            status_formula = excel_status_formula(rule, f"{col}{top}", lang)[1:]
+            for status in (*sorted(COLOURS), Status.INVALID):
+                bg, fg = STATUS_COLOURS[status]
+                ws.conditional_formatting.add(
+                    f"{col}{top}:{col}{bottom}",
+                    FormulaRule(
+                        formula=[f"{status_formula}={quoted(status_label(status, lang))}"],
+                        fill=fill(bg),
+                        font=Font(color=fg),
+                    ),
+                )
+    ws.freeze_panes = f"D{first}"
+    print_setup(ws, lang, f"{hdr - 3}:{hdr}", "A:B")

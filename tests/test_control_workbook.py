@@ -1,0 +1,133 @@
+"""The controller's workbook and the Valider button for unit workbooks: clean OOXML, bound buttons."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bms_excel.cli import main
+from bms_excel.control_workbook import (
+    NAMES,
+    SUBS,
+    add_validate_button,
+    build_control_workbook,
+    check_vba_project,
+)
+from bms_excel.errors import ConfigError
+from bms_excel.generate import generate_workbooks
+from bms_excel.ooxml import assert_clean
+from bms_excel.project import init_project
+from bms_excel.reader import read_submission
+from bms_excel.resources import macros_dir
+from bms_excel.validate import validate_data
+
+VBA = macros_dir() / "vbaProject-libreoffice.bin"
+
+
+def _macros(path: Path) -> list[str]:
+    """Every ``FmlaMacro`` of every VML drawing in the package."""
+    with zipfile.ZipFile(path) as zf:
+        vml = [zf.read(n).decode() for n in zf.namelist() if n.endswith(".vml")]
+    return [m for text in vml for m in re.findall(r"<x:FmlaMacro>\[0\]!(\w+)</x:FmlaMacro>", text)]
+
+
+def test_xlsx_without_vba_is_clean_and_its_buttons_name_the_subs(tmp_path: Path) -> None:
+    built = build_control_workbook(tmp_path / "k.xlsm", project_dir=tmp_path, period="2026-T1")
+    assert built.path.suffix == ".xlsx" and not built.macros
+    assert_clean(built.path)
+    assert _macros(built.path) == [SUBS["generate"], SUBS["collect"], SUBS["consolidate"]]
+    with zipfile.ZipFile(built.path) as zf:
+        assert "xl/vbaProject.bin" not in zf.namelist()
+        book = zf.read("xl/workbook.xml").decode()
+    for name in NAMES.values():
+        assert f'name="{name}"' in book
+    assert 'name="xlwings.conf"' in book and 'state="hidden"' in book
+
+
+def test_xlsm_with_vba_is_clean_and_binds_buttons_to_existing_subs(tmp_path: Path) -> None:
+    built = build_control_workbook(
+        tmp_path / "k.xlsx", project_dir=tmp_path, period="2026-T1", vba_project=VBA
+    )
+    assert built.path.suffix == ".xlsm" and built.macros
+    assert_clean(built.path)
+    with zipfile.ZipFile(built.path) as zf:
+        assert zf.read("xl/vbaProject.bin") == VBA.read_bytes()
+        types = zf.read("[Content_Types].xml").decode()
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+    assert "sheet.macroEnabled.main+xml" in types
+    assert "relationships/vbaProject" in rels
+    assert _macros(built.path) == [SUBS["generate"], SUBS["collect"], SUBS["consolidate"]]
+
+
+def test_a_file_that_is_not_a_vba_project_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "vbaProject.bin"
+    bad.write_bytes(b"not ole")
+    with pytest.raises(ConfigError):
+        build_control_workbook(tmp_path / "k.xlsm", vba_project=bad)
+    with pytest.raises(ConfigError, match="NoSuchSub"):
+        check_vba_project(VBA, ["BmsValidate", "NoSuchSub"])
+
+
+def test_cli_writes_the_control_workbook(tmp_path: Path) -> None:
+    init_project(tmp_path / "p", example="stfk")
+    runner = CliRunner()
+    result = runner.invoke(main, ["--project", str(tmp_path / "p"), "control-workbook"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p" / "rapporter" / "kontroll.xlsx").is_file()
+    out = tmp_path / "k.xlsm"
+    result = runner.invoke(
+        main,
+        [
+            "--project",
+            str(tmp_path / "p"),
+            "control-workbook",
+            "--vba-project",
+            str(VBA),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert_clean(out)
+    missing = runner.invoke(
+        main, ["--project", str(tmp_path / "p"), "control-workbook", "--vba-project", "nope.bin"]
+    )
+    assert missing.exit_code == 2
+
+
+def test_valider_button_keeps_the_unit_workbook_valid(tmp_path: Path) -> None:
+    project = init_project(tmp_path / "p", example="stfk")
+    definition = project.load_definition()
+    period = project.resolve_period(None, definition)
+    unit = definition.units[0]
+    made = generate_workbooks(
+        definition, period, out_dir=tmp_path / "ut", secret=project.secret, units=[unit.code]
+    ).files[0]
+    xlsm = add_validate_button(made, VBA)
+    assert xlsm.suffix == ".xlsm"
+    assert_clean(xlsm)
+    assert _macros(xlsm) == [SUBS["validate"]]
+    with zipfile.ZipFile(made) as a, zipfile.ZipFile(xlsm) as b:
+        changed = {n for n in a.namelist() if a.read(n) != b.read(n)}
+        added = set(b.namelist()) - set(a.namelist())
+    assert {"xl/vbaProject.bin", "xl/drawings/vmlDrawing1.vml"} <= added
+    assert all(
+        n.startswith("xl/worksheets/_rels/")
+        for n in added - {"xl/vbaProject.bin", "xl/drawings/vmlDrawing1.vml"}
+    )
+    # Only the package plumbing and the Kontroll sheet change: no cell, style or _meta part.
+    assert {n for n in changed if not n.startswith("xl/worksheets/")} == {
+        "[Content_Types].xml",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+    }
+    assert len([n for n in changed if n.startswith("xl/worksheets/")]) == 1
+    result = read_submission(xlsm)
+    assert result.kind == "xlsm" and result.data is not None
+    extract = validate_data(result.data, definition, project.secret, xlsm.name)
+    assert extract.usable
+    assert "bad-signature" not in {f.code for f in extract.findings}

@@ -1,0 +1,390 @@
+"""The master workbook and ``bms consolidate``: layout, safety, atomic writes, locks, idempotency.
+
+Uses the five-unit project of :mod:`test_roundtrip`. Locations and codes are asserted, never
+prose (apart from the lock message's one distinctive word).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from test_roundtrip import PERIOD, RETURNS, fill_returns, make_project, sheet_rows
+
+from bms_excel.cli import main
+from bms_excel.consolidate import aggregate_county, build_long_table, rollup_scores, trend
+from bms_excel.errors import OutputError
+from bms_excel.export import export_long
+from bms_excel.history import open_history
+from bms_excel.master import PAUSE_ENV, consolidate_project, master_filename, write_master
+from bms_excel.master_lists import DATA_TABLE
+from bms_excel.ooxml import assert_clean
+from bms_excel.project import Project
+from bms_excel.records import ValueRecord
+
+HOSTILE = ['=HYPERLINK("http://x.example","klikk")', "+47 99 99 99 99", "-1 elev", "@kari"]
+
+
+@pytest.fixture(scope="module")
+def base_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A project with generated workbooks and filled returns (copied per test)."""
+    project = make_project(tmp_path_factory.mktemp("master"))
+    fill_returns(
+        project,
+        comments={"A": {"I_SUM": HOSTILE[1]}, "B": {"I_MEAN": HOSTILE[2]}},
+        assessments={"A": {"F1": (HOSTILE[3], "Vi lærte mye")}},
+    )
+    return project
+
+
+@pytest.fixture
+def project(base_project: Project, tmp_path: Path) -> Project:
+    from bms_excel.project import load_project
+
+    dest = tmp_path / "p"
+    shutil.copytree(base_project.root, dest)
+    return load_project(dest / "bms.toml")
+
+
+def run_cli(project: Project, *args: str) -> Any:
+    return CliRunner().invoke(main, ["--project", str(project.root), "consolidate", *args])
+
+
+def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table but ``runs`` (a run is recorded each time by design), without run ids."""
+    con = sqlite3.connect(db)
+    try:
+        out = {}
+        for table in ("submissions", "submission_values", "actions", "assessments"):
+            out[table] = con.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+        out["findings"] = con.execute(
+            "SELECT submission_sha256, code, severity, file, sheet, cell, message FROM findings"
+            " WHERE submission_sha256 IS NOT NULL ORDER BY id"
+        ).fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def data_sheet(path: Path) -> list[tuple[Any, ...]]:
+    wb = openpyxl.load_workbook(path)
+    try:
+        return [tuple(r) for r in wb["Data"].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+# -- the workbook ------------------------------------------------------------------------------
+
+
+def test_sheets_print_setup_and_table(project: Project) -> None:
+    result = consolidate_project(project)
+    master = result.master
+    assert master == project.reports_dir / "bms_TF_2026-T1.xlsx"
+    assert_clean(master)
+    wb = openpyxl.load_workbook(master)
+    try:
+        assert wb.sheetnames == [
+            "Oversikt", "Fylket", "Enheter", "Trend", "Kommentarer", "Tiltak",
+            "Vurderinger", "Innsending", "Avvik", "Data", "Om",
+        ]  # fmt: skip
+        for ws in wb.worksheets:
+            assert ws.page_setup.orientation == "landscape", ws.title
+            assert int(ws.page_setup.paperSize) == 9, ws.title  # A4
+            assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+            assert (ws.column_dimensions["A"].width or 0) >= 8, ws.title  # set, not default
+        assert wb["Fylket"].freeze_panes == "C5" and wb["Fylket"].print_title_rows == "$4:$4"
+        assert wb["Enheter"].freeze_panes == "D8"
+        assert wb["Data"].freeze_panes == "A2"
+        for name in ("Kommentarer", "Tiltak", "Vurderinger", "Innsending", "Avvik"):
+            assert wb[name].auto_filter.ref and wb[name].auto_filter.ref.startswith("A3:"), name
+        table = wb["Data"].tables[DATA_TABLE]
+        headers = [c.value for c in wb["Data"][1]]
+        assert table.ref == f"A1:V{1 + 5 * 7}"
+        assert all(isinstance(h, str) for h in headers) and len(set(headers)) == len(headers)
+        # Norwegian number format: one decimal is "# ##0,0" on screen, "#,##0.0" in OOXML.
+        fylket = wb["Fylket"]
+        row = next(c.row for c in fylket["A"] if c.value == "I_MIN")
+        assert fylket[f"E{row}"].number_format == "#,##0.0"
+    finally:
+        wb.close()
+
+
+def test_status_formulas_only_in_status_and_score_cells(project: Project) -> None:
+    master = consolidate_project(project).master
+    wb = openpyxl.load_workbook(master)
+    try:
+        formulas = {
+            (ws.title, c.column_letter)
+            for ws in wb.worksheets
+            for row in ws.iter_rows()
+            for c in row
+            if c.data_type == "f"
+        }
+        fylket = wb["Fylket"]
+        row = next(c.row for c in fylket["A"] if c.value == "I_SUM")
+        status = fylket[f"M{row}"].value
+    finally:
+        wb.close()
+    assert formulas == {("Fylket", "M"), ("Fylket", "N")}
+    # The limits are cell references in the status formula, so correcting one recolours.
+    assert f"H{row}" in status and f"I{row}" in status and f"E{row}" in status
+
+
+def test_unit_texts_that_look_like_formulas_stay_text(project: Project) -> None:
+    master = consolidate_project(project).master
+    comments = sheet_rows(master, "Kommentarer", 3)
+    assert {r["Kommentar"] for r in comments} == {HOSTILE[1], HOSTILE[2]}
+    assessments = sheet_rows(master, "Vurderinger", 3)
+    assert [r["Vurdering"] for r in assessments] == [HOSTILE[3]]
+    with zipfile.ZipFile(master) as zf:
+        names = [n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        for name in names:
+            xml = zf.read(name).decode("utf-8")
+            if "<f>" in xml:
+                assert "HYPERLINK" not in xml and "99 99" not in xml
+
+
+def test_a_formula_like_comment_is_text_in_the_master_and_neutralised_in_exports(
+    tmp_path: Path, project: Project
+) -> None:
+    definition = project.load_definition()
+    records = [
+        ValueRecord("A", PERIOD, "I_SUM", "number", 120.0, "120", HOSTILE[0], file="a.xlsx"),
+        ValueRecord("B", PERIOD, "I_SUM", "number", 10.0, "10", "@SUM(A1)", file="b.xlsx"),
+    ]
+    long = build_long_table(definition, records, PERIOD)
+    county = aggregate_county(definition, long, PERIOD)
+    rollups = rollup_scores(definition, long, county)
+    trends = trend(definition, long, long.iloc[0:0])
+    path = write_master(
+        tmp_path / "m.xlsx",
+        definition=definition,
+        period=PERIOD,
+        long=long,
+        county=county,
+        rollups=rollups,
+        trends=trends,
+    )
+    assert_clean(path)
+    wb = openpyxl.load_workbook(path)
+    try:
+        cells = [c for row in wb["Kommentarer"].iter_rows(min_row=4) for c in row if c.value]
+        hostile = [c for c in cells if c.value == HOSTILE[0]]
+        assert hostile and all(c.data_type == "s" for c in hostile)
+    finally:
+        wb.close()
+    out = export_long(long, csv_path=tmp_path / "x.csv", parquet_path=tmp_path / "x.parquet")
+    back = pd.read_csv(out["csv"], sep=";", decimal=",", encoding="utf-8-sig")
+    assert set(back["comment"].dropna()) == {"'" + HOSTILE[0], "'@SUM(A1)"}
+    assert back.loc[back["unit"] == "A", "value"].iloc[0] == 120.0
+    parquet = pd.read_parquet(out["parquet"])
+    assert set(parquet["comment"].dropna()) == {"'" + HOSTILE[0], "'@SUM(A1)"}
+
+
+# -- atomic writes and locks ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lock", ["~$bms_TF_2026-T1.xlsx", ".~lock.bms_TF_2026-T1.xlsx#"])
+def test_a_master_open_in_excel_is_refused_and_left_untouched(project: Project, lock: str) -> None:
+    master = consolidate_project(project).master
+    before = master.read_bytes()
+    (master.parent / lock).write_text("owner")
+    result = run_cli(project)
+    assert result.exit_code == 2
+    assert "åpen" in result.output and lock in result.output
+    assert master.read_bytes() == before
+    assert not list(master.parent.glob(".~bms-*"))
+
+
+def test_a_failing_rename_leaves_the_previous_master(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    master = consolidate_project(project).master
+    before = master.read_bytes()
+
+    def refuse(src: Any, dst: Any) -> None:
+        raise PermissionError(13, "Permission denied")  # Windows: the file is open in Excel
+
+    monkeypatch.setattr("bms_excel.master.os.replace", refuse)
+    with pytest.raises(OutputError) as info:
+        consolidate_project(project)
+    assert str(master) in info.value.message
+    assert master.read_bytes() == before
+    assert not list(master.parent.glob(".~bms-*"))
+
+
+def test_an_unopenable_master_is_a_clear_error(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    master = consolidate_project(project).master
+    before = master.read_bytes()
+    real_open = open
+
+    def fake_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if Path(file) == master and "a" in mode:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr("bms_excel.master.open", fake_open, raising=False)
+    with pytest.raises(OutputError):
+        consolidate_project(project)
+    assert master.read_bytes() == before
+
+
+# -- the CLI -----------------------------------------------------------------------------------
+
+
+def test_cli_json_contract(project: Project, tmp_path: Path) -> None:
+    csv_path = tmp_path / "long.csv"
+    result = run_cli(project, "--json", "--csv", str(csv_path))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["master"] == str(project.reports_dir / master_filename("TF", PERIOD))
+    assert data["history"] == str(project.history_path)
+    assert data["period"] == PERIOD
+    assert data["units"] == {
+        "received": 4, "missing": 1, "duplicate": 0, "rejected": 0, "total": 5
+    }  # fmt: skip
+    assert [m["code"] for m in data["missing"]] == ["E"]
+    assert [(a["code"], a["status"]) for a in data["focus_areas"]] == [
+        ("F1", "green"),
+        ("F2", "red"),
+        ("", "yellow"),
+    ]
+    assert data["exports"] == {"csv": str(csv_path)} and csv_path.is_file()
+
+
+def test_cli_human_output_names_the_master(project: Project) -> None:
+    result = run_cli(project)
+    assert result.exit_code == 0, result.output
+    assert master_filename("TF", PERIOD) in result.output
+
+
+def test_a_second_run_while_one_holds_the_database_gets_the_lock_error(project: Project) -> None:
+    with open_history(project.history_path):
+        result = run_cli(project, "--json")
+    assert result.exit_code == 2
+    assert str(project.history_path) in result.output
+    assert not (project.reports_dir / master_filename("TF", PERIOD)).exists()
+
+
+# -- idempotency and supersession ---------------------------------------------------------------
+
+
+def test_consolidating_twice_gives_identical_data_and_database(project: Project) -> None:
+    first = consolidate_project(project)
+    data1, db1 = data_sheet(first.master), snapshot(project.history_path)
+    second = consolidate_project(project)
+    assert not second.changed
+    assert data_sheet(second.master) == data1
+    assert snapshot(project.history_path) == db1
+    assert len(data1) == 1 + 5 * 7
+
+
+def test_replacing_one_units_file_changes_exactly_its_rows(project: Project) -> None:
+    first = consolidate_project(project)
+    before = data_sheet(first.master)
+    corrected = {"B": {**RETURNS["B"], "I_SUM": 55, "I_MEAN": 61}}
+    time.sleep(1.1)  # a later file (collection orders duplicates by time)
+    fill_returns(project, corrected)
+    second = consolidate_project(project)
+    after = data_sheet(second.master)
+    assert second.changed
+    header = before[0]
+    unit_col = header.index("Enhet")
+    changed = {b[unit_col] for b, a in zip(before, after, strict=True) if b != a}
+    assert changed == {"B"}
+    with open_history(project.history_path) as history:
+        trail = history.audit_trail("B", PERIOD)
+    assert [e.submission.state for e in trail] == ["superseded", "accepted"]
+    assert trail[0].submission.superseded_by == trail[1].submission.id
+    old = {v.indicator: v.value for v in trail[0].values}
+    assert old["I_SUM"] == 30 and old["I_MEAN"] == 80
+
+
+# -- a crash in the middle of the write ---------------------------------------------------------
+
+
+def test_kill_during_the_master_write_leaves_old_master_and_database_intact(
+    project: Project,
+) -> None:
+    master = consolidate_project(project).master
+    old_master = master.read_bytes()
+    old_db = snapshot(project.history_path)
+    env = {**os.environ, PAUSE_ENV: "60"}
+    code = "import sys; from bms_excel.cli import main; sys.exit(main())"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "--project", str(project.root), "consolidate", "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(master.parent.glob(".~bms-*.xlsx.tmp")):
+            assert proc.poll() is None, "the consolidation ended before writing the master"
+            assert time.monotonic() < deadline, "the consolidation never started its write"
+            time.sleep(0.1)
+        # Half the new master is on disk in the temporary file: a second run is refused.
+        second = run_cli(project, "--json")
+        assert second.exit_code == 2
+        assert str(project.history_path) in second.output
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert master.read_bytes() == old_master
+    assert_clean(master)
+    con = sqlite3.connect(project.history_path)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        statuses = [s for (s,) in con.execute("SELECT status FROM runs ORDER BY id")]
+    finally:
+        con.close()
+    assert statuses[-1] == "recorded"  # the killed run never finished; nothing else changed
+    assert snapshot(project.history_path) == old_db
+    # The lock died with the process: the next run works and writes a good master.
+    again = consolidate_project(project)
+    assert_clean(again.master)
+    assert data_sheet(again.master)[1:] == data_sheet(master)[1:]
+
+
+@pytest.mark.parametrize(
+    ("lang", "sheets"),
+    [
+        ("nn", ["Oversikt", "Fylket", "Einingar", "Vurderingar", "Data", "Om"]),
+        ("en", ["Overview", "County", "Units", "Assessments", "Data", "About"]),
+    ],
+)
+def test_nynorsk_and_english_masters(
+    project: Project, tmp_path: Path, lang: str, sheets: list[str]
+) -> None:
+    result = consolidate_project(project, out=tmp_path / f"m-{lang}.xlsx", lang=lang)
+    assert_clean(result.master)
+    wb = openpyxl.load_workbook(result.master)
+    try:
+        assert set(sheets) <= set(wb.sheetnames)
+        county = wb[wb.sheetnames[1]]
+        row = next(c.row for c in county["A"] if c.value == "I_MEAN")
+        status = county[f"M{row}"].value
+    finally:
+        wb.close()
+    green = {"nn": '"Grøn"', "en": '"Green"'}[lang]
+    assert green in status
