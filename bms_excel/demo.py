@@ -1,7 +1,9 @@
 """``bms demo``: the whole cycle on the bundled example county, start to end.
 
-Steps: init → check → generate → simulated returns (most on time, some late, one missing, one
-with numbers typed as text, one tampered with, one duplicate) → collect. Each step is the same
+Steps: init → check → history database seeded with the example's earlier periods → KOSTRA
+sample figures imported → generate → simulated returns (most on time, some late, one missing,
+one with numbers typed as text, one tampered with, one duplicate) → consolidate (collect,
+history, master workbook) → a summary per focus area. Each step is the same
 library call the CLI makes, so the demo shows exactly what the tool does.
 """
 
@@ -12,14 +14,19 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from bms_excel.collect import CollectReport, collect_submissions, write_reminder_csv
+from bms_excel.collect import CollectReport, write_reminder_csv
 from bms_excel.errors import ConfigError, Finding
-from bms_excel.examples import load_example_definition, load_example_history
-from bms_excel.generate import generate_workbooks, history_from_rows
+from bms_excel.examples import example_dir, load_example_definition
+from bms_excel.generate import generate_workbooks
+from bms_excel.history import open_history
 from bms_excel.i18n import t
+from bms_excel.kostra_import import import_kostra
+from bms_excel.master import consolidate_project
 from bms_excel.project import Project, init_project
 from bms_excel.simulate import simulate_returns
+from bms_excel.status import Status, status_label
 
 MARKER = ".bms-demo"
 #: The period the demo runs (the example has history up to 2026-T1).
@@ -35,6 +42,7 @@ class DemoResult:
     steps: list[str] = field(default_factory=list)
     check_findings: list[Finding] = field(default_factory=list)
     collect: CollectReport | None = None
+    focus_areas: list[dict[str, Any]] = field(default_factory=list)
 
 
 def prepare_demo_folder(out: Path) -> None:
@@ -87,10 +95,18 @@ def run_demo(
             warnings=warnings,
         )
     )
-    period = (
-        DEMO_PERIOD if any(p.code == DEMO_PERIOD for p in defn.periods) else defn.periods[-1].code
-    )
-    history = history_from_rows(load_example_history(example))
+    # Earlier periods: the example's history goes into the history database, as a county
+    # would load its last periods when it starts with bms; the generator reads it from there.
+    example_folder = Path(str(example_dir(example)))
+    with open_history(project.history_path) as db:
+        seeded = db.import_history_csv(example_folder / "history.csv")
+        step(t("demo.step-history", n=seeded.values_added, path=str(project.history_path)))
+        kostra_files = sorted((example_folder / "kostra").glob("*.json"))
+        if kostra_files:
+            imported = import_kostra(kostra_files, defn, db, defn.period(period))
+            step(t("demo.step-kostra", files=len(kostra_files), n=imported.stored))
+        history = db.history_for_generation(defn, period)
+    result.paths["history"] = str(project.history_path)
     gen = generate_workbooks(
         defn,
         period,
@@ -124,10 +140,13 @@ def run_demo(
         )
     )
 
-    report = collect_submissions(project.submissions_dir, defn, period, project.secret)
+    consolidated = consolidate_project(project, defn, period)
+    report = consolidated.report
     reminder = write_reminder_csv(report, defn, project.reports_dir)
     result.paths["reminders"] = str(reminder)
+    result.paths["master"] = str(consolidated.master)
     result.collect = report
+    result.focus_areas = consolidated.focus_areas()
     counts = Counter(u.state for u in report.units)
     step(
         t(
@@ -150,4 +169,10 @@ def run_demo(
             path=str(reminder),
         )
     )
+    step(t("demo.step-master", path=str(consolidated.master)))
+    for area in result.focus_areas:
+        name = area["name"] if area["code"] else t("demo.total")
+        score = "–" if area["score"] is None else f"{area['score']:.0f}"
+        status = status_label(Status(area["status"]))
+        step(t("demo.focus-area", name=name, status=status, score=score))
     return result

@@ -144,6 +144,22 @@ def test_demo_json_lists_what_it_made(runner: CliRunner, tmp_path: Path) -> None
     assert len(returned) == 32
     reminders = Path(data["reminders"]).read_text(encoding="utf-8-sig").splitlines()
     assert len(reminders) == 2 and reminders[1].startswith("NAERING;")
+    master = Path(data["master"])
+    assert master.is_file() and master.parent == out.resolve() / "rapporter"
+    import sqlite3
+
+    con = sqlite3.connect(data["history"])
+    try:
+        states = dict(
+            con.execute(
+                "SELECT state, COUNT(*) FROM submissions WHERE period = '2026-T2' GROUP BY state"
+            ).fetchall()
+        )
+        kostra = con.execute("SELECT COUNT(*) FROM external_values").fetchone()[0]
+    finally:
+        con.close()
+    assert states["accepted"] == 31
+    assert kostra == 32
     # Running it again replaces its own previous demo ...
     assert runner.invoke(main, ["demo", "--out", str(out), "--json"]).exit_code == 0
 
