@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import io
 import posixpath
+import warnings
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import olefile
 import xlsxwriter
@@ -34,6 +36,9 @@ from lxml import etree
 from bms_excel.errors import ConfigError, OutputError, TemplateError
 from bms_excel.i18n import LANGUAGES, t
 from bms_excel.layout import sheet_names
+
+if TYPE_CHECKING:
+    from bms_excel.generate import GenerateResult
 
 #: The VBA Sub behind each button (macros/BmsExcel.bas).
 SUBS = {
@@ -130,7 +135,11 @@ def check_vba_project(path: Path, subs: Iterable[str] = ()) -> None:
     if not wanted:
         return
     try:
-        from oletools.olevba import VBA_Parser
+        # oletools' pyparsing grammar uses APIs pyparsing 3 deprecates; that warning is
+        # theirs to fix and says nothing about the user's file.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from oletools.olevba import VBA_Parser
     except ImportError:
         return
     parser = VBA_Parser(str(path))
@@ -424,3 +433,24 @@ def _add_legacy_drawing(data: bytes, rid: str) -> bytes:
     else:
         root.append(el)
     return _dump(root)
+
+
+def add_macros_to_generated(result: GenerateResult, vba_project: Path) -> GenerateResult:
+    """Give every workbook of a ``bms generate`` run a Valider button (.xlsm) and rewrite the
+    manifest with the new file names and checksums; the macro-free .xlsx files are removed."""
+    import hashlib
+
+    from bms_excel.generate import write_manifest
+
+    rows = []
+    files = []
+    for row, path in zip(result.manifest, result.files, strict=True):
+        xlsm = add_validate_button(path, vba_project)
+        path.unlink()
+        digest = hashlib.sha256(xlsm.read_bytes()).hexdigest()
+        rows.append(replace(row, file=xlsm.name, sha256=digest))
+        files.append(xlsm)
+    csv_path, json_path = write_manifest(rows, result.out_dir)
+    return replace(
+        result, files=files, manifest=rows, manifest_csv=csv_path, manifest_json=json_path
+    )

@@ -8,6 +8,7 @@ import click
 
 from bms_excel.cli import main, state
 from bms_excel.cli.render import print_json, stderr_console, stdout_console
+from bms_excel.errors import ConfigError
 from bms_excel.i18n import LANGUAGES, get_language, t
 
 
@@ -29,6 +30,17 @@ from bms_excel.i18n import LANGUAGES, get_language, t
     help="Mappe for arbeidsbøkene (standard: prosjektets utsendt/<periode>).",
 )
 @click.option("--processes", type=click.IntRange(min=1), default=None, help="Antall prosesser.")
+@click.option(
+    "--macros",
+    is_flag=True,
+    help="Gi arbeidsbøkene en Valider-knapp (.xlsm); krever --vba-project og xlwings på PC-ene.",
+)
+@click.option(
+    "--vba-project",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="vbaProject.bin med makroene fra macros/ (kompilert én gang i Excel).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Skriv utsendingslisten som JSON.")
 @click.pass_context
 def generate_command(
@@ -39,6 +51,8 @@ def generate_command(
     workbook_lang: str | None,
     out: Path | None,
     processes: int | None,
+    macros: bool,
+    vba_project: Path | None,
     as_json: bool,
 ) -> None:
     """Lag én beskyttet, selvkontrollerende arbeidsbok per enhet, og en utsendingsliste."""
@@ -46,8 +60,11 @@ def generate_command(
 
     from rich.progress import Progress
 
+    from bms_excel.control_workbook import add_macros_to_generated
     from bms_excel.generate import generate_workbooks
 
+    if macros and vba_project is None:
+        raise ConfigError(t("generate.macros-need-vba"))
     project = state(ctx).project()
     definition = project.load_definition()
     chosen = project.resolve_period(period, definition)
@@ -71,6 +88,8 @@ def generate_command(
     }
     if as_json:
         result = generate_workbooks(definition, chosen, **kwargs)  # type: ignore[arg-type]
+        if vba_project is not None and macros:
+            result = add_macros_to_generated(result, vba_project)
         print_json(
             {
                 "period": chosen,
@@ -88,6 +107,8 @@ def generate_command(
             bar.update(task, completed=done, total=total, description=code)
 
         result = generate_workbooks(definition, chosen, progress=progress, **kwargs)  # type: ignore[arg-type]
+    if vba_project is not None and macros:
+        result = add_macros_to_generated(result, vba_project)
     stdout_console().print(
         t(
             "generate.done",
