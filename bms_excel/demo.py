@@ -61,7 +61,8 @@ def run_demo(
     out: Path, *, example: str = "stfk", say: Callable[[str], None] | None = None
 ) -> DemoResult:
     """Run the demo cycle into ``out`` and return what it produced."""
-    from bms_excel.definition import check_definition, load_definition_with_source
+    from bms_excel.checks import check_definition
+    from bms_excel.definition import load_definition_with_source
 
     def step(text: str) -> None:
         result.steps.append(text)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bms_excel import checks as c
 from bms_excel import definition as d
 from bms_excel.errors import DefinitionError, Finding
 from bms_excel.i18n import LANGUAGES, catalogue, set_language
@@ -40,7 +41,7 @@ def line_of(text: str, needle: str, nth: int = 1) -> int:
 
 def check_text(text: str) -> list[Finding]:
     defn, source = d.load_definition_text_with_source(text, "def.yaml")
-    return d.check_definition(defn, source)
+    return c.check_definition(defn, source)
 
 
 def load_problems(text: str) -> list[Finding]:
@@ -67,7 +68,7 @@ def english() -> Iterator[None]:
 
 def test_minimal_ok_loads_and_has_no_findings() -> None:
     defn, source = d.load_definition_with_source(OK)
-    assert d.check_definition(defn, source) == []
+    assert c.check_definition(defn, source) == []
     assert source.file == str(OK)
     assert [a.code for a in defn.focus_areas] == ["T", "O"]
     assert defn.indicator("T1.2").target is not None
@@ -258,8 +259,8 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 def test_check_definition_file_returns_load_problems(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(mutate(("target: 85", "target: x")), encoding="utf-8")
-    assert [f.code for f in d.check_definition_file(path)] == ["invalid-value"]
-    assert d.check_definition_file(OK) == []
+    assert [f.code for f in c.check_definition_file(path)] == ["invalid-value"]
+    assert c.check_definition_file(OK) == []
 
 
 # -- quality checks --------------------------------------------------------------------------
@@ -379,13 +380,13 @@ def test_check_triggers_with_code_severity_and_line(
 
 def test_every_check_code_has_a_triggering_case() -> None:
     triggered = {code for _, _, exp in CASES for code, _, _ in exp}
-    assert triggered == set(d.CHECK_SEVERITY)
+    assert triggered == set(c.CHECK_SEVERITY)
 
 
 def test_severities_match_the_table() -> None:
     for _, _, expected in CASES:
         for code, severity, _ in expected:
-            assert d.CHECK_SEVERITY[code] == severity
+            assert c.CHECK_SEVERITY[code] == severity
 
 
 def test_kostra_complete_is_clean() -> None:
@@ -430,20 +431,20 @@ def test_override_findings_name_the_override() -> None:
 def test_single_focus_area_is_not_unbalanced() -> None:
     defn = d.load_definition(OK)
     only_t = defn.model_copy(update={"focus_areas": defn.focus_areas[:1]})
-    assert "focus-areas-unbalanced" not in {f.code for f in d.check_definition(only_t)}
+    assert "focus-areas-unbalanced" not in {f.code for f in c.check_definition(only_t)}
 
 
 def test_without_source_map_lines_are_none() -> None:
     defn = d.load_definition_text(mutate(("owner: HR-sjef\n", "")))
-    (finding,) = d.check_definition(defn)
+    (finding,) = c.check_definition(defn)
     assert (finding.code, finding.file, finding.line) == ("missing-owner", None, None)
     assert finding.path == "focus_areas[1].goals[0].factors[0].indicators[1]"
 
 
 def test_summarise_counts_per_severity() -> None:
     findings = check_text(mutate(("result_level: 3\n", ""), ("owner: HR-sjef\n", "")))
-    assert d.summarise(findings) == {"error": 1, "warning": 0, "info": 1}
-    assert d.summarise([]) == {"error": 0, "warning": 0, "info": 0}
+    assert c.summarise(findings) == {"error": 1, "warning": 0, "info": 1}
+    assert c.summarise([]) == {"error": 0, "warning": 0, "info": 0}
 
 
 # -- languages and catalogue -----------------------------------------------------------------
@@ -482,7 +483,7 @@ def test_every_message_key_used_in_the_code_exists() -> None:
     used = set(re.findall(r'"((?:definition|check)\.[a-z0-9.-]+)"', source)) - {"definition.yaml"}
     assert used
     assert used <= set(catalogue())
-    for code in d.CHECK_SEVERITY:
+    for code in c.CHECK_SEVERITY:
         assert any(k == f"check.{code}" or k.startswith(f"check.{code}.") for k in catalogue())
 
 

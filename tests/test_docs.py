@@ -51,7 +51,7 @@ def test_every_command_is_documented() -> None:
 
 
 def test_every_finding_code_is_in_the_readme_table() -> None:
-    from bms_excel.definition import CHECK_SEVERITY
+    from bms_excel.checks import CHECK_SEVERITY
     from bms_excel.reader import SEVERITIES
 
     codes = {

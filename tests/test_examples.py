@@ -79,7 +79,7 @@ def test_validates_against_model(example: tuple[str, Definition]) -> None:
 def test_quality_checks_give_no_errors(example: tuple[str, Definition]) -> None:
     if importlib.util.find_spec("bms_excel.definition") is None:
         pytest.skip("bms_excel.definition not available")
-    from bms_excel.definition import check_definition
+    from bms_excel.checks import check_definition
 
     name, defn = example
     errors = [f for f in check_definition(defn) if f.severity == "error"]

@@ -17,7 +17,8 @@ JSON_KEYS = ("code", "severity", "file", "line", "path", "message")
 
 def run_check(path: Path, max_indicators: int | None = None) -> list[Finding]:
     """Load ``path`` and run every quality check; schema problems are returned as findings."""
-    from bms_excel.definition import check_definition, load_definition_with_source
+    from bms_excel.checks import check_definition
+    from bms_excel.definition import load_definition_with_source
 
     if not path.is_file():
         raise ConfigError(t("cli.file-not-found", path=str(path)))

@@ -1,0 +1,442 @@
+"""Quality checks of a loaded scorecard definition (DESIGN §2, ``bms check``).
+
+The schema (:mod:`bms_excel.definition`) says whether a definition can be read; these checks
+say whether it is a good scorecard: unique and nested codes, references that resolve, links
+without cycles, thresholds that agree with their direction, owners and targets, focus areas in
+balance, "dare to leave something out", and Amdam's result levels. Every problem is a located
+:class:`~bms_excel.errors.Finding`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bms_excel import model as m
+from bms_excel.definition import (
+    PathKey,
+    SourceMap,
+    format_path,
+    load_definition_with_source,
+    number_text,
+)
+from bms_excel.errors import DefinitionError, Finding, Severity
+from bms_excel.i18n import t
+
+# -- quality checks --------------------------------------------------------------------------
+
+
+# fmt: off
+#: Every quality-check code and its severity (the README's table is built from this).
+CHECK_SEVERITY: dict[str, Severity] = {
+    "duplicate-code": "error", "code-not-nested": "error", "unknown-reference": "error",
+    "missing-weight-attribute": "error", "link-cycle": "error", "threshold-direction": "error",
+    "target-out-of-range": "error", "missing-owner": "error",
+    "deadline-before-period-end": "error",
+    "missing-target": "warning", "missing-contact": "warning", "focus-area-unused": "warning",
+    "focus-areas-unbalanced": "warning", "too-many-indicators": "warning",
+    "only-activity": "warning", "periods-unordered": "warning",
+    "unit-without-indicators": "warning", "empty-sector": "warning",
+    "kostra-incomplete": "warning",
+    "missing-result-level": "info",
+}
+# fmt: on
+
+
+def check_definition(defn: m.Definition, source: SourceMap | None = None) -> list[Finding]:
+    """Every quality problem of a loaded definition (DESIGN §2), located through ``source``."""
+    checker = _Checker(defn, source)
+    checker.run()
+    # File order reads best; sorted() is stable, so one object's findings keep check order.
+    return sorted(checker.findings, key=lambda f: f.line or 0)
+
+
+def check_definition_file(path: Path) -> list[Finding]:
+    """Load ``path`` and check it: the load problems if it does not load, else the checks."""
+    try:
+        defn, source = load_definition_with_source(path)
+    except DefinitionError as exc:
+        return list(exc.problems)
+    return check_definition(defn, source)
+
+
+def summarise(findings: list[Finding]) -> dict[str, int]:
+    """The number of findings per severity: ``{"error": n, "warning": n, "info": n}``."""
+    counts = Counter(f.severity for f in findings)
+    return {sev: counts.get(sev, 0) for sev in ("error", "warning", "info")}
+
+
+IndicatorEntry = tuple[m.FocusArea, m.Factor, m.Indicator, PathKey]
+
+
+class _Checker:
+    def __init__(self, defn: m.Definition, source: SourceMap | None) -> None:
+        self.defn = defn
+        self.source = source
+        self.findings: list[Finding] = []
+        self.entries: list[IndicatorEntry] = list(_indicator_entries(defn))
+        self.unit_codes = {u.code for u in defn.units}
+        self.sector_codes = {s.code for s in defn.sectors}
+        self.period_codes = {p.code for p in defn.periods}
+
+    def add(
+        self, key: str, path: PathKey, obj: str | None, /, extra: Any = None, **kw: Any
+    ) -> None:
+        code = key.split(".")[0]
+        message = t(f"check.{key}", **kw)
+        self.findings.append(
+            Finding(
+                code=code,
+                severity=CHECK_SEVERITY[code],
+                message=f"{obj}: {message}" if obj else message,
+                file=self.source.file if self.source else None,
+                line=self.source.line(path) if self.source else None,
+                path=format_path(path),
+                extra=extra or {},
+            )
+        )
+
+    def run(self) -> None:
+        self.check_codes()
+        self.check_references()
+        self.check_links()
+        for area, factor, ind, path in self.entries:
+            self.check_indicator(area, factor, ind, path)
+        self.check_balance()
+        self.check_units()
+        self.check_periods()
+
+    # codes --------------------------------------------------------------------------------
+
+    def check_codes(self) -> None:
+        d = self.defn
+        scorecard: list[tuple[str, str, PathKey]] = []
+        for ai, area in enumerate(d.focus_areas):
+            scorecard.append(("focus-area", area.code, ("focus_areas", ai)))
+            for gi, goal in enumerate(area.goals):
+                gpath: PathKey = ("focus_areas", ai, "goals", gi)
+                scorecard.append(("goal", goal.code, gpath))
+                for fi, factor in enumerate(goal.factors):
+                    scorecard.append(("factor", factor.code, (*gpath, "factors", fi)))
+                    if not (factor.code.startswith(area.code) and factor.code != area.code):
+                        self.add(
+                            "code-not-nested.factor",
+                            (*gpath, "factors", fi, "code"),
+                            _name("factor", factor.code),
+                            code=factor.code,
+                            parent=area.code,
+                            example=f"{area.code}1",
+                        )
+        for _, factor, ind, path in self.entries:
+            scorecard.append(("indicator", ind.code, path))
+            if not ind.code.startswith(factor.code + ".") or ind.code == factor.code + ".":
+                self.add(
+                    "code-not-nested.indicator",
+                    (*path, "code"),
+                    _name("indicator", ind.code),
+                    code=ind.code,
+                    parent=factor.code,
+                    example=f"{factor.code}.1",
+                )
+        self._unique(scorecard)
+        self._unique([("unit", u.code, ("units", i)) for i, u in enumerate(d.units)])
+        self._unique([("sector", s.code, ("sectors", i)) for i, s in enumerate(d.sectors)])
+        self._unique([("period", p.code, ("periods", i)) for i, p in enumerate(d.periods)])
+
+    def _unique(self, items: list[tuple[str, str, PathKey]]) -> None:
+        seen: dict[str, str] = {}
+        for kind, code, path in items:
+            if code in seen:
+                obj = _name(kind, code)
+                self.add("duplicate-code", (*path, "code"), obj, code=code, other=seen[code])
+            else:
+                seen[code] = _name(kind, code)
+
+    # references ---------------------------------------------------------------------------
+
+    def check_references(self) -> None:
+        for i, unit in enumerate(self.defn.units):
+            self._ref(
+                unit.sector,
+                self.sector_codes,
+                "sector",
+                ("units", i, "sector"),
+                _name("unit", unit.code),
+            )
+        for _, _, ind, path in self.entries:
+            obj = _name("indicator", ind.code)
+            for j, sector in enumerate(ind.scope.sectors):
+                self._ref(sector, self.sector_codes, "sector", (*path, "scope", "sectors", j), obj)
+            for j, unit_code in enumerate(ind.scope.units):
+                self._ref(unit_code, self.unit_codes, "unit", (*path, "scope", "units", j), obj)
+            for k, o in enumerate(ind.overrides):
+                opath = (*path, "overrides", k)
+                self._ref(o.unit, self.unit_codes, "unit", (*opath, "unit"), obj)
+                self._ref(o.sector, self.sector_codes, "sector", (*opath, "sector"), obj)
+                self._ref(o.period, self.period_codes, "period", (*opath, "period"), obj)
+            if ind.kostra is not None:
+                for unit_code in ind.kostra.unit_regions:
+                    kpath = (*path, "kostra", "unit_regions", unit_code)
+                    self._ref(unit_code, self.unit_codes, "unit", kpath, obj)
+            if ind.weight_by:
+                lacking = [
+                    u.code
+                    for u in self.defn.units_for_indicator(ind)
+                    if ind.weight_by not in u.attributes
+                ]
+                if lacking:
+                    self.add(
+                        "missing-weight-attribute",
+                        (*path, "weight_by"),
+                        obj,
+                        {"units": lacking},
+                        attribute=ind.weight_by,
+                        count=len(lacking),
+                        units=_listing(lacking),
+                    )
+
+    def _ref(self, ref: str | None, known: set[str], kind: str, path: PathKey, obj: str) -> None:
+        if ref is not None and ref not in known:
+            self.add(
+                "unknown-reference",
+                path,
+                obj,
+                field=format_path(path[-2:] if isinstance(path[-1], int) else path[-1:]),
+                kind=t(f"definition.kind.{kind}"),
+                ref=ref,
+            )
+
+    def check_links(self) -> None:
+        targets = {g.code for a in self.defn.focus_areas for g in a.goals}
+        targets |= {f.code for a in self.defn.focus_areas for g in a.goals for f in g.factors}
+        links = self.defn.links
+        for i, link in enumerate(links):
+            obj = f"{t('definition.kind.link')} {link.source} → {link.target}"
+            for end, ref in (("from", link.source), ("to", link.target)):
+                self._ref(ref, targets, "goal-or-factor", ("links", i, end), obj)
+        for nodes, first_edge in _find_cycles(links):
+            link = links[first_edge]
+            self.add(
+                "link-cycle",
+                ("links", first_edge),
+                f"{t('definition.kind.link')} {link.source} → {link.target}",
+                {"cycle": [*nodes, nodes[0]]},
+                cycle=" → ".join([*nodes, nodes[0]]),
+            )
+
+    # indicators ---------------------------------------------------------------------------
+
+    def check_indicator(
+        self, area: m.FocusArea, factor: m.Factor, ind: m.Indicator, path: PathKey
+    ) -> None:
+        obj = _name("indicator", ind.code)
+        if not ind.owner:
+            self.add("missing-owner", path, obj)
+        if ind.target is None and ind.thresholds is None:
+            self.add("missing-target", path, obj)
+        if ind.direction == "range" and ind.target is None:
+            self.add("threshold-direction.range-target", (*path, "direction"), obj)
+        if ind.result_level is None:
+            self.add("missing-result-level", path, obj)
+        self._limits(ind, ind.target, ind.thresholds, path, obj)
+        for k, o in enumerate(ind.overrides):
+            oobj = f"{obj}, {t('definition.override-number', number=k + 1)}"
+            self._limits(ind, o.target, o.thresholds, (*path, "overrides", k), oobj)
+        if ind.source == "kostra" and ind.kostra is not None:
+            county = not (ind.kostra.region or self.defn.county.kostra_region)
+            units = [
+                u.code
+                for u in self.defn.units_for_indicator(ind)
+                if u.code not in ind.kostra.unit_regions and not u.kostra_region
+            ]
+            if county or units:
+                names = [t("definition.kind.county")] * county + units
+                extra = {"county": county, "units": units}
+                self.add(
+                    "kostra-incomplete", (*path, "kostra"), obj, extra, missing=_listing(names)
+                )
+
+    def _limits(
+        self,
+        ind: m.Indicator,
+        target: m.Target | None,
+        thresholds: m.Thresholds | None,
+        path: PathKey,
+        obj: str,
+    ) -> None:
+        if thresholds is not None:
+            tpath = (*path, "thresholds")
+            green, yellow = thresholds.green, thresholds.yellow
+            kw = {"green": number_text(green), "yellow": number_text(yellow)}
+            if ind.direction == "range":
+                self.add("threshold-direction.range-thresholds", tpath, obj)
+            elif ind.direction == "higher" and green < yellow:
+                self.add("threshold-direction.higher", tpath, obj, **kw)
+            elif ind.direction == "lower" and green > yellow:
+                self.add("threshold-direction.lower", tpath, obj, **kw)
+        if ind.valid_range is None:
+            return
+        low, high = ind.valid_range
+        values: list[tuple[str, float | None, PathKey]] = []
+        if target is not None:
+            for v in (target.value, target.low, target.high):
+                values.append(("target", v, (*path, "target")))
+        if thresholds is not None:
+            values.append(("green", thresholds.green, (*path, "thresholds", "green")))
+            values.append(("yellow", thresholds.yellow, (*path, "thresholds", "yellow")))
+        for what, value, vpath in values:
+            if value is not None and not low <= value <= high:
+                self.add(
+                    "target-out-of-range",
+                    vpath,
+                    obj,
+                    field=t(f"check.field.{what}"),
+                    value=number_text(value),
+                    low=number_text(low),
+                    high=number_text(high),
+                )
+
+    # balance ------------------------------------------------------------------------------
+
+    def check_balance(self) -> None:
+        d = self.defn
+        total = len(self.entries)
+        per_area = Counter(area.code for area, *_ in self.entries)
+        share_limit = d.settings.max_focus_area_share
+        for ai, area in enumerate(d.focus_areas):
+            obj, count = _name("focus-area", area.code), per_area.get(area.code, 0)
+            if count == 0:
+                self.add("focus-area-unused", ("focus_areas", ai), obj)
+            # One focus area cannot be balanced against anything: no balance warning then.
+            elif len(d.focus_areas) > 1 and count / total > share_limit:
+                self.add(
+                    "focus-areas-unbalanced",
+                    ("focus_areas", ai),
+                    obj,
+                    count=count,
+                    total=total,
+                    share=_percent(count / total),
+                    limit=_percent(share_limit),
+                )
+        levels = Counter(ind.result_level for _, _, ind, _ in self.entries)
+        judged = total - levels.get(None, 0)
+        if judged:
+            share = sum(n for lvl, n in levels.items() if lvl is not None and lvl >= 2) / judged
+            if share < d.settings.min_outcome_share:
+                distribution = ", ".join(
+                    f"{lvl} {t(f'check.result-level.{lvl}')}: {levels.get(lvl, 0)}"
+                    for lvl in range(5)
+                )
+                spath: PathKey = ("settings", "min_outcome_share")
+                if self.source is None or spath not in self.source.lines:
+                    spath = ("focus_areas",)
+                self.add(
+                    "only-activity",
+                    spath,
+                    None,
+                    {"levels": {lvl: levels.get(lvl, 0) for lvl in range(5)}, "share": share},
+                    share=_percent(share),
+                    limit=_percent(d.settings.min_outcome_share),
+                    distribution=distribution,
+                )
+
+    def check_units(self) -> None:
+        d = self.defn
+        limit = d.settings.max_indicators_per_unit
+        for i, unit in enumerate(d.units):
+            obj, path = _name("unit", unit.code), ("units", i)
+            if unit.contact is None or unit.contact.email is None:
+                cpath = (*path, "contact") if unit.contact is not None else path
+                self.add("missing-contact", cpath, obj)
+            count = len(d.indicators_for_unit(unit))
+            if count == 0:
+                self.add("unit-without-indicators", path, obj)
+            elif count > limit:
+                extra = {"count": count}
+                self.add("too-many-indicators", path, obj, extra, count=count, limit=limit)
+        used = {u.sector for u in d.units}
+        for i, sector in enumerate(d.sectors):
+            if sector.code not in used:
+                self.add("empty-sector", ("sectors", i), _name("sector", sector.code))
+
+    def check_periods(self) -> None:
+        previous: m.Period | None = None
+        for i, period in enumerate(self.defn.periods):
+            obj = _name("period", period.code)
+            if period.deadline < period.end:
+                self.add(
+                    "deadline-before-period-end",
+                    ("periods", i, "deadline"),
+                    obj,
+                    deadline=period.deadline.isoformat(),
+                    end=period.end.isoformat(),
+                )
+            if previous is not None and period.end < previous.end:
+                self.add(
+                    "periods-unordered",
+                    ("periods", i, "end"),
+                    obj,
+                    end=period.end.isoformat(),
+                    previous=previous.code,
+                    previous_end=previous.end.isoformat(),
+                )
+            previous = period
+
+
+def _indicator_entries(defn: m.Definition) -> Iterator[IndicatorEntry]:
+    for ai, area in enumerate(defn.focus_areas):
+        for gi, goal in enumerate(area.goals):
+            for fi, factor in enumerate(goal.factors):
+                for ii, ind in enumerate(factor.indicators):
+                    path = ("focus_areas", ai, "goals", gi, "factors", fi, "indicators", ii)
+                    yield area, factor, ind, path
+
+
+def _find_cycles(links: tuple[m.Link, ...]) -> list[tuple[list[str], int]]:
+    """Cycles among ``links`` as (nodes starting at the lowest link index, that index)."""
+    graph: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for i, link in enumerate(links):
+        graph[link.source].append((link.target, i))
+    state: dict[str, int] = {}  # 1 = on the DFS stack, 2 = finished
+    stack: list[str] = []
+    edges: list[int] = []  # edges[k] leads from stack[k] to stack[k + 1]
+    found: list[tuple[list[str], int]] = []
+    seen: set[frozenset[int]] = set()
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt, i in graph.get(node, []):
+            if state.get(nxt) == 1:
+                start = stack.index(nxt)
+                nodes, cycle_edges = stack[start:], [*edges[start:], i]
+                if frozenset(cycle_edges) not in seen:
+                    seen.add(frozenset(cycle_edges))
+                    k = cycle_edges.index(min(cycle_edges))
+                    found.append((nodes[k:] + nodes[:k], min(cycle_edges)))
+            elif nxt not in state:
+                edges.append(i)
+                visit(nxt)
+                edges.pop()
+        stack.pop()
+        state[node] = 2
+
+    for link in links:
+        if link.source not in state:
+            visit(link.source)
+    return sorted(found, key=lambda c: c[1])
+
+
+def _name(kind: str, code: str) -> str:
+    return f"{t(f'definition.kind.{kind}')} {code}"
+
+
+def _listing(codes: list[str], limit: int = 10) -> str:
+    shown = ", ".join(codes[:limit])
+    return shown + (f" … (+{len(codes) - limit})" if len(codes) > limit else "")
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f}"
