@@ -27,14 +27,13 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeGuard
 
 from bms_excel.errors import Finding, Severity
 from bms_excel.i18n import t
-from bms_excel.model import Definition, Indicator, Period
 
 Status = Literal["ok", "not-applicable", "not-available", "confidential", "unknown"]
 Role = Literal["county", "unit", "comparison"]
@@ -103,18 +102,6 @@ class ParseResult:
     updated: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class MatchedFigure:
-    """A figure an indicator uses: for the county, a unit or a comparison group."""
-
-    indicator: str
-    period: str
-    role: Role
-    region: str
-    unit: str | None
-    figure: KostraFigure
-
-
 def status_label(status: Status, lang: str | None = None) -> str:
     """The Norwegian (or nn/en) text for a figure status, with SSB's symbol."""
     keys: dict[str, str] = {
@@ -157,9 +144,10 @@ def _superseded(label: str | None) -> int | None:
     return int(m.group("until")) if m and m.group("until") else None
 
 
-def _finding(
+def make_finding(
     code: str, severity: Severity, message: str, file: str | None, **extra: Any
 ) -> Finding:
+    """A KOSTRA finding; ``line`` in ``extra`` becomes the finding's line, the rest its extra."""
     line = extra.pop("line", None)
     return Finding(code, severity, message, file=file, line=line, extra=extra)
 
@@ -176,7 +164,7 @@ def parse_file(
         data = Path(path).read_bytes()
     except OSError as exc:
         msg = t("kostra.unreadable", error=exc.strerror or str(exc))
-        return ParseResult(findings=[_finding("kostra-unreadable", "error", msg, name)])
+        return ParseResult(findings=[make_finding("kostra-unreadable", "error", msg, name)])
     return parse_bytes(data, source_name=name, table=table, region=region)
 
 
@@ -187,7 +175,7 @@ def parse_bytes(
     head = data.lstrip(b"\xef\xbb\xbf").lstrip()
     if not head:
         msg = t("kostra.empty")
-        return ParseResult(findings=[_finding("kostra-empty", "error", msg, source_name)])
+        return ParseResult(findings=[make_finding("kostra-empty", "error", msg, source_name)])
     if head[:1] in (b"{", b"["):
         return parse_jsonstat(data, source_name=source_name, table=table, region=region)
     return parse_statbank_csv(data, source_name=source_name, table=table, region=region)
@@ -378,7 +366,7 @@ def parse_jsonstat(
     except UnicodeDecodeError as exc:
         if exc.reason != "unexpected end of data":
             msg = t("kostra.malformed-encoding", position=exc.start)
-            result.findings.append(_finding("kostra-malformed", "error", msg, source_name))
+            result.findings.append(make_finding("kostra-malformed", "error", msg, source_name))
             return result
         # Cut inside a multi-byte character: let the JSON parser report the truncation.
         text = exc.object[: exc.start].decode("utf-8-sig")
@@ -387,24 +375,26 @@ def parse_jsonstat(
     except json.JSONDecodeError as exc:
         msg = t("kostra.malformed", error=exc.msg, line=exc.lineno, column=exc.colno)
         result.findings.append(
-            _finding(
+            make_finding(
                 "kostra-malformed", "error", msg, source_name, line=exc.lineno, position=exc.pos
             )
         )
         return result
     except (ValueError, RecursionError) as exc:
         msg = t("kostra.malformed", error=type(exc).__name__, line="?", column="?")
-        result.findings.append(_finding("kostra-malformed", "error", msg, source_name))
+        result.findings.append(make_finding("kostra-malformed", "error", msg, source_name))
         return result
     try:
         _decode_dataset(doc, source_name, result, table, region)
     except _NotJsonStat as exc:
         msg = t("kostra.not-jsonstat", key=exc.key)
         result.figures.clear()
-        result.findings.append(_finding("kostra-not-jsonstat", "error", msg, source_name))
+        result.findings.append(make_finding("kostra-not-jsonstat", "error", msg, source_name))
     except _SizeMismatch as exc:
         result.figures.clear()
-        result.findings.append(_finding("kostra-size-mismatch", "error", exc.message, source_name))
+        result.findings.append(
+            make_finding("kostra-size-mismatch", "error", exc.message, source_name)
+        )
     return result
 
 
@@ -449,7 +439,7 @@ def _decode_dataset(
     result.updated = doc.get("updated") if isinstance(doc.get("updated"), str) else None
     if not table:
         result.findings.append(
-            _finding("kostra-no-table", "warning", t("kostra.no-table"), source_name)
+            make_finding("kostra-no-table", "warning", t("kostra.no-table"), source_name)
         )
 
     time_id = _pick(ids, role, "time", ("Tid", "Time", "Year", "Aar"))
@@ -461,7 +451,7 @@ def _decode_dataset(
         raise _NotJsonStat("role.time")
     if geo_id is None and not region_arg:
         msg = t("kostra.no-region")
-        result.findings.append(_finding("kostra-no-region", "warning", msg, source_name))
+        result.findings.append(make_finding("kostra-no-region", "warning", msg, source_name))
     by_id = {d.id: d for d in dims}
     bad_periods: dict[str, int] = defaultdict(int)
     unknown: dict[str, list[int]] = defaultdict(list)
@@ -512,16 +502,18 @@ def _decode_dataset(
         )
     for period, count in bad_periods.items():
         msg = t("kostra.bad-period", period=period, count=count)
-        result.findings.append(_finding("kostra-bad-period", "warning", msg, source_name))
+        result.findings.append(make_finding("kostra-bad-period", "warning", msg, source_name))
     for symbol, where in unknown.items():
         msg = t("kostra.unknown-status", symbol=symbol, count=len(where), where=f"#{where[0]}")
-        result.findings.append(_finding("kostra-unknown-status", "warning", msg, source_name))
+        result.findings.append(make_finding("kostra-unknown-status", "warning", msg, source_name))
     for i in bad_values[:MAX_CELL_FINDINGS]:
         msg = t("kostra.bad-value", index=i, text=repr(cells.get(i))[:40])
-        result.findings.append(_finding("kostra-bad-number", "error", msg, source_name, index=i))
+        result.findings.append(
+            make_finding("kostra-bad-number", "error", msg, source_name, index=i)
+        )
     if len(bad_values) > MAX_CELL_FINDINGS:
         msg = t("kostra.bad-number-more", count=len(bad_values) - MAX_CELL_FINDINGS)
-        result.findings.append(_finding("kostra-bad-number", "error", msg, source_name))
+        result.findings.append(make_finding("kostra-bad-number", "error", msg, source_name))
 
 
 # -- statbank CSV -----------------------------------------------------------------------------
@@ -628,11 +620,11 @@ def parse_statbank_csv(
             if _find_layout(_rows(text, sep)) is not None:
                 msg = t("kostra.wrong-separator", separator=shown)
                 result.findings.append(
-                    _finding("kostra-wrong-separator", "error", msg, source_name)
+                    make_finding("kostra-wrong-separator", "error", msg, source_name)
                 )
                 return result
         result.findings.append(
-            _finding("kostra-no-header", "error", t("kostra.no-header"), source_name)
+            make_finding("kostra-no-header", "error", t("kostra.no-header"), source_name)
         )
         return result
 
@@ -642,13 +634,13 @@ def parse_statbank_csv(
     result.table = (m.group(1) if m else None) or table
     if not result.table:
         result.findings.append(
-            _finding("kostra-no-table", "warning", t("kostra.no-table"), source_name)
+            make_finding("kostra-no-table", "warning", t("kostra.no-table"), source_name)
         )
     region_col, contents_col, other_cols = _column_roles(rows, layout)
     header = rows[layout.header]
     if region_col is None and not region:
         result.findings.append(
-            _finding("kostra-no-region", "warning", t("kostra.no-region"), source_name)
+            make_finding("kostra-no-region", "warning", t("kostra.no-region"), source_name)
         )
 
     bad: list[Finding] = []
@@ -680,13 +672,15 @@ def parse_statbank_csv(
             col_name = header[j] if j < len(header) else str(j + 1)
             if year is None:
                 msg = t("kostra.bad-period", period=period, count=1)
-                bad.append(_finding("kostra-bad-period", "warning", msg, source_name, line=line))
+                bad.append(
+                    make_finding("kostra-bad-period", "warning", msg, source_name, line=line)
+                )
                 continue
             parsed = _parse_cell(cell(j))
             if parsed is None:
                 msg = t("kostra.bad-number", text=cell(j)[:40], row=line, column=col_name)
                 bad.append(
-                    _finding(
+                    make_finding(
                         "kostra-bad-number",
                         "error",
                         msg,
@@ -720,143 +714,8 @@ def parse_statbank_csv(
     result.findings.extend(bad[:MAX_CELL_FINDINGS])
     if len(bad) > MAX_CELL_FINDINGS:
         msg = t("kostra.bad-number-more", count=len(bad) - MAX_CELL_FINDINGS)
-        result.findings.append(_finding("kostra-bad-number", "error", msg, source_name))
+        result.findings.append(make_finding("kostra-bad-number", "error", msg, source_name))
     for symbol, where in unknown.items():
         msg = t("kostra.unknown-status", symbol=symbol, count=len(where), where=where[0])
-        result.findings.append(_finding("kostra-unknown-status", "warning", msg, source_name))
+        result.findings.append(make_finding("kostra-unknown-status", "warning", msg, source_name))
     return result
-
-
-# -- matching ---------------------------------------------------------------------------------
-
-
-def _norm_table(table: str) -> str:
-    table = table.strip()
-    return (table.lstrip("0") or "0") if table.isdigit() else table
-
-
-def _wanted(ind: Indicator, definition: Definition) -> list[tuple[Role, str, str | None]]:
-    """(role, region, unit code) for every region an indicator asks for, without duplicates."""
-    ks = ind.kostra
-    assert ks is not None
-    out: list[tuple[Role, str, str | None]] = []
-    county_region = ks.region or definition.county.kostra_region
-    if county_region:
-        out.append(("county", county_region, None))
-    units = definition.units_for_indicator(ind)
-    units += [u for u in definition.units if u.code in ks.unit_regions and u not in units]
-    for unit in units:
-        reg = ks.unit_regions.get(unit.code) or unit.kostra_region
-        if reg:
-            out.append(("unit", reg, unit.code))
-    out += [("comparison", reg, None) for reg in ks.comparison]
-    return out
-
-
-def _sample(items: Iterable[str], limit: int = 5) -> str:
-    items = sorted(items)
-    shown = ", ".join(i or t("kostra.no-region-label") for i in items[:limit])
-    return shown + (f" … (+{len(items) - limit})" if len(items) > limit else "")
-
-
-def match_figures(
-    figures: Sequence[KostraFigure], definition: Definition, period: Period | str
-) -> tuple[list[MatchedFigure], list[Finding]]:
-    """Find each KOSTRA indicator's figures for the period's year; report gaps and unused data.
-
-    When several files hold the same cell, the later figure in ``figures`` wins (a June import
-    after a March one).
-    """
-    per = definition.period(period) if isinstance(period, str) else period
-    year = per.year
-    index: dict[tuple[str, str, str, int], dict[tuple[tuple[str, str], ...], KostraFigure]] = {}
-    for fig in figures:
-        key = (_norm_table(fig.table), fig.contents, fig.region, fig.year)
-        index.setdefault(key, {})[fig.other] = fig
-
-    matched: list[MatchedFigure] = []
-    findings: list[Finding] = []
-    used: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for *_, ind in definition.iter_indicators():
-        if ind.source != "kostra" or ind.kostra is None:
-            continue
-        ks = ind.kostra
-        table = _norm_table(ks.table)
-        wanted = _wanted(ind, definition)
-        if not wanted:
-            msg = t("kostra.no-region-in-definition", indicator=ind.code)
-            findings.append(_finding("kostra-no-region", "warning", msg, None, indicator=ind.code))
-        for role, region, unit in wanted:
-            used[table][ks.contents].add(region)
-            candidates = index.get((table, ks.contents, region, year), {})
-            where = dict(
-                indicator=ind.code, table=ks.table, contents=ks.contents, region=region, year=year
-            )
-            if len(candidates) > 1:
-                dims = _sample({f"{k}={v}" for other in candidates for k, v in other})
-                msg = t("kostra.ambiguous", count=len(candidates), dimensions=dims, **where)
-                findings.append(_finding("kostra-ambiguous", "warning", msg, None, **where))
-                continue
-            if not candidates:
-                role_text = {
-                    "county": t("kostra.role.county"),
-                    "unit": t("kostra.role.unit", unit=unit or ""),
-                    "comparison": t("kostra.role.comparison"),
-                }[role]
-                msg = t("kostra.no-data", role=role_text, **where)
-                findings.append(
-                    _finding("kostra-no-data", "warning", msg, None, role=role, **where)
-                )
-                continue
-            fig = next(iter(candidates.values()))
-            if fig.superseded_until is not None and fig.superseded_until < year:
-                msg = t("kostra.superseded-region", until=fig.superseded_until, **where)
-                findings.append(_finding("kostra-superseded-region", "warning", msg, None, **where))
-            matched.append(MatchedFigure(ind.code, per.code, role, region, unit, fig))
-    findings += _unused(figures, used)
-    return matched, findings
-
-
-def _unused(
-    figures: Iterable[KostraFigure], used: Mapping[str, Mapping[str, set[str]]]
-) -> list[Finding]:
-    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for fig in figures:
-        found[_norm_table(fig.table)][fig.contents].add(fig.region)
-    findings: list[Finding] = []
-    for table, contents_map in sorted(found.items()):
-        if table not in used:
-            msg = t("kostra.unused-table", table=table or "?")
-            findings.append(_finding("kostra-unused", "info", msg, None, table=table))
-            continue
-        file_regions = set().union(*contents_map.values())
-        wanted_regions = set().union(*used[table].values())
-        if not file_regions & wanted_regions:
-            msg = t(
-                "kostra.other-region",
-                table=table,
-                regions=_sample(file_regions),
-                expected=_sample(wanted_regions),
-            )
-            findings.append(_finding("kostra-other-region", "warning", msg, None, table=table))
-            continue
-        for contents, regions in sorted(contents_map.items()):
-            if contents not in used[table]:
-                msg = t("kostra.unused-contents", table=table, contents=contents)
-                findings.append(
-                    _finding("kostra-unused", "info", msg, None, table=table, contents=contents)
-                )
-                continue
-            extra = regions - used[table][contents]
-            if extra:
-                msg = t(
-                    "kostra.unused-regions",
-                    table=table,
-                    contents=contents,
-                    count=len(extra),
-                    regions=_sample(extra),
-                )
-                findings.append(
-                    _finding("kostra-unused", "info", msg, None, table=table, contents=contents)
-                )
-    return findings

@@ -14,15 +14,167 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bms_excel.errors import Finding
 from bms_excel.history import ExternalFigure, History
 from bms_excel.i18n import t
-from bms_excel.kostra import KostraFigure, MatchedFigure, match_figures, parse_bytes
-from bms_excel.model import Definition, Period
+from bms_excel.kostra import KostraFigure, Role, make_finding, parse_bytes
+from bms_excel.model import Definition, Indicator, Period
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedFigure:
+    """A figure an indicator uses: for the county, a unit or a comparison group."""
+
+    indicator: str
+    period: str
+    role: Role
+    region: str
+    unit: str | None
+    figure: KostraFigure
+
+
+# -- matching figures to indicators ---------------------------------------------------------------------------------
+
+
+def _norm_table(table: str) -> str:
+    table = table.strip()
+    return (table.lstrip("0") or "0") if table.isdigit() else table
+
+
+def _wanted(ind: Indicator, definition: Definition) -> list[tuple[Role, str, str | None]]:
+    """(role, region, unit code) for every region an indicator asks for, without duplicates."""
+    ks = ind.kostra
+    assert ks is not None
+    out: list[tuple[Role, str, str | None]] = []
+    county_region = ks.region or definition.county.kostra_region
+    if county_region:
+        out.append(("county", county_region, None))
+    units = definition.units_for_indicator(ind)
+    units += [u for u in definition.units if u.code in ks.unit_regions and u not in units]
+    for unit in units:
+        reg = ks.unit_regions.get(unit.code) or unit.kostra_region
+        if reg:
+            out.append(("unit", reg, unit.code))
+    out += [("comparison", reg, None) for reg in ks.comparison]
+    return out
+
+
+def _sample(items: Iterable[str], limit: int = 5) -> str:
+    items = sorted(items)
+    shown = ", ".join(i or t("kostra.no-region-label") for i in items[:limit])
+    return shown + (f" … (+{len(items) - limit})" if len(items) > limit else "")
+
+
+def match_figures(
+    figures: Sequence[KostraFigure], definition: Definition, period: Period | str
+) -> tuple[list[MatchedFigure], list[Finding]]:
+    """Find each KOSTRA indicator's figures for the period's year; report gaps and unused data.
+
+    When several files hold the same cell, the later figure in ``figures`` wins (a June import
+    after a March one).
+    """
+    per = definition.period(period) if isinstance(period, str) else period
+    year = per.year
+    index: dict[tuple[str, str, str, int], dict[tuple[tuple[str, str], ...], KostraFigure]] = {}
+    for fig in figures:
+        key = (_norm_table(fig.table), fig.contents, fig.region, fig.year)
+        index.setdefault(key, {})[fig.other] = fig
+
+    matched: list[MatchedFigure] = []
+    findings: list[Finding] = []
+    used: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for *_, ind in definition.iter_indicators():
+        if ind.source != "kostra" or ind.kostra is None:
+            continue
+        ks = ind.kostra
+        table = _norm_table(ks.table)
+        wanted = _wanted(ind, definition)
+        if not wanted:
+            msg = t("kostra.no-region-in-definition", indicator=ind.code)
+            findings.append(
+                make_finding("kostra-no-region", "warning", msg, None, indicator=ind.code)
+            )
+        for role, region, unit in wanted:
+            used[table][ks.contents].add(region)
+            candidates = index.get((table, ks.contents, region, year), {})
+            where = dict(
+                indicator=ind.code, table=ks.table, contents=ks.contents, region=region, year=year
+            )
+            if len(candidates) > 1:
+                dims = _sample({f"{k}={v}" for other in candidates for k, v in other})
+                msg = t("kostra.ambiguous", count=len(candidates), dimensions=dims, **where)
+                findings.append(make_finding("kostra-ambiguous", "warning", msg, None, **where))
+                continue
+            if not candidates:
+                role_text = {
+                    "county": t("kostra.role.county"),
+                    "unit": t("kostra.role.unit", unit=unit or ""),
+                    "comparison": t("kostra.role.comparison"),
+                }[role]
+                msg = t("kostra.no-data", role=role_text, **where)
+                findings.append(
+                    make_finding("kostra-no-data", "warning", msg, None, role=role, **where)
+                )
+                continue
+            fig = next(iter(candidates.values()))
+            if fig.superseded_until is not None and fig.superseded_until < year:
+                msg = t("kostra.superseded-region", until=fig.superseded_until, **where)
+                findings.append(
+                    make_finding("kostra-superseded-region", "warning", msg, None, **where)
+                )
+            matched.append(MatchedFigure(ind.code, per.code, role, region, unit, fig))
+    findings += _unused(figures, used)
+    return matched, findings
+
+
+def _unused(
+    figures: Iterable[KostraFigure], used: Mapping[str, Mapping[str, set[str]]]
+) -> list[Finding]:
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for fig in figures:
+        found[_norm_table(fig.table)][fig.contents].add(fig.region)
+    findings: list[Finding] = []
+    for table, contents_map in sorted(found.items()):
+        if table not in used:
+            msg = t("kostra.unused-table", table=table or "?")
+            findings.append(make_finding("kostra-unused", "info", msg, None, table=table))
+            continue
+        file_regions = set().union(*contents_map.values())
+        wanted_regions = set().union(*used[table].values())
+        if not file_regions & wanted_regions:
+            msg = t(
+                "kostra.other-region",
+                table=table,
+                regions=_sample(file_regions),
+                expected=_sample(wanted_regions),
+            )
+            findings.append(make_finding("kostra-other-region", "warning", msg, None, table=table))
+            continue
+        for contents, regions in sorted(contents_map.items()):
+            if contents not in used[table]:
+                msg = t("kostra.unused-contents", table=table, contents=contents)
+                findings.append(
+                    make_finding("kostra-unused", "info", msg, None, table=table, contents=contents)
+                )
+                continue
+            extra = regions - used[table][contents]
+            if extra:
+                msg = t(
+                    "kostra.unused-regions",
+                    table=table,
+                    contents=contents,
+                    count=len(extra),
+                    regions=_sample(extra),
+                )
+                findings.append(
+                    make_finding("kostra-unused", "info", msg, None, table=table, contents=contents)
+                )
+    return findings
 
 
 def kostra_year(period: Period) -> int:

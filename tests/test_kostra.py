@@ -14,7 +14,6 @@ from bms_excel.i18n import LANGUAGES
 from bms_excel.kostra import (
     KostraFigure,
     ParseResult,
-    match_figures,
     parse_bytes,
     parse_file,
     parse_jsonstat,
@@ -23,6 +22,7 @@ from bms_excel.kostra import (
     status_label,
     year_of,
 )
+from bms_excel.kostra_import import match_figures
 from bms_excel.model import Definition
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kostra"
