@@ -344,3 +344,40 @@ def stored_figures(history: History) -> list[KostraFigure]:
             )
         )
     return out
+
+
+@dataclass
+class KostraView:
+    """The KOSTRA figures one indicator shows for a period: its year, the county's figure,
+    each unit's, and the comparison groups (region code → figure)."""
+
+    indicator: str
+    year: int
+    county: ExternalFigure | None = None
+    units: dict[str, ExternalFigure] = field(default_factory=dict)
+    comparisons: dict[str, ExternalFigure] = field(default_factory=dict)
+    series: dict[str, dict[int, float | None]] = field(default_factory=dict)
+
+
+def kostra_views(history: History, definition: Definition, period: Period) -> dict[str, KostraView]:
+    """Per KOSTRA indicator: the figures of the period's KOSTRA year, and every stored year as
+    a series per region (``series[region][year]``) for charts of the county against the groups."""
+    year = kostra_year(period)
+    wanted = {ind.code for *_, ind in definition.iter_indicators() if ind.source == "kostra"}
+    views = {code: KostraView(code, year) for code in sorted(wanted)}
+    for fig in history.external_figures():
+        if fig.source != "kostra" or fig.indicator not in views:
+            continue
+        view = views[fig.indicator]
+        fig_year = int(fig.period[:4])
+        if fig.role != "unit":
+            view.series.setdefault(fig.region, {})[fig_year] = fig.value
+        if fig_year != year:
+            continue
+        if fig.role == "county":
+            view.county = fig
+        elif fig.role == "unit" and fig.unit:
+            view.units[fig.unit] = fig
+        elif fig.role == "comparison":
+            view.comparisons[fig.region] = fig
+    return views
