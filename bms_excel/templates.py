@@ -6,20 +6,21 @@ may hold Jinja placeholders, rendered in a sandbox with ``StrictUndefined`` so t
 at generate time with the template file, sheet and cell named. Rows from each sheet's header
 row (Målekort) or below it (the others) are prototype rows: the generator copies their styles
 and then regenerates those rows. :class:`LoadedTemplate` snapshots the pristine cells so that
-the same loaded workbook can be reset and refilled for every unit.
+the same loaded workbook can be reset and refilled for every unit. Placeholders that do not
+name the unit or its sector render the same for every unit of a run and are rendered once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Collection, Mapping
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, meta
 from jinja2 import TemplateError as JinjaError
 from jinja2.sandbox import SandboxedEnvironment
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
@@ -44,6 +45,8 @@ from bms_excel.ooxml import CELL_TEXT_LIMIT
 
 SHEET_KEYS = ("guide", "scorecard", "actions", "assessment", "control")
 _MARKERS = ("{{", "{%", "{#")
+#: Context names that differ between the units of one run (the rest are fixed per run).
+_PER_UNIT_NAMES = frozenset({"unit", "sector"})
 
 
 def clean_text(text: str, where: str | None = None) -> str:
@@ -52,6 +55,8 @@ def clean_text(text: str, where: str | None = None) -> str:
     openpyxl would silently cut the text at 32 767 characters, so the check comes first.
     """
     text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if len(text) <= CELL_TEXT_LIMIT // 2:  # at most two UTF-16 units per character
+        return text
     n = len(text.encode("utf-16-le")) // 2
     if n > CELL_TEXT_LIMIT:
         raise TemplateError(t("generate.text-too-long", None, n=n), where)
@@ -120,6 +125,7 @@ def format_date(day: dt.date) -> str:
 class _CellCopy:
     row: int
     column: int
+    coordinate: str
     value: Any
     style: StyleArray
 
@@ -158,6 +164,10 @@ class LoadedTemplate:
         return self.sheet_titles[key]
 
     sheet_titles: dict[str, str] = field(default_factory=dict)
+    #: Placeholders that name the unit or its sector (rendered per unit; the rest per run).
+    unit_keys: set[tuple[str, str]] = field(default_factory=set)
+    _run_key: str = ""
+    _constant: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def render(self, key: str, coordinate: str, context: Mapping[str, Any]) -> str:
         """Render the template cell ``key``/``coordinate`` (raises ``TemplateError`` naming it)."""
@@ -169,24 +179,59 @@ class LoadedTemplate:
             ) from exc
         return clean_text(text, self.where(key, coordinate))
 
+    def render_cells(self, context: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+        """Every placeholder rendered with ``context``: ``(sheet key, cell) → text``.
+
+        Placeholders outside :attr:`unit_keys` are rendered once and reused while the rest of
+        the context (period, language, county, dates) stays the same.
+        """
+        run_key = repr(
+            sorted((k, v) for k, v in context.items() if k not in _PER_UNIT_NAMES and k != "t")
+        )
+        if run_key != self._run_key:
+            self._run_key, self._constant = run_key, {}
+        out: dict[tuple[str, str], str] = {}
+        for key, coordinate in self.compiled:
+            if (key, coordinate) in self.unit_keys:
+                out[(key, coordinate)] = self.render(key, coordinate, context)
+                continue
+            text = self._constant.get((key, coordinate))
+            if text is None:
+                text = self._constant[(key, coordinate)] = self.render(key, coordinate, context)
+            out[(key, coordinate)] = text
+        return out
+
     def check_render(self, context: Mapping[str, Any]) -> None:
         """Render every placeholder once with ``context`` (fail before any file is written)."""
-        for key, coordinate in self.compiled:
-            self.render(key, coordinate, context)
+        self.render_cells(context)
 
-    def reset(self, render: Callable[[str, str], str]) -> None:
-        """Restore every template sheet to its pristine state, placeholders rendered."""
+    def reset(
+        self, rendered: Mapping[tuple[str, str], str], keep: Collection[str] = ()
+    ) -> list[Cell]:
+        """Restore the template sheets to their pristine state with ``rendered`` placeholders.
+
+        Sheets in ``keep`` keep everything but their placeholder cells, which are rewritten.
+        Returns the cells that hold a rendered placeholder (the template cells that vary).
+        """
+        varying: list[Cell] = []
         for key, ws in self.sheets.items():
             snap = self.snapshots[key]
+            if key in keep:
+                for c in snap.cells:
+                    if (key, c.coordinate) in self.compiled:
+                        value = rendered[(key, c.coordinate)]
+                        cell = Cell(ws, c.row, c.column, value=value, style_array=c.style)
+                        ws._cells[(c.row, c.column)] = cell
+                        varying.append(cell)
+                continue
             ws._cells = {}
             for c in snap.cells:
-                value = (
-                    render(key, Cell(ws, c.row, c.column).coordinate)
-                    if has_jinja(c.value)
-                    else c.value
-                )
-                cell = Cell(ws, row=c.row, column=c.column, value=value, style_array=copy(c.style))
+                jinja = (key, c.coordinate) in self.compiled
+                value = rendered[(key, c.coordinate)] if jinja else c.value
+                cell = Cell(ws, row=c.row, column=c.column, value=value, style_array=c.style)
                 ws._cells[(c.row, c.column)] = cell
+                if jinja:
+                    varying.append(cell)
             for rng in list(ws.merged_cells.ranges):
                 ws.merged_cells.remove(rng)
             for rng in snap.merged:
@@ -198,6 +243,7 @@ class LoadedTemplate:
                     del ws.row_dimensions[row]
             for row, height in snap.row_heights.items():
                 ws.row_dimensions[row].height = height
+        return varying
 
 
 def _first_generated_row(key: str, anchors: Anchors) -> int:
@@ -238,10 +284,15 @@ def load_template(path: Path, anchors: Anchors) -> LoadedTemplate:
                     continue
                 if cell.value is None and not cell.has_style:
                     continue
-                cells.append(_CellCopy(cell.row, cell.column, cell.value, copy(cell._style)))
+                cells.append(
+                    _CellCopy(cell.row, cell.column, cell.coordinate, cell.value, copy(cell._style))
+                )
                 if has_jinja(cell.value):
                     try:
-                        tpl.compiled[(key, cell.coordinate)] = env.from_string(str(cell.value))
+                        source = str(cell.value)
+                        tpl.compiled[(key, cell.coordinate)] = env.from_string(source)
+                        if meta.find_undeclared_variables(env.parse(source)) & _PER_UNIT_NAMES:
+                            tpl.unit_keys.add((key, cell.coordinate))
                     except JinjaError as exc:
                         raise TemplateError(
                             t("generate.template-syntax", None, detail=str(exc)),

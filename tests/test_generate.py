@@ -466,3 +466,110 @@ def test_cli_generate_json(tmp_path: Path) -> None:
     assert (project.generated_dir / "2026-T1" / "2026-T1_HEIMDAL.xlsx").is_file()
     res = runner.invoke(main, ["--project", str(project.root), "generate", "--units", "NOPE"])
     assert res.exit_code == 2
+
+
+def _workbook_facts(path: Path) -> dict[str, Any]:
+    """Everything a unit workbook says, with styles resolved (style ids depend on the run)."""
+    wb = openpyxl.load_workbook(path)
+    facts: dict[str, Any] = {
+        "names": sorted((n, wb.defined_names[n].attr_text) for n in wb.defined_names),
+        "sheets": [(ws.title, ws.sheet_state) for ws in wb.worksheets],
+        "custom": [(p.name, p.value) for p in wb.custom_doc_props],
+        "title": wb.properties.title,
+    }
+    for ws in wb.worksheets:
+        cells = {
+            c.coordinate: (
+                c.value,
+                c.data_type,
+                repr(c.font),
+                repr(c.fill),
+                repr(c.border),
+                c.number_format,
+                repr(c.protection),
+                repr(c.alignment),
+            )
+            for row in ws.iter_rows()
+            for c in row
+            if c.value is not None or c.has_style
+        }
+        facts[ws.title] = {
+            "cells": cells,
+            "dv": [repr(dv) for dv in ws.data_validations.dataValidation],
+            "cf": [
+                (str(cf.sqref), [repr(r) for r in cf.rules]) for cf in ws.conditional_formatting
+            ],
+            "merged": sorted(str(m) for m in ws.merged_cells.ranges),
+            "rows": {r: (d.height, d.hidden) for r, d in ws.row_dimensions.items()},
+            "cols": {k: (d.width, d.hidden) for k, d in ws.column_dimensions.items()},
+            "protection": repr(ws.protection),
+            "dimension": ws.calculate_dimension(),
+        }
+    return facts
+
+
+def test_reused_template_gives_every_unit_the_workbook_it_gets_alone(tmp_path: Path) -> None:
+    """The template, styles, validations and serialised parts are reused from unit to unit."""
+    definition = load_example_definition("stfk")
+    history = history_from_rows(load_example_history("stfk"))
+    kw: dict[str, Any] = {"secret": SECRET, "history": history, "now": NOW}
+    together = generate_workbooks(definition, "2026-T1", out_dir=tmp_path / "all", **kw)
+    by_name = {p.name: p for p in together.files}
+    codes = [u.code for u in definition.units]
+    for code in (codes[-1], codes[len(codes) // 2], codes[1]):  # late, middle, early; not first
+        alone = generate_workbooks(
+            definition, "2026-T1", out_dir=tmp_path / code, units=[code], **kw
+        ).files[0]
+        assert _workbook_facts(by_name[alone.name]) == _workbook_facts(alone), code
+    # No other unit's name or code anywhere in a file's parts.
+    xml_names = {
+        u.code: (u.name.encode("ascii", "xmlcharrefreplace"), f">{u.code}<".encode())
+        for u in definition.units
+    }
+    for unit, path in zip(definition.units, together.files, strict=True):
+        with zipfile.ZipFile(path) as zf:
+            data = b"".join(zf.read(n) for n in zf.namelist())
+        own_name = xml_names[unit.code][0]
+        for code, (name, tagged_code) in xml_names.items():
+            if code == unit.code:
+                continue
+            assert tagged_code not in data, (path.name, code)
+            if name not in own_name:
+                assert name not in data, (path.name, code)
+
+
+def _definition_with_unit_name(name: str) -> Definition:
+    raw = yaml.safe_load(TEST_DEFINITION)
+    raw["units"][2]["name"] = name  # VEG, the last unit: checked by the per-unit guard
+    return Definition.model_validate(raw)
+
+
+def test_per_unit_guard_catches_a_bad_value_after_the_first_unit(tmp_path: Path) -> None:
+    definition = _definition_with_unit_name("Fylkesveg {{ unit.code }}")
+    out = tmp_path / "o"
+    with pytest.raises(TemplateError) as info:
+        generate_workbooks(definition, "2026-T1", out_dir=out, secret=SECRET, now=NOW)
+    assert info.value.location == "2026-T1_VEG.xlsx"
+    assert "'Veiledning'!A2" in info.value.message and "'Målekort'!A1" in info.value.message
+    assert sorted(p.name for p in out.glob("*.xlsx")) == [
+        "2026-T1_SKOLE1.xlsx",
+        "2026-T1_SKOLE2.xlsx",
+    ]
+
+
+def test_unit_name_too_long_for_excel_fails_before_any_file(tmp_path: Path) -> None:
+    definition = _definition_with_unit_name("x" * 40_000)
+    out = tmp_path / "o"
+    with pytest.raises(TemplateError) as info:
+        generate_workbooks(definition, "2026-T1", out_dir=out, secret=SECRET, now=NOW)
+    assert info.value.location == "enhet.xlsx: 'Veiledning'!A2"
+    assert not list(out.glob("*.xlsx"))
+
+
+def test_control_character_in_unit_name_is_dropped_everywhere(tmp_path: Path) -> None:
+    definition = _definition_with_unit_name("Fylkes\x07veg")
+    path = generate_one(definition, "VEG", tmp_path)
+    assert [p for p in check_workbook(path) if p.severity == "error"] == []
+    wb = openpyxl.load_workbook(path)
+    assert wb.properties.title.startswith("Fylkesveg – ")
+    assert wb["Målekort"]["A1"].value == "Målekort – Fylkesveg"

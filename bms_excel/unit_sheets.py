@@ -1,0 +1,592 @@
+"""The sheet writers of a unit workbook: Målekort, Tiltak, Vurdering, Kontroll, lists, ``_meta``.
+
+Coordinates come from :mod:`bms_excel.layout`, status formulas from :mod:`bms_excel.status`,
+all text from the catalogue. Every cell goes through one :class:`CellWriter`, which resolves
+each (prototype style, lock, number format, fill) combination to a style once per run instead
+of once per cell, and notes every cell it writes so that the per-unit guard checks exactly the
+cells that vary between units.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from babel.numbers import format_decimal
+from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.styles import Font, PatternFill, Protection
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bms_excel.errors import TemplateError
+from bms_excel.i18n import t
+from bms_excel.layout import ACTION_STATUSES, HIDDEN_ROLES, UnitLayout, sheet_ref
+from bms_excel.model import (
+    Definition,
+    Factor,
+    FocusArea,
+    Goal,
+    Indicator,
+    Period,
+    Target,
+    Unit,
+    effective_target,
+)
+from bms_excel.status import (
+    NOT_APPLICABLE_WORDS,
+    Status,
+    StatusRule,
+    excel_status_formula,
+    resolve_rule,
+    status_label,
+)
+from bms_excel.templates import LoadedTemplate, clean_text, format_date, render_header
+from bms_excel.values import parse_value
+
+History = Mapping[tuple[str, str], Sequence[tuple[str, str]]]
+
+_STATUS_COLOURS = {
+    Status.GREEN: ("C6EFCE", "006100"),
+    Status.YELLOW: ("FFEB9C", "7F6000"),
+    Status.RED: ("FFC7CE", "9C0006"),
+    Status.INVALID: ("F4B183", "833C0B"),
+    Status.MISSING: ("EDEDED", "404040"),
+    Status.NOT_APPLICABLE: ("EDEDED", "404040"),
+    Status.NO_TARGET: ("EDEDED", "404040"),
+}
+_LOCKED = Protection(locked=True)
+_UNLOCKED = Protection(locked=False)
+_TEXT_MAX = "32767"
+_LOCALES = {"nb": "nb_NO", "nn": "nn_NO", "en": "en_GB"}
+
+
+class _Formula(str):
+    """A string that is meant to be a formula (everything else is written as text)."""
+
+    formula = True
+
+
+_coordinate = lru_cache(maxsize=65536)(coordinate_to_tuple)
+
+
+class CellWriter:
+    """Writes the cells of one reused workbook; styles are resolved once per run.
+
+    A cell's style is its prototype's style with the lock, number format and fill this cell
+    needs. Setting those through openpyxl's descriptors hashes style objects on every call, so
+    each combination is resolved once on a scratch cell and its :class:`StyleArray` reused
+    (the workbook's style tables only grow, so the indices stay valid for the whole run).
+    """
+
+    def __init__(self, wb: Workbook) -> None:
+        self.wb = wb
+        self.written: list[tuple[Worksheet, Cell]] = []
+        self._styles: dict[tuple[object, ...], StyleArray] = {}
+        self._keep: list[StyleArray] = []  # the keyed prototypes stay alive, ids stay unique
+        #: Validations and formatting rules built once per run and shared by the workbooks
+        #: (openpyxl only reads them when saving; see :func:`write_scorecard`).
+        self.memo: dict[tuple[object, ...], Any] = {}
+
+    def style(
+        self,
+        base: StyleArray,
+        *,
+        unlocked: bool = False,
+        number_format: str | None = None,
+        fill: str | None = None,
+    ) -> StyleArray:
+        """``base`` with the given lock, number format and solid fill (cached per run)."""
+        # Prototype styles live as long as the loaded template, so their identity is a key.
+        key = (id(base), unlocked, number_format, fill)
+        found = self._styles.get(key)
+        if found is None:
+            self._keep.append(base)
+            scratch = Cell(self.wb.worksheets[0], row=1, column=1, style_array=base)
+            if scratch.protection.locked == unlocked:
+                scratch.protection = _UNLOCKED if unlocked else _LOCKED
+            if number_format is not None:
+                scratch.number_format = number_format
+            if fill is not None:
+                scratch.fill = _fill(fill)
+            found = self._styles[key] = scratch._style
+        return found
+
+    def put(
+        self,
+        ws: Worksheet,
+        ref: str,
+        value: object,
+        base: StyleArray | None = None,
+        *,
+        unlocked: bool = False,
+        number_format: str | None = None,
+        fill: str | None = None,
+        text: bool = False,
+        raw: bool = False,
+    ) -> Cell:
+        """Write ``value`` at ``ref``; text is cleaned and never becomes a formula.
+
+        Only a :class:`_Formula` is stored as a formula; ``text=True`` stores the value with
+        the text type. ``raw=True`` skips the cleaning (signed ``_meta`` values must be stored
+        exactly or not at all: openpyxl raises on a control character). Without ``base`` the
+        cell keeps the default style.
+        """
+        row, column = _coordinate(ref)
+        if base is None:
+            cell = Cell(ws, row=row, column=column)
+        else:
+            style = self.style(base, unlocked=unlocked, number_format=number_format, fill=fill)
+            cell = Cell(ws, row=row, column=column, style_array=style)  # Cell copies it
+        kind = type(value)
+        if value is None:
+            pass
+        elif (kind is str or kind is _Formula) and not raw:
+            # What openpyxl's value setter would do with an already cleaned text, minus the
+            # checks clean_text has made: a formula only when asked for, error codes kept.
+            cleaned = clean_text(value, f"'{ws.title}'!{ref}")  # type: ignore[arg-type]
+            cell._value = cleaned
+            if kind is _Formula and len(cleaned) > 1 and cleaned.startswith("="):
+                cell.data_type = "f"
+            else:
+                cell.data_type = "e" if cleaned in ERROR_CODES and not text else "s"
+        elif kind is int or kind is float:
+            cell._value, cell.data_type = value, "n"
+        else:
+            is_formula = isinstance(value, _Formula) and value.startswith("=")
+            cell.value = value
+            if isinstance(value, str) and (text or (cell.data_type == "f" and not is_formula)):
+                cell.data_type = "s"
+        ws._cells[(row, column)] = cell
+        self.written.append((ws, cell))
+        return cell
+
+
+def _fill(colour: str) -> PatternFill:
+    return PatternFill("solid", fgColor=colour, bgColor=colour)
+
+
+def _number_format(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+@lru_cache(maxsize=4096)
+def _fmt(value: float, lang: str) -> str:
+    return format_decimal(value, locale=_LOCALES.get(lang, "nb_NO"), decimal_quantization=False)
+
+
+def target_text(target: Target | None, lang: str) -> str:
+    """The ambition level as shown: the definition's own text (``5 – 4,5``) or a number."""
+    if target is None:
+        return "–"
+    if target.text:
+        return target.text
+    if target.value is not None:
+        return _fmt(target.value, lang)
+    assert target.low is not None and target.high is not None
+    return f"{_fmt(target.low, lang)} – {_fmt(target.high, lang)}"
+
+
+def limits_text(rule: StatusRule, lang: str) -> str:
+    """The status limits of ``rule`` in words: ``Grønn ≥ 85 · Gul ≥ 80``."""
+    if rule.kind == "thresholds":
+        assert rule.green is not None and rule.yellow is not None
+        return t(
+            f"wb.limits.{rule.direction}",
+            lang,
+            green=_fmt(rule.green, lang),
+            yellow=_fmt(rule.yellow, lang),
+        )
+    if rule.kind == "band":
+        assert rule.low is not None and rule.high is not None
+        return t(
+            "wb.limits.band",
+            lang,
+            low=_fmt(rule.low, lang),
+            high=_fmt(rule.high, lang),
+            tolerance=_fmt(rule.tolerance, lang),
+        )
+    return t("wb.limits.none", lang)
+
+
+def _history_value(raw: str, percent: bool) -> object:
+    parsed = parse_value(raw, percent=percent)
+    if parsed.kind == "number":
+        return parsed.value
+    return None if parsed.kind == "missing" else raw
+
+
+def _comment_missing_formula(rule: str, status: str, comment: str, lang: str) -> str:
+    blank = f"LEN(TRIM({comment}))=0"
+    red, yellow = status_label(Status.RED, lang), status_label(Status.YELLOW, lang)
+    condition = {
+        "never": None,
+        "when_red": f'{status}="{red}"',
+        "when_not_green": f'OR({status}="{red}",{status}="{yellow}")',
+        "always": "TRUE",
+    }[rule]
+    if condition is None:
+        return _Formula("=0")
+    return _Formula(f"=IF(AND({condition},{blank}),1,0)")
+
+
+def _result_validation(ind: Indicator, ref: str, na_name: str, lang: str) -> DataValidation:
+    measure = ind.unit_of_measure or "–"
+    if ind.valid_range is not None:
+        low, high = ind.valid_range
+        number = f"AND(ISNUMBER({ref}),{ref}>={low!r},{ref}<={high!r})"
+        prompt = t(
+            "wb.dv.result.prompt-range",
+            lang,
+            low=_fmt(low, lang),
+            high=_fmt(high, lang),
+            measure=measure,
+        )
+    else:
+        number = f"ISNUMBER({ref})"
+        prompt = t("wb.dv.result.prompt", lang, measure=measure)
+    return DataValidation(
+        type="custom",
+        formula1=f"OR({number},ISNUMBER(MATCH(TRIM({ref}),{na_name},0)))",
+        allow_blank=True,
+        showInputMessage=True,
+        showErrorMessage=True,
+        promptTitle=t("wb.dv.result.title", lang),
+        prompt=prompt,
+        errorTitle=t("wb.dv.result.error-title", lang),
+        error=t("wb.dv.result.error", lang),
+        sqref=ref,
+    )
+
+
+def _text_validation(
+    refs: Iterable[str], prompt: str, lang: str, title: str | None = None
+) -> DataValidation:
+    return DataValidation(
+        type="textLength",
+        operator="lessThanOrEqual",
+        formula1=_TEXT_MAX,
+        allow_blank=True,
+        showInputMessage=True,
+        showErrorMessage=True,
+        promptTitle=title or t("wb.dv.text.title", lang),
+        prompt=prompt,
+        errorTitle=t("wb.dv.text.error-title", lang),
+        error=t("wb.dv.text.error", lang),
+        sqref=" ".join(refs),
+    )
+
+
+def write_scorecard(
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    definition: Definition,
+    unit: Unit,
+    ctx: Mapping[str, object],
+    history: History,
+) -> None:
+    """Målekort: header row, group rows, one row per indicator with inputs, status and checks."""
+    ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
+    period = layout.period
+    letters: dict[str, list[str]] = {role: [col] for role, col in sc.columns.items()}
+    letters["history"] = list(sc.history_columns)
+    for role, cols in letters.items():
+        for i, col in enumerate(cols):
+            dim = ws.column_dimensions[col]
+            dim.width = tpl.scorecard_widths.get(role) or 10
+            dim.hidden = role in HIDDEN_ROLES
+            hctx = {**ctx, "history_period": sc.history_periods[i]} if role == "history" else ctx
+            text = render_header(tpl, role, hctx)
+            out.put(ws, f"{col}{sc.header_row}", text, tpl.scorecard_headers[role][0])
+    ws.row_dimensions[sc.header_row].height = tpl.row_heights[("scorecard", "header")]
+
+    objects: dict[tuple[str, str], FocusArea | Goal | Factor] = {}
+    for area in definition.focus_areas:
+        objects[("area", area.code)] = area
+        for goal in area.goals:
+            objects[("goal", goal.code)] = goal
+            for factor in goal.factors:
+                objects[("factor", factor.code)] = factor
+    for group in sc.groups:
+        styles = tpl.scorecard_styles[group.kind]
+        obj = objects[(group.kind, group.code)]
+        colour = obj.colour.lstrip("#").upper() if isinstance(obj, FocusArea) else None
+        for role, cols in letters.items():
+            label = obj.code if role == "code" else obj.name if role == "name" else None
+            for col in cols:
+                out.put(ws, f"{col}{group.row}", label, styles[role], fill=colour)
+        ws.row_dimensions[group.row].height = tpl.row_heights[("scorecard", group.kind)]
+
+    na_name = layout.lists.names["na"]
+    comment_refs: list[str] = []
+    for cells in sc.indicators:
+        ind = definition.indicator(cells.code)
+        target, _ = effective_target(ind, unit, period)
+        try:
+            rule = resolve_rule(ind, definition.settings, unit, period)
+        except ValueError as exc:
+            raise TemplateError(
+                t("generate.bad-rule", None, code=ind.code, detail=str(exc))
+            ) from exc
+        kind = "input" if cells.input else "readonly"
+        styles = tpl.scorecard_styles[kind]
+        row = cells.row
+        past = dict(history.get((unit.code, ind.code), ()))
+        percent = ind.unit_of_measure.strip() == "%"
+        numbers = _number_format(ind.decimals)
+        values: dict[str, object] = {
+            "code": ind.code,
+            "name": ind.name,
+            "measure": ind.unit_of_measure,
+            "target": target_text(target, lang),
+            "limits": limits_text(rule, lang),
+            "owner": ind.owner or "",
+        }
+        if cells.input:
+            values["status"] = _Formula(excel_status_formula(rule, cells.result_ref, lang))
+            values["comment_rule"] = t(f"wb.comment-rule.{ind.comment_required}", lang)
+            values["comment_missing"] = _comment_missing_formula(
+                ind.comment_required, cells.status_ref, cells.comment_ref, lang
+            )
+            if ind.valid_range is not None:
+                low, high = ind.valid_range
+                ref = cells.result_ref
+                values["out_of_range"] = _Formula(
+                    f"=IF(ISNUMBER({ref}),IF(OR({ref}<{low!r},{ref}>{high!r}),1,0),0)"
+                )
+            else:
+                values["out_of_range"] = _Formula("=0")
+        else:
+            values["result"] = t(f"wb.source.{ind.source}", lang)
+        for role, cols in letters.items():
+            unlocked = cells.input and role in ("result", "comment")
+            number_format = numbers if role in ("history", "result") else None
+            for i, col in enumerate(cols):
+                value: object
+                if role == "history":
+                    past_raw = past.get(sc.history_periods[i])
+                    value = None if past_raw is None else _history_value(past_raw, percent)
+                else:
+                    value = values.get(role)
+                out.put(
+                    ws,
+                    f"{col}{row}",
+                    value,
+                    styles[role],
+                    unlocked=unlocked,
+                    number_format=number_format,
+                )
+        ws.row_dimensions[row].height = tpl.row_heights[("scorecard", kind)]
+        if cells.input:
+            key: tuple[object, ...] = ("result", ind.code, cells.result_ref, na_name, lang)
+            if key not in out.memo:
+                out.memo[key] = _result_validation(ind, cells.result_ref, na_name, lang)
+            ws.add_data_validation(out.memo[key])
+            comment_refs.append(cells.comment_ref)
+    if comment_refs:
+        key = ("comment", *comment_refs, lang)
+        if key not in out.memo:
+            prompt = t("wb.dv.comment.prompt", lang)
+            out.memo[key] = _text_validation(comment_refs, prompt, lang)
+        ws.add_data_validation(out.memo[key])
+    if sc.indicators:
+        status_range = sc.column_range("status")
+        # Shared rules keep the priority of their first ``add``; they are added first and in
+        # this order in every workbook, so that is the priority a fresh rule would get.
+        if ("status-rules", lang) not in out.memo:
+            out.memo[("status-rules", lang)] = [
+                CellIsRule(
+                    operator="equal",
+                    formula=[f'"{status_label(status, lang)}"'],
+                    fill=_fill(bg),
+                    font=Font(color=fg, bold=status in (Status.RED, Status.INVALID)),
+                )
+                for status, (bg, fg) in _STATUS_COLOURS.items()
+            ]
+        for rule in out.memo[("status-rules", lang)]:
+            ws.conditional_formatting.add(status_range, rule)
+        flag = f"${sc.columns['comment_missing']}{sc.first_row}=1"
+        ws.conditional_formatting.add(
+            sc.column_range("comment"), FormulaRule(formula=[flag], fill=_fill("FFC7CE"))
+        )
+
+
+def write_actions(out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, period: Period) -> None:
+    """Tiltak: ``action_rows`` blank input rows with dropdowns and a date-validated deadline."""
+    ws, acts, lang = tpl.sheets["actions"], layout.actions, layout.language
+    styles = tpl.table_styles["actions"]
+    for row in range(acts.first_row, acts.last_row + 1):
+        for role, col in acts.columns.items():
+            number_format = "dd.mm.yyyy" if role == "deadline" else None
+            out.put(
+                ws, f"{col}{row}", None, styles[role], unlocked=True, number_format=number_format
+            )
+        ws.row_dimensions[row].height = tpl.row_heights[("actions", "row")]
+    first, last = dt.date(period.year - 1, 1, 1), dt.date(period.year + 4, 12, 31)
+    serial = lambda d: str((d - dt.date(1899, 12, 30)).days)  # noqa: E731 - Excel date serial
+    shown = {"start": format_date(first), "end": format_date(last)}
+    list_error = t("wb.dv.list.error-title", lang)
+    for dv in (
+        DataValidation(
+            type="list",
+            formula1=layout.lists.names["codes"],
+            promptTitle=t("wb.dv.code.title", lang),
+            prompt=t("wb.dv.code.prompt", lang),
+            errorTitle=list_error,
+            error=t("wb.dv.code.error", lang),
+            sqref=acts.column_range("code"),
+        ),
+        _text_validation([acts.column_range("action")], t("wb.dv.action.prompt", lang), lang),
+        _text_validation(
+            [acts.column_range("responsible")], t("wb.dv.responsible.prompt", lang), lang
+        ),
+        DataValidation(
+            type="date",
+            operator="between",
+            formula1=serial(first),
+            formula2=serial(last),
+            promptTitle=t("wb.dv.deadline.title", lang),
+            prompt=t("wb.dv.deadline.prompt", lang, example=format_date(period.deadline), **shown),
+            errorTitle=t("wb.dv.deadline.title", lang),
+            error=t("wb.dv.deadline.error", lang, **shown),
+            sqref=acts.column_range("deadline"),
+        ),
+        DataValidation(
+            type="list",
+            formula1=layout.lists.names["action_status"],
+            promptTitle=t("wb.dv.status.title", lang),
+            prompt=t("wb.dv.status.prompt", lang),
+            errorTitle=list_error,
+            error=t("wb.dv.status.error", lang),
+            sqref=acts.column_range("status"),
+        ),
+    ):
+        dv.allow_blank = True
+        dv.showInputMessage = dv.showErrorMessage = True
+        ws.add_data_validation(dv)
+
+
+def write_assessment(
+    out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, definition: Definition
+) -> None:
+    """Vurdering: per focus area, the unit's assessment and what it has learned."""
+    ws, lang = tpl.sheets["assessment"], layout.language
+    styles = tpl.table_styles["assessment"]
+    names = {a.code: a.name for a in definition.focus_areas}
+    for a in layout.assessment:
+        out.put(ws, a.area_ref, names[a.area], styles["area"])
+        out.put(ws, a.assessment_ref, None, styles["assessment"], unlocked=True)
+        out.put(ws, a.learned_ref, None, styles["learned"], unlocked=True)
+        ws.row_dimensions[a.row].height = tpl.row_heights[("assessment", "row")]
+    if layout.assessment:
+        ws.add_data_validation(
+            _text_validation(
+                [a.assessment_ref for a in layout.assessment],
+                t("wb.dv.assessment.prompt", lang),
+                lang,
+            )
+        )
+        ws.add_data_validation(
+            _text_validation(
+                [a.learned_ref for a in layout.assessment], t("wb.dv.learned.prompt", lang), lang
+            )
+        )
+
+
+def control_formulas(layout: UnitLayout) -> dict[str, str]:
+    """The Kontroll count formula of each check (Excel 2007 functions only)."""
+    sc, acts, names, lang = layout.scorecard, layout.actions, layout.sheets, layout.language
+
+    def score(role: str) -> str:
+        return sheet_ref(names.scorecard, sc.column_range(role), absolute=True)
+
+    def action(role: str) -> str:
+        return sheet_ref(names.actions, acts.column_range(role), absolute=True)
+
+    has_action = f"(LEN(TRIM({action('action')}))>0)"
+    return {
+        "missing": f'=COUNTIF({score("status")},"{status_label(Status.MISSING, lang)}")',
+        "invalid": (
+            f'=COUNTIF({score("status")},"{status_label(Status.INVALID, lang)}")'
+            f"+SUM({score('out_of_range')})"
+        ),
+        "comment": f"=SUM({score('comment_missing')})",
+        "owner": f"=SUMPRODUCT({has_action}*(LEN(TRIM({action('responsible')}))=0))",
+        "deadline": f"=SUMPRODUCT({has_action}*(LEN({action('deadline')})=0))",
+    }
+
+
+def write_control(out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout) -> None:
+    """Kontroll: live counts, what to fix, and «Klar til innsending: JA/NEI»."""
+    ws, ctl, lang = tpl.sheets["control"], layout.control, layout.language
+    styles = tpl.table_styles["control"]
+    formulas = control_formulas(layout)
+    ok = t("wb.control.ok", lang)
+    for check in ctl.checks:
+        fix = t(f"wb.control.{check.key}.fix", lang).replace('"', '""')
+        out.put(ws, check.check_ref, t(f"wb.control.{check.key}", lang), styles["check"])
+        out.put(ws, check.count_ref, _Formula(formulas[check.key]), styles["count"])
+        fix_formula = _Formula(f'=IF({check.count_ref}>0,"{fix}","{ok}")')
+        out.put(ws, check.fix_ref, fix_formula, styles["fix"])
+        ws.row_dimensions[check.row].height = tpl.row_heights[("control", "row")]
+    counts = f"{ctl.checks[0].count_ref}:{ctl.checks[-1].count_ref}"
+    yes, no = t("wb.control.yes", lang), t("wb.control.no", lang)
+    ready = ctl.ready
+    out.put(ws, ready.check_ref, t("wb.control.ready", lang), styles["ready.check"])
+    ready_formula = _Formula(f'=IF(SUM({counts})=0,"{yes}","{no}")')
+    out.put(ws, ready.count_ref, ready_formula, styles["ready.count"])
+    ready_yes, ready_no = t("wb.control.ready.yes", lang), t("wb.control.ready.no", lang)
+    out.put(
+        ws,
+        ready.fix_ref,
+        _Formula(f'=IF({ready.count_ref}="{yes}","{ready_yes}","{ready_no}")'),
+        styles["ready.fix"],
+    )
+    ws.row_dimensions[ready.row].height = tpl.row_heights[("control", "ready")]
+    ws.conditional_formatting.add(
+        counts, CellIsRule(operator="greaterThan", formula=["0"], fill=_fill("FFC7CE"))
+    )
+    ws.conditional_formatting.add(
+        counts, CellIsRule(operator="equal", formula=["0"], fill=_fill("C6EFCE"))
+    )
+    for word, colour in ((yes, "C6EFCE"), (no, "FFC7CE")):
+        ws.conditional_formatting.add(
+            ready.count_ref, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=_fill(colour))
+        )
+
+
+def write_lists(out: CellWriter, ws: Worksheet, layout: UnitLayout) -> None:
+    """The very hidden list sheet: indicator codes, action statuses, not-applicable words."""
+    for i, cells in enumerate(layout.scorecard.indicators, start=1):
+        out.put(ws, f"A{i}", cells.code, raw=True)
+    for i, key in enumerate(ACTION_STATUSES, start=1):
+        out.put(ws, f"B{i}", t(f"wb.action-status.{key}", layout.language))
+    for i, word in enumerate(NOT_APPLICABLE_WORDS, start=1):
+        out.put(ws, f"C{i}", word, text=True)
+
+
+def write_meta(
+    out: CellWriter, ws: Worksheet, layout: UnitLayout, fields: Mapping[str, str]
+) -> None:
+    """The very hidden ``_meta`` sheet: one field per row, key in A, value in B."""
+    for key, ref in layout.meta.items():
+        row = int(ref[1:])
+        out.put(ws, f"A{row}", key, raw=True)
+        out.put(ws, f"B{row}", fields[key], text=True, raw=True)
+
+
+def protect(ws: Worksheet, password: str) -> None:
+    """Protect ``ws``: locked cells read-only, column/row formatting allowed."""
+    prot = ws.protection
+    prot.sheet = True
+    prot.password = password
+    prot.formatColumns = False  # openpyxl's flags are inverted: False = allowed
+    prot.formatRows = False
+    prot.selectLockedCells = False
+    prot.selectUnlockedCells = False
