@@ -33,7 +33,7 @@ from bms_excel.records import (
     UnitState,
     ValueRecord,
 )
-from bms_excel.validate import Extract, validate_data
+from bms_excel.validate import UNREAD_SHEETS, Extract, validate_data
 
 #: Files per batch above which a process pool pays for its start-up (measured: ~16 ms).
 POOL_THRESHOLD = 64
@@ -131,7 +131,7 @@ def process_file(
     period: str | None,
 ) -> FileOutcome:
     """Read, identify and validate one file; never raises for a bad file."""
-    result = read_submission(path, display_name=display)
+    result = read_submission(path, display_name=display, skip_sheets=UNREAD_SHEETS)
     outcome = FileOutcome(
         path=display,
         sha256=result.sha256,

@@ -481,18 +481,30 @@ def rollup_scores(definition: Definition, long: pd.DataFrame, county: pd.DataFra
             n_scored = sum(1 for _, s, _ in children if s is not None)
             result.append((nodes[key], value, status, n_scored, len(children)))
         emit("sector", sector.code, sector.name, sector.code, result)
-    # The county: its own county values' scores.
+    rows.extend(_county_rows(definition, county))
+    return _frame(_columns(rows, ROLLUP_COLUMNS), ROLLUP_COLUMNS)
+
+
+def _county_rows(definition: Definition, county: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The county's roll-up rows: its own county values' scores."""
     county_scores = {
         ind: (_nan_to_none(float(sc)), st)
         for ind, sc, st in zip(county["indicator"], county["score"], county["status"], strict=True)
     }
-    emit(
-        "county",
-        definition.county.code,
-        definition.county.name,
-        None,
-        _walk(definition, county_scores),
-    )
+    head = ("county", definition.county.code, definition.county.name, None)
+    return [
+        (*head, *node, value, st, n, total)
+        for node, value, st, n, total in _walk(definition, county_scores)
+    ]
+
+
+def rollup_county(definition: Definition, county: pd.DataFrame) -> pd.DataFrame:
+    """Only the county rows of :func:`rollup_scores` (for the trend of earlier periods).
+
+    The unit and sector roll-ups of an earlier period are never shown, and they are most of
+    the work.
+    """
+    rows = _county_rows(definition, county)
     return _frame(_columns(rows, ROLLUP_COLUMNS), ROLLUP_COLUMNS)
 
 

@@ -19,8 +19,10 @@ import datetime as dt
 import io
 import math
 import os
+import re
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from bms_excel import __version__
 from bms_excel.collect import CollectReport, collect_submissions
@@ -36,6 +39,7 @@ from bms_excel.consolidate import (
     build_long_table,
     excluded_values,
     previous_period,
+    rollup_county,
     rollup_scores,
     trend,
 )
@@ -58,6 +62,7 @@ from bms_excel.master_sheets import (
     SHEET_KEYS,
     MasterData,
     MasterInfo,
+    deferred_rows,
     sheet_names,
     write_overview,
     write_trend,
@@ -67,6 +72,7 @@ from bms_excel.ooxml import check_names
 from bms_excel.project import Project
 from bms_excel.records import ActionRecord, AssessmentRecord, SubmissionBatch
 from bms_excel.signing import definition_hash
+from bms_excel.templates import has_jinja
 
 __all__ = [
     "ConsolidationResult",
@@ -172,6 +178,13 @@ def guard_master(wb: Workbook) -> list[str]:
     from bms_excel.generate import guard_workbook
 
     problems = guard_workbook(wb)
+    for sheet, rows in deferred_rows(wb).items():
+        for ref, text in rows.texts():
+            if has_jinja(text):
+                where = f"'{sheet}'!{ref}"
+                problems.append(
+                    f"{where}: {t('generate.leftover-placeholder', None, text=text[:40])}"
+                )
     tables = [name for ws in wb.worksheets for name in ws.tables]
     problems += [p.message for p in check_names([ws.title for ws in wb.worksheets], (), tables)]
     if DATA_TABLE not in tables:
@@ -179,12 +192,58 @@ def guard_master(wb: Workbook) -> list[str]:
     return problems
 
 
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
+
+
+def workbook_payload(wb: Workbook) -> bytes:
+    """The saved workbook's bytes, with the rows :func:`defer_rows` set aside spliced in.
+
+    openpyxl writes each such sheet with its header only; its ``<row>`` elements are then
+    streamed into the sheet part before ``</sheetData>`` and ``<dimension>`` is widened. The
+    other parts are copied as they are.
+    """
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    deferred = deferred_rows(wb)
+    if not deferred:
+        return buffer.getvalue()
+    by_part = {wb[title].path.lstrip("/"): rows for title, rows in deferred.items()}
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            blob = src.read(info)
+            rows = by_part.get(info.filename)
+            if rows is None:
+                dst.writestr(info, blob)
+                continue
+            cut = blob.rfind(b"</sheetData>")
+            if cut < 0 or not rows.rows:
+                raise OutputError(f"cannot splice rows into {info.filename}")  # openpyxl changed
+            head, tail = blob[:cut], blob[cut:]
+            match = _DIMENSION.search(head)
+            if match is not None:
+                ref = match.group(0).decode("ascii").split('"')[1]
+                top_left = ref.split(":")[0]
+                last = f"{get_column_letter(max(rows.width, 1))}{rows.last_row}"
+                new_ref = f'<dimension ref="{top_left}:{last}"/>'.encode("ascii")
+                head = head[: match.start()] + new_ref + head[match.end() :]
+            target = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            target.compress_type = zipfile.ZIP_DEFLATED
+            with dst.open(target, "w") as fh:
+                fh.write(head)
+                for chunk in rows.xml_chunks():
+                    fh.write(chunk)
+                fh.write(tail)
+    return out.getvalue()
+
+
 def save_workbook_atomic(wb: Workbook, path: Path) -> None:
     """Write ``wb`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
     check_master_writable(path)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    payload = buffer.getvalue()
+    payload = workbook_payload(wb)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".~bms-", suffix=".xlsx.tmp", dir=path.parent)
@@ -425,20 +484,30 @@ def run_consolidation(
         outcome = history.record_batch(_batch_for_history(report.batch), run_info=info)
         try:
             frames: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []
-            long = county = rollups = pd.DataFrame()
+            longs: dict[str, pd.DataFrame] = {}
+            long = build_long_table(definition, history.accepted_values(period), period)
+            county = aggregate_county(definition, long, period)
+            rollups = rollup_scores(definition, long, county)
             for code in _same_kind(definition, period):
-                p_long = build_long_table(definition, history.accepted_values(code), code)
-                p_county = aggregate_county(definition, p_long, code)
-                p_rollups = rollup_scores(definition, p_long, p_county)
                 if code == period:
-                    long, county, rollups = p_long, p_county, p_rollups
-                    frames.append((code, p_county, p_rollups))
-                elif p_long["kind"].eq("number").any():
-                    frames.append((code, p_county, p_rollups))
+                    frames.append((code, county, rollups))
+                    continue
+                # An earlier period of the same kind is only a point on the trend lines: its
+                # county values and county roll-up. A period with no records has none.
+                earlier = history.accepted_values(code)
+                if not earlier:
+                    continue
+                longs[code] = p_long = build_long_table(definition, earlier, code)
+                if p_long["kind"].eq("number").any():
+                    p_county = aggregate_county(definition, p_long, code)
+                    frames.append((code, p_county, rollup_county(definition, p_county)))
             before = _previous(definition, period)
-            previous_long = build_long_table(
-                definition, history.accepted_values(before) if before else [], before or period
-            )
+            if before is not None and before in longs:
+                previous_long = longs[before]
+            else:
+                previous_long = build_long_table(
+                    definition, history.accepted_values(before) if before else [], before or period
+                )
             if before is None:
                 previous_long = previous_long.iloc[0:0]
             trends = trend(definition, long, previous_long)

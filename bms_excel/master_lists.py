@@ -28,6 +28,8 @@ from bms_excel.master_sheets import (
     SECTION_FONT,
     WRAP,
     MasterData,
+    apply_style,
+    defer_rows,
     fill,
     fit_rows,
     fmt_time,
@@ -70,6 +72,7 @@ DATA_COLUMNS: tuple[tuple[str, str], ...] = (
     ("raw", "master.col.raw"),
 )
 _DATE = "dd.mm.yyyy"
+_LINK_FONT = Font(color="0563C1", underline="single")
 
 
 # -- dialogue and lists ------------------------------------------------------------------------
@@ -280,7 +283,7 @@ def write_findings(ws: Worksheet, data: MasterData) -> None:
                 target=link,
                 location=f"'{f.sheet}'!{f.cell}" if f.sheet and f.cell else None,
             )
-            cell.font = Font(color="0563C1", underline="single")
+            apply_style(cell, {"font": _LINK_FONT})
     if not data.findings:
         put(ws, 4, 1, t("master.findings.none", lang))
     for sev, colour in (("error", "FFC7CE"), ("warning", "FFEB9C")):
@@ -338,20 +341,31 @@ def write_data(ws: Worksheet, data: MasterData) -> None:
     for col, text in enumerate(headers, start=1):
         put(ws, 1, col, text)
         ws.column_dimensions[get_column_letter(col)].width = max(10.0, min(40.0, len(text) + 4))
-    row = 1
-    for r in data.long:
-        row += 1
-        for col, (key, _) in enumerate(DATA_COLUMNS, start=1):
-            if key == "status_label":
-                value: Any = label(r["status"], lang)
-            elif key == "has_error":
-                value = bool(r["has_error"])
-            else:
-                value = r.get(key)
-            put(ws, row, col, value)
+    labels: dict[Any, str] = {}
+
+    def values(r: Mapping[str, Any]) -> tuple[Any, ...]:
+        status = r["status"]
+        if status not in labels:
+            labels[status] = label(status, lang)
+        return tuple(
+            labels[status]
+            if key == "status_label"
+            else bool(r["has_error"])
+            if key == "has_error"
+            else r.get(key)
+            for key, _ in DATA_COLUMNS
+        )
+
+    # Tens of thousands of plain rows: written into the sheet part at save, not as cells.
+    row = defer_rows(ws, 2, (values(r) for r in data.long))
     end = max(row, 2)  # a table needs a data row, even an empty one
     table = Table(displayName=DATA_TABLE, ref=f"A1:{get_column_letter(len(headers))}{end}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    # Name the columns from the header cells here: left to openpyxl, it would read them via
+    # ws[table.ref] and so create an empty cell for every value of the table.
+    table._initialise_columns()
+    for column, cell in zip(table.tableColumns, ws[1], strict=True):
+        column.name = str(cell.value)
     ws.add_table(table)
     ws.freeze_panes = "A2"
     print_setup(ws, lang, "1:1")

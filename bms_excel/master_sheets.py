@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
@@ -122,8 +123,8 @@ def put(ws: Worksheet, row: int, col: int, value: Any, **style: Any) -> Cell:
             cell.data_type = "s"
     else:
         cell.value = value
-    for key, val in style.items():
-        setattr(cell, key, val)
+    if style:
+        apply_style(cell, style)
     return cell
 
 
@@ -131,9 +132,134 @@ def put_formula(ws: Worksheet, row: int, col: int, formula: str, **style: Any) -
     """Write a formula built by the status engine (the only way formulas enter the master)."""
     cell = ws.cell(row=row, column=col, value=formula)
     assert cell.data_type == "f"
-    for key, val in style.items():
-        setattr(cell, key, val)
+    if style:
+        apply_style(cell, style)
     return cell
+
+
+# -- rows written straight into the sheet part ----------------------------------------------------
+
+#: Per workbook: sheet title → its :class:`DeferredRows`.
+_DEFERRED = "_bms_deferred_rows"
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+@dataclass
+class DeferredRows:
+    """Unstyled rows of one sheet, written into its XML part when the workbook is saved.
+
+    A long list (the Data sheet: units × indicators × 22 columns) costs openpyxl a cell object
+    per value to build, check and serialise; these rows become the same ``<row>``/``<c>`` XML
+    openpyxl would write (inline strings, ``%.16g`` numbers, ``t="b"`` booleans), without cells.
+    """
+
+    first_row: int
+    rows: list[tuple[Any, ...]]
+    width: int
+
+    @property
+    def last_row(self) -> int:
+        """The last row written (``first_row - 1`` when there are none)."""
+        return self.first_row + len(self.rows) - 1
+
+    def texts(self) -> Iterator[tuple[str, str]]:
+        """``(where, text)`` of every text cell, for the Excel-limit guard."""
+        for i, values in enumerate(self.rows, start=self.first_row):
+            for col, value in enumerate(values, start=1):
+                if isinstance(value, str):
+                    yield f"{get_column_letter(col)}{i}", value
+
+    def xml_chunks(self, rows_per_chunk: int = 2000) -> Iterator[bytes]:
+        """The ``<row>`` elements, UTF-8, a few thousand rows at a time."""
+        letters = [get_column_letter(c) for c in range(1, self.width + 1)]
+        out: list[str] = []
+        for i, values in enumerate(self.rows, start=self.first_row):
+            cells = []
+            for letter, value in zip(letters, values, strict=False):
+                if value is None or value == "":
+                    continue
+                ref = f"{letter}{i}"
+                if isinstance(value, str):
+                    space = ' xml:space="preserve"' if value != value.strip() else ""
+                    text = value.translate(_XML_ESCAPES)
+                    cells.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                elif isinstance(value, bool):
+                    cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+                elif isinstance(value, int | float):
+                    if math.isnan(value) or math.isinf(value):
+                        cells.append(f'<c r="{ref}" t="n"><v></v></c>')
+                    else:
+                        cells.append(f'<c r="{ref}" t="n"><v>{value:.16g}</v></c>')
+                else:  # pragma: no cover - the long table holds texts, numbers and booleans
+                    raise TypeError(f"cannot write {type(value).__name__} at {ref}")
+            out.append(f'<row r="{i}">{"".join(cells)}</row>')
+            if len(out) >= rows_per_chunk:
+                yield "".join(out).encode("utf-8")
+                out = []
+        if out:
+            yield "".join(out).encode("utf-8")
+
+
+def defer_rows(ws: Worksheet, first_row: int, rows: Iterable[Sequence[Any]]) -> int:
+    """Write unstyled ``rows`` from ``first_row`` at save time; returns the last row.
+
+    Texts are cleaned and checked here, exactly as :func:`put` does; nothing may be written
+    at or below ``first_row`` through openpyxl.
+    """
+    kept: list[tuple[Any, ...]] = []
+    width = 0
+    for i, values in enumerate(rows, start=first_row):
+        row = tuple(
+            clean_text(v, f"'{ws.title}'!{get_column_letter(c)}{i}") if isinstance(v, str) else v
+            for c, v in enumerate(values, start=1)
+        )
+        width = max(width, len(row))
+        kept.append(row)
+    deferred: dict[str, DeferredRows] | None = getattr(ws.parent, _DEFERRED, None)
+    if deferred is None:
+        deferred = {}
+        setattr(ws.parent, _DEFERRED, deferred)
+    deferred[ws.title] = DeferredRows(first_row, kept, width)
+    return first_row + len(kept) - 1
+
+
+def deferred_rows(wb: Any) -> dict[str, DeferredRows]:
+    """Sheet title → the rows :func:`defer_rows` set aside for it (empty when none)."""
+    found: dict[str, DeferredRows] = getattr(wb, _DEFERRED, None) or {}
+    return found
+
+
+#: Per workbook: (the cell's style before, the styles set) → the resulting style array.
+_STYLE_CACHE = "_bms_style_cache"
+
+
+def apply_style(cell: Cell, style: Mapping[str, Any]) -> None:
+    """Set ``font``/``fill``/``alignment``/``number_format`` … on ``cell``, sharing style ids.
+
+    Setting a style object on an openpyxl cell hashes it and looks it up in the workbook's
+    style lists, which cost more than the rest of writing a cell. The same combinations recur
+    on every row, so each is resolved once per workbook and its style array copied after that.
+    Style objects are keyed by identity (the cache keeps them alive), texts by value.
+    """
+    wb = cell.parent.parent
+    cache: dict[tuple[Any, ...], tuple[StyleArray, tuple[Any, ...]]] | None = getattr(
+        wb, _STYLE_CACHE, None
+    )
+    if cache is None:
+        cache = {}
+        setattr(wb, _STYLE_CACHE, cache)
+    key = (
+        tuple(cell._style) if cell._style else (),
+        tuple((k, v if isinstance(v, str) else id(v)) for k, v in style.items()),
+    )
+    found = cache.get(key)
+    if found is not None:
+        cell._style = StyleArray(found[0])
+        return
+    for name, val in style.items():
+        setattr(cell, name, val)
+    if len(cache) < 10_000:
+        cache[key] = (StyleArray(cell._style), tuple(style.values()))
 
 
 def header_row(ws: Worksheet, row: int, labels: Sequence[str], widths: Sequence[float]) -> None:

@@ -28,13 +28,13 @@ import stat
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, fromstring
 
 import defusedxml.ElementTree as safe_xml
 import olefile
@@ -103,6 +103,7 @@ _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _STATES: dict[str, SheetState] = {"hidden": "hidden", "veryHidden": "veryHidden"}
 _A1 = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+_PROTECTION_TAG = re.compile(rb"<sheetProtection\b[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,18 @@ class Candidate:
         if self.skip == "symlink-outside":
             return _finding(self.skip, self.relpath, t(key, target=self.detail))
         return _finding(self.skip, self.relpath, t(key))
+
+
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """The sheets whose values and formula cells are read: ``only`` (None: all) less ``skip``."""
+
+    only: Sequence[str] | None
+    skip: frozenset[str]
+
+    def names(self, present: Sequence[str]) -> list[str]:
+        """The wanted names, in the order asked for (else the workbook's order)."""
+        return [n for n in (present if self.only is None else self.only) if n not in self.skip]
 
 
 class _Deadline:
@@ -405,10 +418,15 @@ def read_submission(
     path: str | os.PathLike[str],
     *,
     sheets: Sequence[str] | None = None,
+    skip_sheets: Collection[str] = (),
     display_name: str | None = None,
     limits: Limits | None = None,
 ) -> ReadResult:
-    """Read one submitted file; every problem with it is a finding, never an exception."""
+    """Read one submitted file; every problem with it is a finding, never an exception.
+
+    ``sheets`` (default: all) are the sheets whose values and formula cells are read, less
+    ``skip_sheets``; every sheet's name, state and protection is read whatever they say.
+    """
     limits = limits or Limits()
     name = display_name or str(path)
     deadline = _Deadline(limits.time_budget)
@@ -439,7 +457,8 @@ def read_submission(
         if notice:
             findings.append(_finding(notice[0], name, notice[1]))
         try:
-            workbook = _read_bytes(data, kind, archive, sheets, limits, deadline)
+            wanted = _Wanted(sheets, frozenset(skip_sheets))
+            workbook = _read_bytes(data, kind, archive, wanted, limits, deadline)
         finally:
             if archive is not None:
                 archive.close()
@@ -453,10 +472,11 @@ def read_workbook(
     path: str | os.PathLike[str],
     *,
     sheets: Sequence[str] | None = None,
+    skip_sheets: Collection[str] = (),
     limits: Limits | None = None,
 ) -> WorkbookData:
     """Read a workbook's values and structure; raise ``WorkbookReadError`` when it cannot."""
-    result = read_submission(path, sheets=sheets, limits=limits)
+    result = read_submission(path, sheets=sheets, skip_sheets=skip_sheets, limits=limits)
     if result.data is None:
         problem = next((f for f in result.findings if f.severity == "error"), result.findings[0])
         raise WorkbookReadError(problem.message, str(path), problem.code)
@@ -483,7 +503,7 @@ def _read_bytes(
     data: bytes,
     kind: FileKind,
     archive: zipfile.ZipFile | None,
-    sheets: Sequence[str] | None,
+    sheets: _Wanted,
     limits: Limits,
     deadline: _Deadline,
 ) -> WorkbookData:
@@ -572,7 +592,7 @@ def _parse_xml(blob: bytes, part: str) -> Element:
 
 
 def _read_structure(
-    parts: dict[str, bytes], kind: FileKind, sheets: Sequence[str] | None, deadline: _Deadline
+    parts: dict[str, bytes], kind: FileKind, sheets: _Wanted, deadline: _Deadline
 ) -> WorkbookData:
     if "xl/workbook.xml" not in parts:
         raise _fail("corrupt-workbook", part="xl/workbook.xml")
@@ -589,7 +609,7 @@ def _read_structure(
         if local is not None and local.isdigit() and int(local) < len(names):
             key = f"{names[int(local)]}!{key}"
         workbook.defined_names[key] = node.text or ""
-    wanted = set(names if sheets is None else sheets)
+    wanted = set(sheets.names(names))
     for node, name in zip(sheet_nodes, names, strict=True):
         state: SheetState = _STATES.get(node.get("state", ""), "visible")
         target = targets.get(node.get(f"{_NS_REL}id", ""), "")
@@ -636,9 +656,7 @@ def _scan_sheet(
         if body_end < 0:
             raise _fail("corrupt-workbook", part=part)
         tail_start = body_end + len(b"</sheetData>")
-    root = _parse_xml(blob[:start] + blob[tail_start:], part)
-    node = root.find(f"{_NS_MAIN}sheetProtection")
-    protection = dict(node.attrib) if node is not None else None
+    protection = _sheet_protection(blob, start, tail_start, part)
     if not want_formulas:
         return protection, frozenset()
     cells: set[tuple[int, int]] = set()
@@ -653,6 +671,39 @@ def _scan_sheet(
             cells.add((int(ref.group(2)), _column_number(ref.group(1).decode("ascii"))))
         pos = blob.find(b"<f", pos + 2, body_end)
     return protection, frozenset(cells)
+
+
+def _sheet_protection(blob: bytes, start: int, tail_start: int, part: str) -> dict[str, str] | None:
+    """The ``<sheetProtection>`` attributes from the XML around ``<sheetData>``.
+
+    The common case parses only the one element; anything unusual (a comment or CDATA that
+    could hide or fake the element, a second one, prefixed attributes) parses the whole
+    head and tail as before.
+    """
+    head, tail = memoryview(blob)[:start], memoryview(blob)[tail_start:]
+    found: list[bytes] = []
+    for piece in (head, tail):
+        raw = bytes(piece)
+        if b"<!--" in raw or b"<![CDATA[" in raw:
+            found = []
+            break
+        found += _PROTECTION_TAG.findall(raw)
+    else:
+        if not found:
+            return None
+        if len(found) == 1:
+            tag = found[0]
+            if not tag.endswith(b"/>"):
+                tag = tag[:-1] + b"/>"
+            try:
+                # One start tag cannot declare a DTD (and no part holding one got this far),
+                # so the plain parser is safe here and much cheaper to set up.
+                return dict(fromstring(tag).attrib)
+            except ParseError:
+                pass
+    root = _parse_xml(blob[:start] + blob[tail_start:], part)
+    node = root.find(f"{_NS_MAIN}sheetProtection")
+    return dict(node.attrib) if node is not None else None
 
 
 def _scan_sheet_fully(
@@ -755,13 +806,11 @@ def _sheet_values(
     }
 
 
-def _read_values(
-    data: bytes, workbook: WorkbookData, sheets: Sequence[str] | None, deadline: _Deadline
-) -> None:
+def _read_values(data: bytes, workbook: WorkbookData, sheets: _Wanted, deadline: _Deadline) -> None:
     book = _open_calamine(data)
     try:
         present = set(book.sheet_names)
-        for name in sheets if sheets is not None else book.sheet_names:
+        for name in sheets.names(book.sheet_names):
             if name in present:
                 workbook.values[name] = _sheet_values(book, name)
                 deadline.check()
@@ -770,7 +819,7 @@ def _read_values(
 
 
 def _read_values_only(
-    data: bytes, kind: FileKind, sheets: Sequence[str] | None, deadline: _Deadline
+    data: bytes, kind: FileKind, sheets: _Wanted, deadline: _Deadline
 ) -> WorkbookData:
     """Values and sheet states of an .ods or .xls: the structure did not survive the format."""
     book = _open_calamine(data)
@@ -778,7 +827,7 @@ def _read_values_only(
         workbook = WorkbookData(kind=kind, structure_known=False)
         for meta in book.sheets_metadata:
             workbook.sheets.append(SheetInfo(meta.name, _calamine_state(meta.visible)))
-        for name in sheets if sheets is not None else book.sheet_names:
+        for name in sheets.names(book.sheet_names):
             if name in book.sheet_names:
                 workbook.values[name] = _sheet_values(book, name)
                 deadline.check()

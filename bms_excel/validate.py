@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bms_excel.errors import Finding, Severity
 from bms_excel.i18n import LANGUAGES, t
@@ -26,13 +26,17 @@ from bms_excel.layout import (
     UnitLayout,
     build_layout,
     column_letter,
+    sheet_names,
 )
 from bms_excel.model import Definition, Indicator, Unit
 from bms_excel.reader import CellValue, WorkbookData
 from bms_excel.records import ActionRecord, AssessmentRecord, ValueRecord
 from bms_excel.signing import definition_hash, verify_meta
-from bms_excel.status import Status, evaluate, resolve_rule
+from bms_excel.status import Status, StatusRule, evaluate, resolve_rule
 from bms_excel.values import is_formula_injection, parse_value
+
+if TYPE_CHECKING:
+    from bms_excel.model import Period
 
 _A1 = re.compile(r"^([A-Z]{1,3})(\d+)$")
 _TEXT_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
@@ -109,9 +113,68 @@ class _Collector:
         )
 
 
+# -- per-definition lookups ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Lookups of one definition, built once per process instead of a linear scan per file.
+
+    ``Definition.unit`` / ``.indicator`` scan lists, and ``definition_hash`` serialises the whole
+    definition: per file that is quadratic in the number of units at national scale.
+    """
+
+    definition: Definition
+    hash: str
+    units: dict[str, Unit]
+    indicators: dict[str, Indicator]
+    periods: dict[str, Period]
+    rules: dict[tuple[str, str | None, str], StatusRule] = field(default_factory=dict)
+
+    def rule(self, ind: Indicator, unit: Unit, period: str) -> StatusRule:
+        """The status rule of ``ind`` for ``unit`` (the unit matters only with overrides)."""
+        key = (ind.code, unit.code if ind.overrides else None, period)
+        found = self.rules.get(key)
+        if found is None:
+            found = self.rules[key] = resolve_rule(ind, self.definition.settings, unit, period)
+        return found
+
+
+_INDEXES: dict[int, _Index] = {}
+
+
+def _index(definition: Definition) -> _Index:
+    # Keyed by identity (a Definition is frozen); the entry keeps the definition alive, so its
+    # id cannot be reused while it is cached.
+    found = _INDEXES.get(id(definition))
+    if found is None or found.definition is not definition:
+        if len(_INDEXES) >= 8:
+            _INDEXES.clear()
+        found = _Index(
+            definition,
+            definition_hash(definition),
+            {u.code: u for u in definition.units},
+            {ind.code: ind for *_, ind in definition.iter_indicators()},
+            {p.code: p for p in definition.periods},
+        )
+        _INDEXES[id(definition)] = found
+    return found
+
+
 # -- identity ---------------------------------------------------------------------------------
 
 _META_NAMES = {t("wb.sheet.meta", lang) for lang in LANGUAGES}
+
+
+def _unread_sheets() -> frozenset[str]:
+    names = [sheet_names(lang) for lang in LANGUAGES]
+    read = {n for s in names for n in (s.scorecard, s.actions, s.assessment, s.meta)}
+    return frozenset({n for s in names for n in (s.guide, s.control, s.lists)} - read)
+
+
+#: Sheets whose values validation never looks at (any language): a reader may skip them. A
+#: renamed or unexpected sheet is never in here, so its values are still read and recovered.
+UNREAD_SHEETS = _unread_sheets()
 
 
 def read_meta(data: WorkbookData) -> tuple[dict[str, str], str | None]:
@@ -163,11 +226,12 @@ def identify(
     if fields["county"] != definition.county.code:
         out.add("wrong-county", "error", "validate.wrong-county", sheet, county=fields["county"])
         trusted = False
-    unit = _unit(definition, ident.unit)
+    index = _index(definition)
+    unit = index.units.get(ident.unit or "")
     if unit is None:
         out.add("unknown-unit", "error", "validate.unknown-unit", sheet, unit=ident.unit)
         trusted = False
-    if not any(p.code == ident.period for p in definition.periods):
+    if ident.period not in index.periods:
         out.add("unknown-period", "error", "validate.unknown-period", sheet, period=ident.period)
         trusted = False
     elif expected_period is not None and ident.period != expected_period:
@@ -194,17 +258,10 @@ def identify(
         # Identified from the bms.* document properties: the _meta sheet itself was deleted.
         meta_name = t("wb.sheet.meta", ident.language)
         out.add("meta-sheet-missing", "warning", "validate.meta-sheet-missing", meta_name)
-    if trusted and fields["definition_hash"] != definition_hash(definition):
+    if trusted and fields["definition_hash"] != index.hash:
         out.add("definition-changed", "warning", "validate.definition-changed", sheet)
     ident.trusted = trusted
     return ident, out.findings
-
-
-def _unit(definition: Definition, code: str | None) -> Unit | None:
-    try:
-        return definition.unit(code or "")
-    except KeyError:
-        return None
 
 
 def _text(value: object) -> str:
@@ -232,7 +289,7 @@ def validate_data(
     extract = Extract(identity=ident, findings=list(findings))
     if not ident.trusted or ident.unit is None or ident.period is None:
         return extract
-    unit = definition.unit(ident.unit)
+    unit = _index(definition).units[ident.unit]
     layout = build_layout(definition, unit, ident.period, ident.language)
     out = _Collector(file)
     renamed = _check_structure(data, layout, out)
@@ -298,8 +355,9 @@ def _extract_values(
     meta_rows = _meta_rows(ident.fields)
     period = ident.period or ""
     sheet_gone = sheet not in data.values
+    indicators = _index(definition).indicators
     for cells_at in layout.scorecard.indicators:
-        ind = definition.indicator(cells_at.code)
+        ind = indicators[cells_at.code]
         if sheet_gone:  # "sheet-missing" already says it; one finding per indicator is noise
             if cells_at.input:
                 extract.values.append(
@@ -464,7 +522,7 @@ def _value_record(
                 high=_text(high),
             )
             has_error = True
-    rule = resolve_rule(ind, definition.settings, unit, period)
+    rule = _index(definition).rule(ind, unit, period)
     status = evaluate(rule, value if parsed.kind == "number" and not has_error else None)
     if comment is None and _comment_needed(ind.comment_required, status):
         out.add(
@@ -538,7 +596,7 @@ def _extract_actions(
     acts = layout.actions
     cols = {role: parse_a1(f"{col}1")[1] for role, col in acts.columns.items()}
     codes = {c.code for c in layout.scorecard.indicators}
-    period = definition.period(ident.period or "")
+    period = _index(definition).periods[ident.period or ""]
     for row in range(acts.first_row, acts.last_row + 1):
         got = {role: cells.get((row, col)) for role, col in cols.items()}
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in got.values()):

@@ -25,6 +25,7 @@ from bms_excel.consolidate import (
     consolidate_values,
     excluded_values,
     previous_period,
+    rollup_county,
     rollup_scores,
     trend,
 )
@@ -388,6 +389,16 @@ def test_rollups(long: pd.DataFrame, county: pd.DataFrame) -> None:
     a = roll[(roll["level"] == "unit") & (roll["entity"] == "A")]
     assert list(a["node"]) == ["F1", "G1", "K1", "K2", "F2", "G2", "K3", "K4", ""]
     assert list(roll["level"].unique()) == ["unit", "sector", "county"]
+
+
+def test_rollup_county_is_the_county_part_of_rollup_scores(
+    long: pd.DataFrame, county: pd.DataFrame
+) -> None:
+    roll = rollup_scores(DEFINITION, long, county)
+    only = rollup_county(DEFINITION, county)
+    expected = roll[roll["level"] == "county"].reset_index(drop=True)
+    assert len(only) == len(expected) > 0
+    pd.testing.assert_frame_equal(only, expected)
 
 
 def test_excluded_values_lists_errors_and_non_numbers(long: pd.DataFrame) -> None:

@@ -388,3 +388,38 @@ def test_nynorsk_and_english_masters(
         wb.close()
     green = {"nn": '"Grøn"', "en": '"Green"'}[lang]
     assert green in status
+
+
+def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
+    import io
+
+    from bms_excel.master import workbook_payload
+    from bms_excel.master_sheets import defer_rows, put
+
+    rows = [
+        ("a & b <c>", 1.5, True, None, "  padded ", "=SUM(A1)", "line\r\nbreak"),
+        ("", 0.1 + 0.2, False, 7, "æøå", "x\x01y", 1e-05),
+    ]
+    expected = [
+        ("a & b <c>", 1.5, True, None, "  padded ", "=SUM(A1)", "line\r\nbreak"),
+        # A control character is cleaned; numbers keep openpyxl's 16 significant digits.
+        (None, float(f"{0.1 + 0.2:.16g}"), False, 7, "æøå", "xy", 1e-05),
+    ]
+
+    def build(deferred: bool) -> bytes:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        put(ws, 1, 1, "header")
+        if deferred:
+            assert defer_rows(ws, 2, rows) == 3
+        else:
+            for i, values in enumerate(rows, start=2):
+                for j, value in enumerate(values, start=1):
+                    put(ws, i, j, value)
+        return workbook_payload(wb)
+
+    for deferred in (True, False):
+        ws = openpyxl.load_workbook(io.BytesIO(build(deferred))).active
+        assert ws.dimensions == "A1:G3"
+        got = [tuple(r) for r in ws.iter_rows(min_row=2, values_only=True)]
+        assert got == expected

@@ -310,3 +310,40 @@ def test_ods_and_xls_saved_by_libreoffice_are_read_with_a_warning(tmp_path: Path
         assert result.data is not None and not result.data.structure_known
         for sheet, cells in VALID_VALUES.items():
             assert {k: result.data.values[sheet].get(k) for k in cells} == cells, (name, sheet)
+
+
+def test_skipped_sheets_keep_their_structure_but_not_their_values(valid_path: Path) -> None:
+    data = read_workbook(valid_path, skip_sheets={SHEET})
+    assert list(data.values) == ["_meta"]
+    assert SHEET not in data.formulas
+    assert [(s.name, s.protected) for s in data.sheets] == [(SHEET, True), ("_meta", False)]
+
+
+@pytest.mark.parametrize(
+    ("edit", "protected"),
+    [
+        # Protection removed, a commented-out element left behind: must not count as protected.
+        pytest.param(
+            lambda b: re.sub(rb"<sheetProtection\b[^>]*/>", rb"<!--\g<0>-->", b),
+            False,
+            id="commented-out",
+        ),
+        pytest.param(
+            lambda b: re.sub(
+                rb"<sheetProtection\b([^>]*)/>", rb"<sheetProtection\1></sheetProtection>", b
+            ),
+            True,
+            id="open-and-close-tags",
+        ),
+        pytest.param(lambda b: re.sub(rb"<sheetProtection\b[^>]*/>", b"", b), False, id="removed"),
+    ],
+)
+def test_sheet_protection_is_read_from_the_element_itself(
+    tmp_path: Path, edit: object, protected: bool
+) -> None:
+    path = tmp_path / "prot.xlsx"
+    path.write_bytes(_rewrite_sheet(valid_workbook_bytes(), edit))
+    result = read_submission(path)
+    assert result.data is not None
+    assert result.data.sheets[0].protected is protected
+    assert result.data.values == VALID_VALUES
