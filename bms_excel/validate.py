@@ -360,17 +360,7 @@ def _extract_values(
         ind = indicators[cells_at.code]
         if sheet_gone:  # "sheet-missing" already says it; one finding per indicator is noise
             if cells_at.input:
-                extract.values.append(
-                    ValueRecord(
-                        unit.code,
-                        period,
-                        ind.code,
-                        "missing",
-                        file=out.file,
-                        sha256=sha256,
-                        has_error=True,
-                    )
-                )
+                extract.values.append(_lost_value(unit.code, period, ind.code, out.file, sha256))
             continue
         code_row, code_col = parse_a1(cells_at.code_ref)
         row_expected = meta_rows.get(ind.code, code_row)
@@ -385,17 +375,7 @@ def _extract_values(
                 code=ind.code,
             )
             if cells_at.input:
-                extract.values.append(
-                    ValueRecord(
-                        unit.code,
-                        period,
-                        ind.code,
-                        "missing",
-                        file=out.file,
-                        sha256=sha256,
-                        has_error=True,
-                    )
-                )
+                extract.values.append(_lost_value(unit.code, period, ind.code, out.file, sha256))
             continue
         d_row, d_col = found[0] - code_row, found[1] - code_col
         if (d_row, d_col) != (0, 0):
@@ -439,6 +419,13 @@ def _extract_values(
             sha256,
             sheet,
         )
+
+
+def _lost_value(
+    unit: str, period: str, indicator: str, file: str, sha256: str | None
+) -> ValueRecord:
+    """The record of a value that could not be read: missing, flagged so it is not aggregated."""
+    return ValueRecord(unit, period, indicator, "missing", file=file, sha256=sha256, has_error=True)
 
 
 def _meta_rows(fields: Mapping[str, str]) -> dict[str, int]:

@@ -7,11 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from bms_excel.cli import main, state
-from bms_excel.cli.render import print_json, severity_label, stderr_console, stdout_console
+from bms_excel.cli.render import print_json, progress_bar, severity_label, stdout_console
 from bms_excel.collect import CollectReport, collect_submissions, validate_files, write_reminder_csv
 from bms_excel.errors import ConfigError, exit_code_for
 from bms_excel.i18n import t
@@ -78,27 +77,10 @@ def collect_command(
     folder = folder or project.submissions_dir
     if not folder.is_dir():
         raise ConfigError(t("collect.no-folder", path=str(folder)))
-    if as_json or not sys.stderr.isatty():
+    with progress_bar(t("collect.progress"), enabled=not as_json) as progress:
         report = collect_submissions(
-            folder, definition, chosen, project.secret, processes=processes
+            folder, definition, chosen, project.secret, processes=processes, progress=progress
         )
-    else:
-        with Progress(
-            TextColumn(t("collect.progress")),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=stderr_console(),
-            transient=True,
-        ) as bar:
-            task = bar.add_task("collect", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            report = collect_submissions(
-                folder, definition, chosen, project.secret, processes=processes, progress=progress
-            )
     write_reminder_csv(report, definition, project.reports_dir)
     if as_json:
         data = report.to_json()

@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bms_excel.cli import main, state
 from bms_excel.cli.collect import print_report
-from bms_excel.cli.render import print_json, stderr_console, stdout_console
+from bms_excel.cli.render import print_json, progress_bar, stdout_console
 from bms_excel.errors import exit_code_for
 from bms_excel.i18n import get_language, t
 from bms_excel.status import Status, status_label
@@ -67,28 +66,13 @@ def consolidate_command(
         "lang": lang,
         "processes": processes,
     }
-    if as_json or not sys.stderr.isatty():
-        result = consolidate_project(project, period=period, **kwargs)  # type: ignore[arg-type]
-    else:
-        with Progress(
-            TextColumn(t("consolidate.progress")),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=stderr_console(),
-            transient=True,
-        ) as bar:
-            task = bar.add_task("consolidate", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            result = consolidate_project(
-                project,
-                period=period,
-                progress=progress,
-                **kwargs,  # type: ignore[arg-type]
-            )
+    with progress_bar(t("consolidate.progress"), enabled=not as_json) as progress:
+        result = consolidate_project(
+            project,
+            period=period,
+            progress=progress,
+            **kwargs,  # type: ignore[arg-type]
+        )
     if as_json:
         print_json(result.to_json())
     else:
