@@ -99,6 +99,7 @@ def _register() -> None:
         "collect",
         "consolidate",
         "kostra",
+        "values",
         "control_workbook",
         "demo",
     ):
