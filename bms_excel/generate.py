@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.packaging.custom import CustomPropertyList, StringProperty
@@ -54,6 +55,9 @@ from bms_excel.unit_sheets import (
     write_meta,
     write_scorecard,
 )
+
+if TYPE_CHECKING:
+    from bms_excel.kostra_import import KostraView
 
 __all__ = [
     "GenerateResult",
@@ -171,6 +175,7 @@ class WorkbookWriter:
         lang: str = "nb",
         template: Path | None = None,
         history: History | None = None,
+        kostra: Mapping[str, KostraView] | None = None,
         anchors: Anchors = DEFAULT_ANCHORS,
         now: dt.datetime | None = None,
     ) -> None:
@@ -179,6 +184,7 @@ class WorkbookWriter:
         self.secret = secret
         self.lang = lang
         self.history = history or {}
+        self.kostra = dict(kostra or {})
         self.anchors = anchors
         self.now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
         path = template or workbook_template()
@@ -229,7 +235,7 @@ class WorkbookWriter:
         ):
             tpl.sheets[key].title = title
         self._varying = [(cell.parent, cell) for cell in rendered]
-        write_scorecard(out, tpl, layout, self.definition, unit, ctx, self.history)
+        write_scorecard(out, tpl, layout, self.definition, unit, ctx, self.history, self.kostra)
         if "actions" not in keep:
             write_actions(out, tpl, layout, self.period)
         if "assessment" not in keep:
@@ -489,6 +495,7 @@ def generate_workbooks(
     lang: str = "nb",
     template: Path | None = None,
     history: History | None = None,
+    kostra: Mapping[str, KostraView] | None = None,
     progress: Progress | None = None,
     processes: int | None = None,
     now: dt.datetime | None = None,
@@ -496,7 +503,9 @@ def generate_workbooks(
     """Write one workbook per unit in scope to ``out_dir`` plus ``manifest.csv``/``.json``.
 
     ``processes`` > 1 uses a process pool (each worker loads the template once); ``progress``
-    is called as ``progress(done, total, unit_code)`` after each workbook.
+    is called as ``progress(done, total, unit_code)`` after each workbook. ``kostra`` holds
+    the period's KOSTRA figures (:func:`bms_excel.kostra_import.kostra_views`) that KOSTRA rows
+    show read-only beside the unit's own results.
     """
     chosen = select_units(definition, units, sector)
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
@@ -507,6 +516,7 @@ def generate_workbooks(
         "lang": lang,
         "template": template,
         "history": dict(history or {}),
+        "kostra": dict(kostra or {}),
         "now": now,
     }
     writer = WorkbookWriter(**args)  # type: ignore[arg-type]

@@ -45,8 +45,9 @@ from bms_excel.consolidate import (
 )
 from bms_excel.errors import ConfigError, OutputError
 from bms_excel.export import export_long
-from bms_excel.history import RunInfo, open_history
+from bms_excel.history import ExternalFigure, RunInfo, open_history
 from bms_excel.i18n import t
+from bms_excel.kostra_import import KostraView, kostra_views
 from bms_excel.master_lists import (
     DATA_TABLE,
     write_about,
@@ -70,7 +71,13 @@ from bms_excel.master_sheets import (
 from bms_excel.model import Definition
 from bms_excel.ooxml import check_names
 from bms_excel.project import Project
-from bms_excel.records import ActionRecord, AssessmentRecord, SubmissionBatch
+from bms_excel.records import (
+    ActionRecord,
+    AssessmentRecord,
+    SubmissionBatch,
+    ValueKind,
+    ValueRecord,
+)
 from bms_excel.signing import definition_hash
 from bms_excel.templates import has_jinja
 
@@ -293,6 +300,7 @@ def write_master(
     info: MasterInfo | None = None,
     lang: str = "nb",
     submissions_dir: Path | None = None,
+    kostra: Mapping[str, KostraView] | None = None,
 ) -> Path:
     """Build the master workbook and save it atomically at ``path``; returns ``path``.
 
@@ -303,6 +311,7 @@ def write_master(
         history_values / history_scores: ``(period, {indicator: county value})`` and
             ``(period, {focus area code or "" for the total: county score})``, oldest first.
         info: run time, tool version, definition hash (default: now, this version).
+        kostra: the period's KOSTRA figures (Fylket shows the comparison groups and a chart).
     """
     path = Path(path)
     check_master_writable(path)  # fail before the work, and again before the rename
@@ -328,6 +337,7 @@ def write_master(
         previous_period=_previous(definition, period),
         submissions_dir=submissions_dir,
         master_dir=path.parent.resolve(),
+        kostra=dict(kostra or {}),
     )
     wb = build_master(data)
     problems = guard_master(wb)
@@ -450,6 +460,37 @@ def _series(
     return values, scores
 
 
+def _kostra_record(fig: ExternalFigure, indicator: str, unit: str, period: str) -> ValueRecord:
+    """A KOSTRA figure as a value of ``period``: SSB's symbols stay missing or not
+    applicable (with the symbol as the raw text), never 0."""
+    sha = fig.file_sha256 or None
+    if fig.status in (None, "ok") and fig.value is not None:
+        return ValueRecord(
+            unit, period, indicator, "number", fig.value, source="kostra", sha256=sha
+        )
+    kind: ValueKind = "not-applicable" if fig.status == "not-applicable" else "missing"
+    raw = fig.status_symbol
+    return ValueRecord(unit, period, indicator, kind, None, raw, source="kostra", sha256=sha)
+
+
+def with_kostra(
+    values: Iterable[ValueRecord], views: Mapping[str, KostraView], period: str
+) -> list[ValueRecord]:
+    """``values`` with the KOSTRA indicators' figures of the period's KOSTRA year.
+
+    KOSTRA figures are stored under their own year; a tertial uses the year before, so the
+    views' county figure becomes the county value and each unit figure the unit's value. Any
+    KOSTRA record stored under the period itself gives way to the view's figure.
+    """
+    out = [v for v in values if not (v.source == "kostra" and v.indicator in views)]
+    for code, view in views.items():
+        if view.county is not None:
+            out.append(_kostra_record(view.county, code, "", period))
+        for unit, fig in sorted(view.units.items()):
+            out.append(_kostra_record(fig, code, unit, period))
+    return out
+
+
 def run_consolidation(
     definition: Definition,
     period: str,
@@ -485,7 +526,9 @@ def run_consolidation(
         try:
             frames: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []
             longs: dict[str, pd.DataFrame] = {}
-            long = build_long_table(definition, history.accepted_values(period), period)
+            views = kostra_views(history, definition, definition.period(period))
+            current = with_kostra(history.accepted_values(period), views, period)
+            long = build_long_table(definition, current, period)
             county = aggregate_county(definition, long, period)
             rollups = rollup_scores(definition, long, county)
             for code in _same_kind(definition, period):
@@ -528,6 +571,7 @@ def run_consolidation(
                 info=MasterInfo(run_at, __version__, def_hash, str(history_path), outcome.run_id),
                 lang=lang,
                 submissions_dir=folder,
+                kostra=views,
             )
             exports = export_long(long, csv_path=csv_path, parquet_path=parquet_path)
         except BaseException:

@@ -13,16 +13,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from openpyxl.chart import LineChart, Reference
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bms_excel.history import ExternalFigure
 from bms_excel.i18n import t
+from bms_excel.kostra import status_label as kostra_status_label
+from bms_excel.kostra_import import KostraView
 from bms_excel.master_sheets import (
     CENTER,
     HEADER_FILL,
     HEADER_FONT,
+    SECTION_FONT,
     STATUS_COLOURS,
     WRAP,
     MasterData,
@@ -162,8 +167,113 @@ def write_county(ws: Worksheet, data: MasterData) -> None:
                 ),
             )
     fit_rows(ws, COUNTY_HEADER_ROW + 1)
+    write_kostra_comparison(ws, data, row + 3)
     ws.freeze_panes = f"C{COUNTY_HEADER_ROW + 1}"
     print_setup(ws, lang, f"{COUNTY_HEADER_ROW}:{COUNTY_HEADER_ROW}")
+
+
+def _figure_value(fig: ExternalFigure | None, lang: str) -> Any:
+    """A KOSTRA figure as shown: the number, or SSB's status text (never 0)."""
+    if fig is None:
+        return None
+    if fig.status in (None, "ok") and fig.value is not None:
+        return fig.value
+    kind = fig.status if fig.status not in (None, "ok") else "not-available"
+    known = kind in ("not-applicable", "not-available", "confidential")
+    return kostra_status_label(kind if known else "unknown", lang)  # type: ignore[arg-type]
+
+
+def write_kostra_comparison(ws: Worksheet, data: MasterData, first: int) -> int:
+    """Below the scorecard: each KOSTRA indicator's county figure beside its comparison groups
+    (one column per group, named as SSB names it), then per indicator the county against the
+    groups over the stored years, as a table and a line chart. Returns the next free row."""
+    lang, d = data.lang, data.definition
+    views = [
+        (ind, data.kostra[ind.code]) for *_, ind in d.iter_indicators() if ind.code in data.kostra
+    ]
+    views = [(ind, v) for ind, v in views if v.county is not None or v.comparisons or v.series]
+    if not views:
+        return first
+    groups: dict[str, str] = {}
+    for ind, view in views:
+        wanted = list(ind.kostra.comparison) if ind.kostra is not None else []
+        for region in [*wanted, *view.comparisons]:
+            fig = view.comparisons.get(region)
+            if fig is None:
+                continue
+            groups.setdefault(region, fig.region_name or region)
+    year = views[0][1].year
+    put(ws, first, 1, t("master.kostra.section", lang, year=year), font=SECTION_FONT)
+    header = first + 1
+    labels = [
+        t("master.col.code", lang),
+        t("master.col.indicator-name", lang),
+        t("master.col.measure", lang),
+        t("master.kostra.col.year", lang),
+        t("master.kostra.county-label", lang, name=d.county.name),
+        *groups.values(),
+    ]
+    for col, text in enumerate(labels, start=1):
+        put(ws, header, col, text, font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
+    row = header
+    for ind, view in views:
+        row += 1
+        fmt = number_format(ind.decimals)
+        put(ws, row, 1, ind.code)
+        put(ws, row, 2, ind.name, alignment=WRAP)
+        put(ws, row, 3, ind.unit_of_measure)
+        put(ws, row, 4, view.year)
+        put(ws, row, 5, _figure_value(view.county, lang), number_format=fmt)
+        for col, region in enumerate(groups, start=6):
+            fig = view.comparisons.get(region)
+            put(ws, row, col, _figure_value(fig, lang), number_format=fmt)
+    fit_rows(ws, header + 1, row)
+    row += 2
+    for ind, view in views:
+        row = _kostra_series(ws, ind, view, data, row)
+    return row
+
+
+def _kostra_series(
+    ws: Worksheet, ind: Indicator, view: KostraView, data: MasterData, first: int
+) -> int:
+    """One indicator's table of region × year from ``view.series`` and its line chart."""
+    lang, d = data.lang, data.definition
+    years = sorted({y for values in view.series.values() for y in values})
+    if not years:
+        return first
+    names = {r: f.region_name or r for r, f in view.comparisons.items()}
+    county_region = view.county.region if view.county is not None else None
+    if view.county is not None:
+        names[view.county.region] = t("master.kostra.county-label", lang, name=d.county.name)
+    regions = [r for r in ([county_region] if county_region else []) if r in view.series]
+    regions += [r for r in view.series if r not in regions]
+    title_text = t("master.kostra.series", lang, code=ind.code, name=ind.name)
+    put(ws, first, 1, title_text, font=SECTION_FONT)
+    header = first + 1
+    put(ws, header, 1, t("master.kostra.col.region", lang), font=HEADER_FONT, fill=HEADER_FILL)
+    for j, year in enumerate(years, start=2):
+        put(ws, header, j, str(year), font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
+    fmt = number_format(ind.decimals)
+    for i, region in enumerate(regions, start=1):
+        put(ws, header + i, 1, names.get(region, region))
+        for j, year in enumerate(years, start=2):
+            put(ws, header + i, j, view.series[region].get(year), number_format=fmt)
+    last = header + len(regions)
+    chart = LineChart()
+    chart.title = title_text
+    chart.add_data(
+        Reference(ws, min_col=1, max_col=1 + len(years), min_row=header + 1, max_row=last),
+        from_rows=True,
+        titles_from_data=True,
+    )
+    chart.set_categories(Reference(ws, min_col=2, max_col=1 + len(years), min_row=header))
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.y_axis.title = ind.unit_of_measure or None
+    chart.legend.position = "b"
+    chart.width, chart.height = 16.0, 7.0
+    ws.add_chart(chart, f"{get_column_letter(len(years) + 3)}{first}")
+    return max(last + 3, first + 16)
 
 
 def _county_row(

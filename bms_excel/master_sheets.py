@@ -33,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bms_excel.collect import FileOutcome, UnitReport
 from bms_excel.errors import Finding
 from bms_excel.i18n import t
+from bms_excel.kostra_import import KostraView
 from bms_excel.model import Definition
 from bms_excel.records import ActionRecord, AssessmentRecord
 from bms_excel.status import (
@@ -109,6 +110,8 @@ class MasterData:
     #: Where the submissions are, relative to which Avvik links to the files.
     submissions_dir: Path | None = None
     master_dir: Path | None = None
+    #: The period's KOSTRA figures per indicator (county, units, comparison groups, series).
+    kostra: dict[str, KostraView] = field(default_factory=dict)
 
 
 # -- cell helpers ------------------------------------------------------------------------------

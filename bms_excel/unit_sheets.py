@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.numbers import format_decimal
 from openpyxl.cell.cell import ERROR_CODES, Cell
@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel.errors import TemplateError
 from bms_excel.i18n import t
+from bms_excel.kostra import status_label as kostra_status_label
 from bms_excel.layout import ACTION_STATUSES, HIDDEN_ROLES, UnitLayout, sheet_ref
 from bms_excel.model import (
     Definition,
@@ -48,6 +49,10 @@ from bms_excel.status import (
 )
 from bms_excel.templates import LoadedTemplate, clean_text, format_date, render_header
 from bms_excel.values import parse_value
+
+if TYPE_CHECKING:
+    from bms_excel.history import ExternalFigure
+    from bms_excel.kostra_import import KostraView
 
 History = Mapping[tuple[str, str], Sequence[tuple[str, str]]]
 
@@ -290,8 +295,13 @@ def write_scorecard(
     unit: Unit,
     ctx: Mapping[str, object],
     history: History,
+    kostra: Mapping[str, KostraView] | None = None,
 ) -> None:
-    """Målekort: header row, group rows, one row per indicator with inputs, status and checks."""
+    """Målekort: header row, group rows, one row per indicator with inputs, status and checks.
+
+    A KOSTRA row shows the unit's figure of the period's KOSTRA year from ``kostra`` (locked):
+    the number, with a status formula over it, or SSB's status text (never 0).
+    """
     ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
     period = layout.period
     letters: dict[str, list[str]] = {role: [col] for role, col in sc.columns.items()}
@@ -364,6 +374,10 @@ def write_scorecard(
                 values["out_of_range"] = _Formula("=0")
         else:
             values["result"] = t(f"wb.source.{ind.source}", lang)
+            if ind.source == "kostra" and kostra:
+                values.update(
+                    _kostra_cells(kostra.get(ind.code), unit, rule, cells.result_ref, lang)
+                )
         for role, cols in letters.items():
             unlocked = cells.input and role in ("result", "comment")
             number_format = numbers if role in ("history", "result") else None
@@ -415,6 +429,28 @@ def write_scorecard(
         ws.conditional_formatting.add(
             sc.column_range("comment"), FormulaRule(formula=[flag], fill=_fill("FFC7CE"))
         )
+
+
+def _kostra_cells(
+    view: KostraView | None, unit: Unit, rule: StatusRule, result_ref: str, lang: str
+) -> dict[str, object]:
+    """Result, status and note of a KOSTRA row from the unit's figure (nothing without one)."""
+    fig: ExternalFigure | None = view.units.get(unit.code) if view is not None else None
+    if view is None or fig is None:
+        return {}
+    note = t("wb.kostra.fact", lang, year=view.year)
+    if fig.status in (None, "ok") and fig.value is not None:
+        status = _Formula(excel_status_formula(rule, result_ref, lang))
+        return {"result": fig.value, "status": status, "comment": note}
+    kind = fig.status if fig.status not in (None, "ok") else "not-available"
+    known = kind in ("not-applicable", "not-available", "confidential")
+    text = kostra_status_label(kind if known else "unknown", lang)  # type: ignore[arg-type]
+    shown = (
+        status_label(Status.NOT_APPLICABLE, lang)
+        if kind == "not-applicable"
+        else t("wb.kostra.no-status", lang)
+    )
+    return {"result": text, "status": shown, "comment": note}
 
 
 def write_actions(out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, period: Period) -> None:

@@ -71,13 +71,17 @@ def generate_command(
     lang = workbook_lang or state(ctx).lang or project.language or get_language()
     out_dir = out or project.generated_dir / chosen
     history = None
+    kostra = None
     if project.history_path.exists():
         from bms_excel.history import open_history
+        from bms_excel.kostra_import import kostra_views
 
         with open_history(project.history_path, lock=False) as db:
             history = db.history_for_generation(definition, chosen, list(units) or None)
+            kostra = kostra_views(db, definition, definition.period(chosen))
     kwargs = {
         "history": history,
+        "kostra": kostra,
         "out_dir": out_dir,
         "secret": project.secret,
         "units": list(units) or None,
