@@ -22,7 +22,7 @@ from bms_excel.examples import example_dir, load_example_definition
 from bms_excel.generate import generate_workbooks
 from bms_excel.history import open_history
 from bms_excel.i18n import t
-from bms_excel.kostra_import import import_kostra
+from bms_excel.kostra_import import import_kostra, kostra_views
 from bms_excel.master import consolidate_project
 from bms_excel.project import Project, init_project
 from bms_excel.simulate import simulate_returns
@@ -102,11 +102,16 @@ def run_demo(
     with open_history(project.history_path) as db:
         seeded = db.import_history_csv(example_folder / "history.csv")
         step(t("demo.step-history", n=seeded.values_added, path=str(project.history_path)))
+        controller = example_folder / "controller.csv"
+        if controller.is_file():  # what «bms import-values» does: the controller's own figures
+            loaded = db.import_history_csv(controller)
+            step(t("demo.step-controller", n=loaded.values_added))
         kostra_files = sorted((example_folder / "kostra").glob("*.json"))
         if kostra_files:
             imported = import_kostra(kostra_files, defn, db, defn.period(period))
             step(t("demo.step-kostra", files=len(kostra_files), n=imported.stored))
         history = db.history_for_generation(defn, period)
+        kostra = kostra_views(db, defn, defn.period(period))
     result.paths["history"] = str(project.history_path)
     gen = generate_workbooks(
         defn,
@@ -114,6 +119,7 @@ def run_demo(
         out_dir=project.generated_dir / period,
         secret=project.secret,
         history=history,
+        kostra=kostra,
         lang=project.language,
     )
     result.paths["generated"] = str(project.generated_dir / period)

@@ -152,13 +152,15 @@ def test_demo_json_lists_what_it_made(runner: CliRunner, tmp_path: Path) -> None
     try:
         states = dict(
             con.execute(
-                "SELECT state, COUNT(*) FROM submissions WHERE period = '2026-T2' GROUP BY state"
+                "SELECT source || ':' || state, COUNT(*) FROM submissions"
+                " WHERE period = '2026-T2' GROUP BY 1"
             ).fetchall()
         )
         kostra = con.execute("SELECT COUNT(*) FROM external_values").fetchone()[0]
     finally:
         con.close()
-    assert states["accepted"] == 31
+    # 31 units' workbooks, plus the controller's own county figures (controller.csv).
+    assert states == {"unit:accepted": 31, "controller:accepted": 1}
     assert kostra == 32
     # Running it again replaces its own previous demo ...
     assert runner.invoke(main, ["demo", "--out", str(out), "--json"]).exit_code == 0
