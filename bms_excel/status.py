@@ -46,7 +46,18 @@ class Trend(StrEnum):
 
 
 #: Lower-case, trimmed cell texts that mean "not applicable" (i.a.).
-NOT_APPLICABLE_WORDS: tuple[str, ...] = ("i.a.", "ia", "ikke aktuelt", "ikkje aktuelt", "-", "n/a")
+#: What staff type for "not applicable"; the one list the workbook formulas, its input validation
+#: and the collector share (Word and Outlook turn a typed "-" into an en or em dash).
+NOT_APPLICABLE_WORDS: tuple[str, ...] = (
+    "i.a.",
+    "ia",
+    "ikke aktuelt",
+    "ikkje aktuelt",
+    "-",
+    "–",
+    "—",
+    "n/a",
+)
 
 COLOURS: frozenset[Status] = frozenset({Status.GREEN, Status.YELLOW, Status.RED})
 # Scores are rounded to this many decimals; the caps keep a yellow score below 100 and a red

@@ -37,7 +37,7 @@ from bms_excel.status import NOT_APPLICABLE_WORDS as _STATUS_NA_WORDS
 # The texts staff write for "not applicable", compared trimmed and case-folded: status owns the
 # list; the en and em dashes (what Word and Outlook make of a typed "-") are added here until
 # status lists them too.
-NOT_APPLICABLE_WORDS: frozenset[str] = frozenset(_STATUS_NA_WORDS) | {"–", "—"}
+NOT_APPLICABLE_WORDS: frozenset[str] = frozenset(_STATUS_NA_WORDS)
 
 ValueKind = Literal["number", "missing", "not-applicable", "invalid"]
 

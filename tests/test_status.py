@@ -169,7 +169,9 @@ def test_classify_input(raw: object, expected: float | Status) -> None:
 
 def test_not_applicable_words_are_lower_case_and_trimmed() -> None:
     assert all(w == w.strip().lower() and w for w in NOT_APPLICABLE_WORDS)
-    assert {"i.a.", "ikke aktuelt", "ikkje aktuelt", "-", "n/a", "ia"} == set(NOT_APPLICABLE_WORDS)
+    assert {"i.a.", "ikke aktuelt", "ikkje aktuelt", "-", "–", "—", "n/a", "ia"} == set(
+        NOT_APPLICABLE_WORDS
+    )
 
 
 def test_missing_not_applicable_invalid_and_no_target_are_never_coloured() -> None:

@@ -45,6 +45,8 @@ TEXTS: tuple[Any, ...] = (
     "IKKE AKTUELT",
     "ikkje  aktuelt",
     "-",
+    "–",
+    " — ",
     "n/a",
     "ia",
     "abc",
