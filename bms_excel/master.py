@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from bms_excel import __version__
 from bms_excel.collect import CollectReport, collect_submissions
@@ -69,7 +69,14 @@ from bms_excel.master_sheets import (
     write_trend,
 )
 from bms_excel.model import Definition
-from bms_excel.ooxml import check_names
+from bms_excel.ooxml import (
+    DV_LIMITS,
+    MAX_COL,
+    MAX_ROW,
+    cell_text_limit,
+    check_names,
+    formula_problems,
+)
 from bms_excel.project import Project
 from bms_excel.records import (
     ActionRecord,
@@ -180,18 +187,94 @@ def check_master_writable(path: Path) -> None:
             ) from exc
 
 
-def guard_master(wb: Workbook) -> list[str]:
-    """Excel-limit problems of the master (names, formulas, texts, the Data table)."""
-    from bms_excel.generate import guard_workbook
+#: An A1 cell reference (``$`` optional) not part of a name, a function or a sheet name.
+_A1_REF = re.compile(r"(?<![A-Za-z0-9_.$])(\$?)([A-Z]{1,3})(\$?)([0-9]{1,7})(?![A-Za-z0-9_(!])")
+#: Conditional-format formulas known to be clean, with their in-range cell references
+#: normalised: the Enheter matrix repeats one status formula per value run, differing only
+#: in the cell it reads, so each shape is parsed once per process.
+_CLEAN_RULE_SHAPES: set[tuple[str, int]] = set()
 
-    problems = guard_workbook(wb)
+
+def _normalise_refs(formula: str) -> str:
+    """``formula`` with every in-range A1 reference written ``A1`` (out-of-range ones kept)."""
+
+    def one(m: re.Match[str]) -> str:
+        col, row = m.group(2), int(m.group(4))
+        if column_index_from_string(col) <= MAX_COL and 1 <= row <= MAX_ROW:
+            return f"{m.group(1)}A{m.group(3)}1"
+        return m.group(0)
+
+    return _A1_REF.sub(one, formula)
+
+
+def _rule_formula_problems(formula: str, where: str) -> list[str]:
+    """:func:`formula_problems` of a rule's formula, cached by its shape."""
+    key = (_normalise_refs(formula), len(formula))
+    if key in _CLEAN_RULE_SHAPES:
+        return []
+    problems = [p.message for p in formula_problems(formula, where=where)]
+    if not problems:
+        if len(_CLEAN_RULE_SHAPES) > 200_000:
+            _CLEAN_RULE_SHAPES.clear()
+        _CLEAN_RULE_SHAPES.add(key)
+    return problems
+
+
+def _text_problems(where: str, text: str) -> list[str]:
+    """A leftover placeholder or a text longer than a cell holds."""
+    out: list[str] = []
+    if has_jinja(text):
+        out.append(f"{where}: {t('generate.leftover-placeholder', None, text=text[:40])}")
+    if len(text) > cell_text_limit // 2 and len(text.encode("utf-16-le")) // 2 > cell_text_limit:
+        out.append(f"{where}: {t('generate.text-too-long', None, n=len(text))}")
+    return out
+
+
+def guard_master(wb: Workbook) -> list[str]:
+    """Excel-limit problems of the master (names, formulas, texts, rules, the Data table).
+
+    The checks of :func:`bms_excel.generate.guard_workbook`, over the cells openpyxl holds
+    (not the empty ones of their bounding box) and the rows :func:`defer_rows` set aside;
+    conditional-format formulas are parsed once per shape.
+    """
+    problems: list[str] = []
+    names = [str(n) for n in wb.defined_names]
+    problems += [p.message for p in check_names([ws.title for ws in wb.worksheets], names)]
+    for ws in wb.worksheets:
+        for cell in ws._cells.values():
+            value = cell.value
+            if not isinstance(value, str):
+                continue
+            where = f"'{ws.title}'!{cell.coordinate}"
+            if cell.data_type == "f":
+                if has_jinja(value):
+                    problems.append(
+                        f"{where}: {t('generate.leftover-placeholder', None, text=value[:40])}"
+                    )
+                problems += [f"{where}: {m}" for m in _rule_formula_problems(value[1:], where)]
+            else:
+                problems += _text_problems(where, value)
+        for dv in ws.data_validations.dataValidation:
+            for what, text in (
+                ("prompt", dv.prompt),
+                ("error", dv.error),
+                ("promptTitle", dv.promptTitle),
+                ("errorTitle", dv.errorTitle),
+            ):
+                if text and len(text) > DV_LIMITS[what]:
+                    limit = DV_LIMITS[what]
+                    message = t("generate.dv-too-long", None, what=what, n=len(text), limit=limit)
+                    problems.append(f"'{ws.title}'!{dv.sqref}: {message}")
+            for formula in (dv.formula1, dv.formula2):
+                if formula:
+                    problems += _rule_formula_problems(formula, f"'{ws.title}'!{dv.sqref}")
+        for cf in ws.conditional_formatting:
+            for rule in cf.rules:
+                for formula in rule.formula or ():
+                    problems += _rule_formula_problems(formula, f"'{ws.title}'!{cf.sqref}")
     for sheet, rows in deferred_rows(wb).items():
         for ref, text in rows.texts():
-            if has_jinja(text):
-                where = f"'{sheet}'!{ref}"
-                problems.append(
-                    f"{where}: {t('generate.leftover-placeholder', None, text=text[:40])}"
-                )
+            problems += _text_problems(f"'{sheet}'!{ref}", text)
     tables = [name for ws in wb.worksheets for name in ws.tables]
     problems += [p.message for p in check_names([ws.title for ws in wb.worksheets], (), tables)]
     if DATA_TABLE not in tables:
@@ -215,16 +298,19 @@ def workbook_payload(wb: Workbook) -> bytes:
     if not deferred:
         return buffer.getvalue()
     by_part = {wb[title].path.lstrip("/"): rows for title, rows in deferred.items()}
+    pending_rels = {_rels_part(part) for part, rows in by_part.items() if rows.links}
     out = io.BytesIO()
     with (
         zipfile.ZipFile(buffer) as src,
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
     ):
+        rels_xml: dict[str, str] = {}
         for info in src.infolist():
             blob = src.read(info)
             rows = by_part.get(info.filename)
             if rows is None:
-                dst.writestr(info, blob)
+                if info.filename not in pending_rels:
+                    dst.writestr(info, blob)
                 continue
             cut = blob.rfind(b"</sheetData>")
             if cut < 0 or not rows.rows:
@@ -237,6 +323,10 @@ def workbook_payload(wb: Workbook) -> bytes:
                 last = f"{get_column_letter(max(rows.width, 1))}{rows.last_row}"
                 new_ref = f'<dimension ref="{top_left}:{last}"/>'.encode("ascii")
                 head = head[: match.start()] + new_ref + head[match.end() :]
+            if rows.links:
+                tail = _with_hyperlinks(tail, rows.hyperlinks_xml())
+                rels = _rels_part(info.filename)
+                rels_xml[rels] = rows.relationships_xml()
             target = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             target.compress_type = zipfile.ZIP_DEFLATED
             with dst.open(target, "w") as fh:
@@ -244,7 +334,40 @@ def workbook_payload(wb: Workbook) -> bytes:
                 for chunk in rows.xml_chunks():
                     fh.write(chunk)
                 fh.write(tail)
+        for rels, extra in rels_xml.items():
+            existing = src.read(rels) if rels in src.namelist() else _EMPTY_RELS
+            cut = existing.rfind(b"</Relationships>")
+            if cut < 0:
+                raise OutputError(f"cannot add hyperlinks to {rels}")  # pragma: no cover
+            dst.writestr(rels, existing[:cut] + extra.encode("utf-8") + existing[cut:])
     return out.getvalue()
+
+
+_EMPTY_RELS = (
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b"</Relationships>"
+)
+#: Elements that follow ``<hyperlinks>`` in a worksheet (CT_Worksheet order).
+_AFTER_HYPERLINKS = re.compile(
+    rb"<(printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|customProperties"
+    rb"|cellWatches|ignoredErrors|smartTags|drawing|legacyDrawing|picture|oleObjects|controls"
+    rb"|webPublishItems|tableParts|extLst)[\s/>]"
+)
+
+
+def _rels_part(part: str) -> str:
+    """The relationships part of ``part`` (``xl/worksheets/_rels/sheet1.xml.rels``)."""
+    folder, _, name = part.rpartition("/")
+    return f"{folder}/_rels/{name}.rels"
+
+
+def _with_hyperlinks(tail: bytes, hyperlinks: str) -> bytes:
+    """``tail`` (from ``</sheetData>`` on) with ``hyperlinks`` inserted where the schema wants."""
+    if b"<hyperlinks" in tail:
+        raise OutputError("the sheet has hyperlinks already")  # pragma: no cover
+    match = _AFTER_HYPERLINKS.search(tail)
+    at = match.start() if match is not None else tail.rfind(b"</worksheet>")
+    return tail[:at] + hyperlinks.encode("utf-8") + tail[at:]
 
 
 def save_workbook_atomic(wb: Workbook, path: Path) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -28,8 +27,9 @@ from bms_excel.master_sheets import (
     SECTION_FONT,
     WRAP,
     MasterData,
-    apply_style,
     defer_rows,
+    deferred_heights,
+    deferred_rows,
     fill,
     fit_rows,
     fmt_time,
@@ -40,6 +40,7 @@ from bms_excel.master_sheets import (
     quoted,
     state_cf,
     status_cf,
+    style_id,
     title,
 )
 from bms_excel.model import Definition
@@ -86,19 +87,34 @@ def _list_sheet(
     rows: Iterable[Sequence[Any]],
     *,
     formats: Mapping[int, str] | None = None,
+    defer: bool = False,
 ) -> int:
-    """A titled, filterable list: header in row 3, data from row 4; returns the last row."""
+    """A titled, filterable list: header in row 3, data from row 4; returns the last row.
+
+    With ``defer`` (plain texts and numbers, no ``formats``) the rows are written into the
+    sheet part at save (:func:`defer_rows`), wrapped and with the heights :func:`fit_rows`
+    would give them; nothing may then be written below the header through openpyxl.
+    """
     title(ws, heading)
     header_row(ws, 3, [c for c, _ in columns], [w for _, w in columns])
     ws.row_dimensions[3].height = 30
     row = 3
+    if defer and not formats:
+        kept = list(rows)
+        if kept:
+            wrap = style_id(ws, alignment=WRAP)
+            styles: list[tuple[int, ...] | None] = [(wrap,) * len(columns)] * len(kept)
+            heights = deferred_heights(ws, 4, kept)
+            row = defer_rows(ws, 4, kept, styles=styles, heights=heights)
+            rows = ()
     for values in rows:
         row += 1
         for col, value in enumerate(values, start=1):
             cell = put(ws, row, col, value, alignment=WRAP)
             if formats and col in formats:
                 cell.number_format = formats[col]
-    fit_rows(ws, 4, row)
+    if row > 3 and not deferred_rows(ws.parent).get(ws.title):
+        fit_rows(ws, 4, row)
     end = max(row, 4)
     ws.auto_filter.ref = f"A3:{get_column_letter(len(columns))}{end}"
     ws.freeze_panes = "A4"
@@ -137,7 +153,7 @@ def write_comments(ws: Worksheet, data: MasterData) -> None:
         for r in data.long
         if r.get("comment") and str(r["comment"]).strip()
     ]
-    last = _list_sheet(ws, lang, t("master.sheet.comments", lang), cols, rows)
+    last = _list_sheet(ws, lang, t("master.sheet.comments", lang), cols, rows, defer=True)
     if last >= 4:
         status_cf(ws, f"G4:G{last}", lang)
 
@@ -196,7 +212,7 @@ def write_assessments(ws: Worksheet, data: MasterData) -> None:
         for s in data.assessments
         if (s.assessment or "").strip() or (s.learned or "").strip()
     ]
-    _list_sheet(ws, lang, t("master.sheet.assessments", lang), cols, rows)
+    _list_sheet(ws, lang, t("master.sheet.assessments", lang), cols, rows, defer=True)
 
 
 def write_submissions(ws: Worksheet, data: MasterData) -> None:
@@ -273,19 +289,20 @@ def write_findings(ws: Worksheet, data: MasterData) -> None:
         )
         for f in data.findings
     ]
+    if data.findings:
+        _findings_deferred(ws, data, cols, rows)
+        return
     last = _list_sheet(ws, lang, t("master.sheet.findings", lang), cols, rows)
-    for i, f in enumerate(data.findings, start=4):
-        link = _file_link(f, data)
-        if link is not None:
-            cell = ws.cell(row=i, column=7)
-            cell.hyperlink = Hyperlink(
-                ref=cell.coordinate,
-                target=link,
-                location=f"'{f.sheet}'!{f.cell}" if f.sheet and f.cell else None,
-            )
-            apply_style(cell, {"font": _LINK_FONT})
-    if not data.findings:
-        put(ws, 4, 1, t("master.findings.none", lang))
+    put(ws, 4, 1, t("master.findings.none", lang))
+    _severity_cf(ws, lang, last)
+    if data.excluded:
+        row = max(last, 4) + 3
+        for i, values in enumerate(_excluded_rows(data, row), start=row):
+            for col, (value, style) in enumerate(values, start=1):
+                put(ws, i, col, value, **style)
+
+
+def _severity_cf(ws: Worksheet, lang: str, last: int) -> None:
     for sev, colour in (("error", "FFC7CE"), ("warning", "FFEB9C")):
         ws.conditional_formatting.add(
             f"D4:D{max(last, 4)}",
@@ -293,30 +310,82 @@ def write_findings(ws: Worksheet, data: MasterData) -> None:
                 operator="equal", formula=[quoted(t(f"severity.{sev}", lang))], fill=fill(colour)
             ),
         )
+
+
+def _excluded_rows(data: MasterData, row: int) -> list[list[tuple[Any, dict[str, Any]]]]:
+    """The excluded-values section from ``row``: (value, style) per cell, title row first."""
+    lang = data.lang
+    out: list[list[tuple[Any, dict[str, Any]]]] = [
+        [(t("master.findings.excluded", lang), {"font": SECTION_FONT})]
+    ]
+    labels = [
+        t(f"master.col.{k}", lang)
+        for k in ("unit", "unit-name", "indicator", "raw", "reason", "message", "file")
+    ]
+    head = {"font": HEADER_FONT, "fill": HEADER_FILL, "alignment": CENTER}
+    out.append([(text, head) for text in labels])
+    wrap = {"alignment": WRAP}
+    for r in data.excluded:
+        shown = r.get("raw") or (r["value"] if r.get("value") is not None else "")
+        values = (
+            r["unit"] or "",
+            r["unit_name"],
+            r["indicator"],
+            shown,
+            r["reason"],
+            r["message"],
+            r["file"] or "",
+        )
+        out.append([(v, wrap) for v in values])
+    return out
+
+
+def _findings_deferred(
+    ws: Worksheet, data: MasterData, cols: Sequence[tuple[str, float]], rows: list[Any]
+) -> None:
+    """Avvik with findings: every row written into the sheet part at save (:func:`defer_rows`).
+
+    The same cells, styles, row heights and hyperlinks as cell by cell, without a cell object
+    per value: tens of thousands of findings in a national run.
+    """
+    lang = data.lang
+    title(ws, t("master.sheet.findings", lang))
+    header_row(ws, 3, [c for c, _ in cols], [w for _, w in cols])
+    ws.row_dimensions[3].height = 30
+    wrap = style_id(ws, alignment=WRAP)
+    plain = (wrap,) * len(cols)
+    linked = (*plain[:6], style_id(ws, alignment=WRAP, font=_LINK_FONT))
+    heights = deferred_heights(ws, 4, rows)
+    styles: list[tuple[int, ...] | None] = []
+    links: list[tuple[str, str, str | None]] = []
+    for i, f in enumerate(data.findings, start=4):
+        link = _file_link(f, data)
+        if link is None:
+            styles.append(plain)
+        else:
+            styles.append(linked)
+            location = f"'{f.sheet}'!{f.cell}" if f.sheet and f.cell else None
+            links.append((f"G{i}", link, location))
+    last = 3 + len(rows)
+    all_rows: list[Sequence[Any]] = list(rows)
     if data.excluded:
-        row = max(last, 4) + 3
-        put(ws, row, 1, t("master.findings.excluded", lang), font=SECTION_FONT)
-        labels = [
-            t(f"master.col.{k}", lang)
-            for k in ("unit", "unit-name", "indicator", "raw", "reason", "message", "file")
-        ]
-        for col, text in enumerate(labels, start=1):
-            put(ws, row + 1, col, text, font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
-        for i, r in enumerate(data.excluded, start=row + 2):
-            shown = r.get("raw") or (r["value"] if r.get("value") is not None else "")
-            for col, value in enumerate(
-                (
-                    r["unit"] or "",
-                    r["unit_name"],
-                    r["indicator"],
-                    shown,
-                    r["reason"],
-                    r["message"],
-                    r["file"] or "",
-                ),
-                start=1,
-            ):
-                put(ws, i, col, value, alignment=WRAP)
+        all_rows += [(), ()]
+        styles += [None, None]
+        ids: dict[tuple[tuple[str, int], ...], int] = {}
+        for values in _excluded_rows(data, last + 3):
+            sids = []
+            for _, style in values:
+                key = tuple((k, id(v)) for k, v in style.items())
+                if key not in ids:
+                    ids[key] = style_id(ws, **style)
+                sids.append(ids[key])
+            all_rows.append(tuple(v for v, _ in values))
+            styles.append(tuple(sids))
+    defer_rows(ws, 4, all_rows, styles=styles, heights=heights, links=links)
+    ws.auto_filter.ref = f"A3:{get_column_letter(len(cols))}{last}"
+    ws.freeze_panes = "A4"
+    print_setup(ws, lang, "3:3")
+    _severity_cf(ws, lang, last)
 
 
 def _file_link(f: Finding, data: MasterData) -> str | None:

@@ -159,6 +159,13 @@ class DeferredRows:
     first_row: int
     rows: list[tuple[Any, ...]]
     width: int
+    #: Per row, the cell style id (``s``) of each column (``0``/missing: unstyled); ``None``
+    #: for no styles at all. Rows usually share one tuple.
+    styles: list[tuple[int, ...] | None] | None = None
+    #: Row number → height in points (``customHeight``), as ``row_dimensions`` would write.
+    heights: dict[int, float] = field(default_factory=dict)
+    #: ``(cell, target, location)`` of the external hyperlinks of cells in these rows.
+    links: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     @property
     def last_row(self) -> int:
@@ -174,37 +181,111 @@ class DeferredRows:
 
     def xml_chunks(self, rows_per_chunk: int = 2000) -> Iterator[bytes]:
         """The ``<row>`` elements, UTF-8, a few thousand rows at a time."""
-        letters = [get_column_letter(c) for c in range(1, self.width + 1)]
+        width = max([self.width, *(len(s) for s in self.styles or () if s)])
+        letters = [get_column_letter(c) for c in range(1, width + 1)]
         out: list[str] = []
-        for i, values in enumerate(self.rows, start=self.first_row):
+        no_style: tuple[int, ...] = ()
+        for n, (i, values) in enumerate(enumerate(self.rows, start=self.first_row)):
+            styles = (self.styles[n] if self.styles is not None else None) or no_style
             cells = []
-            for letter, value in zip(letters, values, strict=False):
-                if value is None or value == "":
-                    continue
+            for k, letter in enumerate(letters):
+                value = values[k] if k < len(values) else None
+                sid = styles[k] if k < len(styles) else 0
                 ref = f"{letter}{i}"
+                s_attr = f' s="{sid}"' if sid else ""
+                if value is None or value == "":
+                    if sid:
+                        cells.append(f'<c r="{ref}"{s_attr}/>')
+                    continue
                 if isinstance(value, str):
                     space = ' xml:space="preserve"' if value != value.strip() else ""
                     text = value.translate(_XML_ESCAPES)
-                    cells.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                    cells.append(
+                        f'<c r="{ref}"{s_attr} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+                    )
                 elif isinstance(value, bool):
-                    cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+                    cells.append(f'<c r="{ref}"{s_attr} t="b"><v>{int(value)}</v></c>')
                 elif isinstance(value, int | float):
                     if math.isnan(value) or math.isinf(value):
-                        cells.append(f'<c r="{ref}" t="n"><v></v></c>')
+                        cells.append(f'<c r="{ref}"{s_attr} t="n"><v></v></c>')
                     else:
-                        cells.append(f'<c r="{ref}" t="n"><v>{value:.16g}</v></c>')
-                else:  # pragma: no cover - the long table holds texts, numbers and booleans
+                        cells.append(f'<c r="{ref}"{s_attr} t="n"><v>{value:.16g}</v></c>')
+                else:  # pragma: no cover - the deferred lists hold texts, numbers and booleans
                     raise TypeError(f"cannot write {type(value).__name__} at {ref}")
-            out.append(f'<row r="{i}">{"".join(cells)}</row>')
+            height = self.heights.get(i)
+            if height is not None:
+                out.append(f'<row r="{i}" ht="{height:g}" customHeight="1">{"".join(cells)}</row>')
+            elif cells:
+                out.append(f'<row r="{i}">{"".join(cells)}</row>')
             if len(out) >= rows_per_chunk:
                 yield "".join(out).encode("utf-8")
                 out = []
         if out:
             yield "".join(out).encode("utf-8")
 
+    def hyperlinks_xml(self) -> str:
+        """The ``<hyperlinks>`` element for :attr:`links` (relationship ids ``rIdBms<n>``)."""
+        items = []
+        for n, (ref, _, location) in enumerate(self.links, start=1):
+            loc = f' location="{_attr(location)}"' if location else ""
+            items.append(f'<hyperlink xmlns:r="{_NS_R}" ref="{ref}"{loc} r:id="rIdBms{n}"/>')
+        return f"<hyperlinks>{''.join(items)}</hyperlinks>"
 
-def defer_rows(ws: Worksheet, first_row: int, rows: Iterable[Sequence[Any]]) -> int:
-    """Write unstyled ``rows`` from ``first_row`` at save time; returns the last row.
+    def relationships_xml(self) -> str:
+        """The ``<Relationship>`` elements for :attr:`links`."""
+        return "".join(
+            f'<Relationship Type="{_NS_R}/hyperlink" Target="{_attr(target)}" '
+            f'TargetMode="External" Id="rIdBms{n}"/>'
+            for n, (_, target, _) in enumerate(self.links, start=1)
+        )
+
+
+_NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _attr(text: str) -> str:
+    """``text`` escaped for a double-quoted XML attribute."""
+    return text.translate(_XML_ESCAPES).replace('"', "&quot;").replace("\n", "&#10;")
+
+
+def style_id(ws: Worksheet, **style: Any) -> int:
+    """The workbook's cell style id (the ``s`` of ``<c>``) of ``style``, as :func:`put` sets it."""
+    scratch = Cell(ws)
+    apply_style(scratch, style)
+    return int(ws.parent._cell_styles.add(scratch._style))
+
+
+def deferred_heights(ws: Worksheet, first: int, rows: Sequence[Sequence[Any]]) -> dict[int, float]:
+    """The row heights :func:`fit_rows` would set for wrapped, unrotated ``rows`` from ``first``."""
+    dims = ws.column_dimensions
+    letters = [get_column_letter(c) for c in range(1, max((len(r) for r in rows), default=0) + 1)]
+    per_line = [max(1.0, (dims[x].width if x in dims else None) or 8.43) * 1.1 for x in letters]
+    heights: dict[int, float] = {}
+    for i, values in enumerate(rows, start=first):
+        lines = 1
+        for k, value in enumerate(values):
+            if isinstance(value, str):
+                parts = value.split("\n")
+                lines = max(lines, sum(math.ceil(max(1, len(p)) / per_line[k]) for p in parts))
+        if lines > 1:
+            heights[i] = min(409, 15 * lines)
+    return heights
+
+
+def defer_rows(
+    ws: Worksheet,
+    first_row: int,
+    rows: Iterable[Sequence[Any]],
+    *,
+    styles: list[tuple[int, ...] | None] | None = None,
+    heights: Mapping[int, float] | None = None,
+    links: Sequence[tuple[str, str, str | None]] = (),
+) -> int:
+    """Write ``rows`` from ``first_row`` at save time; returns the last row.
+
+    ``styles`` (per row, a style id per column, see :func:`style_id`), ``heights`` (row →
+    points) and ``links`` (``(cell, target, location)`` external hyperlinks) are written with
+    them.
 
     Texts are cleaned and checked here, exactly as :func:`put` does; nothing may be written
     at or below ``first_row`` through openpyxl.
@@ -222,7 +303,9 @@ def defer_rows(ws: Worksheet, first_row: int, rows: Iterable[Sequence[Any]]) -> 
     if deferred is None:
         deferred = {}
         setattr(ws.parent, _DEFERRED, deferred)
-    deferred[ws.title] = DeferredRows(first_row, kept, width)
+    deferred[ws.title] = DeferredRows(
+        first_row, kept, width, styles, dict(heights or {}), list(links)
+    )
     return first_row + len(kept) - 1
 
 

@@ -423,3 +423,52 @@ def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
         assert ws.dimensions == "A1:G3"
         got = [tuple(r) for r in ws.iter_rows(min_row=2, values_only=True)]
         assert got == expected
+
+
+def test_deferred_findings_keep_styles_heights_and_links(tmp_path: Path) -> None:
+    import io
+
+    from bms_excel.master import guard_master, workbook_payload
+    from bms_excel.master_sheets import WRAP, defer_rows, deferred_heights, put, style_id
+
+    target = tmp_path / "unit file.xlsx"
+    target.write_bytes(b"")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.column_dimensions["A"].width = 10
+    put(ws, 1, 1, "header")
+    rows = [("a long text " * 5, "b"), ("short", "=SUM(A1)")]
+    wrap = style_id(ws, alignment=WRAP)
+    heights = deferred_heights(ws, 2, rows)
+    assert heights == {2: 90}
+    defer_rows(
+        ws,
+        2,
+        rows,
+        styles=[(wrap, wrap)] * 2,
+        heights=heights,
+        links=[("B3", "unit file.xlsx", "'Sheet'!A1")],
+    )
+    assert guard_master(wb) == ["the Data table tbl_bms_data is missing"]
+    back = openpyxl.load_workbook(io.BytesIO(workbook_payload(wb))).active
+    assert back["A2"].alignment.wrap_text and back["B3"].alignment.wrap_text
+    assert back["B3"].value == "=SUM(A1)" and back["B3"].data_type == "s"
+    assert back.row_dimensions[2].height == 90
+    assert back["B3"].hyperlink.target == "unit file.xlsx"
+    assert back["B3"].hyperlink.location == "'Sheet'!A1"
+
+
+def test_guard_master_flags_deferred_texts_and_caches_rule_shapes() -> None:
+    from bms_excel.master import _normalise_refs, guard_master
+    from bms_excel.master_sheets import defer_rows, deferred_rows
+
+    wb = openpyxl.Workbook()
+    defer_rows(wb.active, 2, [("{{ left }}", "")])
+    # defer_rows refuses an over-long text; the guard checks what is kept all the same.
+    deferred_rows(wb)[wb.active.title].rows[0] = ("{{ left }}", "x" * 40000)
+    problems = guard_master(wb)
+    assert any("B2" in p for p in problems) and any("A2" in p for p in problems)
+    assert _normalise_refs("IF(ISBLANK($D12),1,SUM(Sheet1!AB7))") == _normalise_refs(
+        "IF(ISBLANK($D9),1,SUM(Sheet1!C1))"
+    )
+    assert _normalise_refs("LOG10(2)+XFE1") == "LOG10(2)+XFE1"
