@@ -364,12 +364,19 @@ def _guard_cells(wb: Workbook, cells: Iterable[tuple[Worksheet, Cell]]) -> list[
         ):
             out.append(f"{where}: {t('generate.text-too-long', None, n=len(value))}")
     for ws in wb.worksheets:
-        out += _rule_problems(ws)
+        out += rule_problems(ws)
     return out
 
 
-def _rule_problems(ws: Worksheet) -> list[str]:
-    """Texts and formulas of ``ws``'s data validations and conditional formats."""
+def rule_problems(
+    ws: Worksheet, check_formula: Callable[[str, str], list[str]] | None = None
+) -> list[str]:
+    """Texts and formulas of ``ws``'s data validations and conditional formats.
+
+    ``check_formula(formula, where)`` returns problem texts (default: the ooxml formula check;
+    the master passes a cached one, its rules differ only in cell references).
+    """
+    check = check_formula or _formula_messages
     out: list[str] = []
     for dv in ws.data_validations.dataValidation:
         for what, value in (
@@ -384,11 +391,11 @@ def _rule_problems(ws: Worksheet) -> list[str]:
                 out.append(f"'{ws.title}'!{dv.sqref}: {message}")
         for formula in (dv.formula1, dv.formula2):
             if formula:
-                out += _formula_messages(formula, f"'{ws.title}'!{dv.sqref}")
+                out += check(formula, f"'{ws.title}'!{dv.sqref}")
     for cf in ws.conditional_formatting:
         for rule in cf.rules:
             for formula in rule.formula or ():
-                out += _formula_messages(formula, f"'{ws.title}'!{cf.sqref}")
+                out += check(formula, f"'{ws.title}'!{cf.sqref}")
     return out
 
 

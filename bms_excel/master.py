@@ -70,7 +70,6 @@ from bms_excel.master_sheets import (
 )
 from bms_excel.model import Definition
 from bms_excel.ooxml import (
-    DV_LIMITS,
     MAX_COL,
     MAX_ROW,
     cell_text_limit,
@@ -237,6 +236,8 @@ def guard_master(wb: Workbook) -> list[str]:
     (not the empty ones of their bounding box) and the rows :func:`defer_rows` set aside;
     conditional-format formulas are parsed once per shape.
     """
+    from bms_excel.generate import rule_problems
+
     problems: list[str] = []
     names = [str(n) for n in wb.defined_names]
     problems += [p.message for p in check_names([ws.title for ws in wb.worksheets], names)]
@@ -254,24 +255,7 @@ def guard_master(wb: Workbook) -> list[str]:
                 problems += [f"{where}: {m}" for m in _rule_formula_problems(value[1:], where)]
             else:
                 problems += _text_problems(where, value)
-        for dv in ws.data_validations.dataValidation:
-            for what, text in (
-                ("prompt", dv.prompt),
-                ("error", dv.error),
-                ("promptTitle", dv.promptTitle),
-                ("errorTitle", dv.errorTitle),
-            ):
-                if text and len(text) > DV_LIMITS[what]:
-                    limit = DV_LIMITS[what]
-                    message = t("generate.dv-too-long", None, what=what, n=len(text), limit=limit)
-                    problems.append(f"'{ws.title}'!{dv.sqref}: {message}")
-            for formula in (dv.formula1, dv.formula2):
-                if formula:
-                    problems += _rule_formula_problems(formula, f"'{ws.title}'!{dv.sqref}")
-        for cf in ws.conditional_formatting:
-            for rule in cf.rules:
-                for formula in rule.formula or ():
-                    problems += _rule_formula_problems(formula, f"'{ws.title}'!{cf.sqref}")
+        problems += rule_problems(ws, _rule_formula_problems)
     for sheet, rows in deferred_rows(wb).items():
         for ref, text in rows.texts():
             problems += _text_problems(f"'{sheet}'!{ref}", text)
