@@ -28,7 +28,6 @@ from bms_excel.master_sheets import (
     HEADER_FILL,
     HEADER_FONT,
     SECTION_FONT,
-    STATUS_COLOURS,
     WRAP,
     MasterData,
     fill,
@@ -47,6 +46,7 @@ from bms_excel.master_sheets import (
 from bms_excel.model import Indicator, in_scope
 from bms_excel.status import (
     COLOURS,
+    STATUS_COLOURS,
     Status,
     StatusRule,
     excel_score_formula,

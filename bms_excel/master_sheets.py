@@ -37,6 +37,7 @@ from bms_excel.kostra_import import KostraView
 from bms_excel.model import Definition
 from bms_excel.records import ActionRecord, AssessmentRecord
 from bms_excel.status import (
+    STATUS_COLOURS,
     Status,
     status_label,
 )
@@ -55,15 +56,6 @@ SHEET_KEYS = (
     "data",
     "about",
 )
-STATUS_COLOURS: dict[Status, tuple[str, str]] = {
-    Status.GREEN: ("C6EFCE", "006100"),
-    Status.YELLOW: ("FFEB9C", "7F6000"),
-    Status.RED: ("FFC7CE", "9C0006"),
-    Status.INVALID: ("F4B183", "833C0B"),
-    Status.MISSING: ("EDEDED", "404040"),
-    Status.NOT_APPLICABLE: ("EDEDED", "404040"),
-    Status.NO_TARGET: ("EDEDED", "404040"),
-}
 _CHART_COLOURS = ("2E9E4F", "F2C200", "D13438", "A6A6A6")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79", bgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")

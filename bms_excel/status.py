@@ -59,6 +59,17 @@ NOT_APPLICABLE_WORDS: tuple[str, ...] = (
     "n/a",
 )
 
+#: Fill and font colour (hex RGB) of each status in every workbook: unit workbooks and the
+#: master colour traffic lights the same way (the text stays, for grey-scale print).
+STATUS_COLOURS: dict[Status, tuple[str, str]] = {
+    Status.GREEN: ("C6EFCE", "006100"),
+    Status.YELLOW: ("FFEB9C", "7F6000"),
+    Status.RED: ("FFC7CE", "9C0006"),
+    Status.INVALID: ("F4B183", "833C0B"),
+    Status.MISSING: ("EDEDED", "404040"),
+    Status.NOT_APPLICABLE: ("EDEDED", "404040"),
+    Status.NO_TARGET: ("EDEDED", "404040"),
+}
 COLOURS: frozenset[Status] = frozenset({Status.GREEN, Status.YELLOW, Status.RED})
 # Scores are rounded to this many decimals; the caps keep a yellow score below 100 and a red
 # score below 50 even when rounding would lift it onto the next colour's floor.

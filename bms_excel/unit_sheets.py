@@ -41,6 +41,7 @@ from bms_excel.model import (
 )
 from bms_excel.status import (
     NOT_APPLICABLE_WORDS,
+    STATUS_COLOURS,
     Status,
     StatusRule,
     excel_status_formula,
@@ -56,15 +57,6 @@ if TYPE_CHECKING:
 
 History = Mapping[tuple[str, str], Sequence[tuple[str, str]]]
 
-_STATUS_COLOURS = {
-    Status.GREEN: ("C6EFCE", "006100"),
-    Status.YELLOW: ("FFEB9C", "7F6000"),
-    Status.RED: ("FFC7CE", "9C0006"),
-    Status.INVALID: ("F4B183", "833C0B"),
-    Status.MISSING: ("EDEDED", "404040"),
-    Status.NOT_APPLICABLE: ("EDEDED", "404040"),
-    Status.NO_TARGET: ("EDEDED", "404040"),
-}
 _LOCKED = Protection(locked=True)
 _UNLOCKED = Protection(locked=False)
 _TEXT_MAX = "32767"
@@ -421,7 +413,7 @@ def write_scorecard(
                     fill=_fill(bg),
                     font=Font(color=fg, bold=status in (Status.RED, Status.INVALID)),
                 )
-                for status, (bg, fg) in _STATUS_COLOURS.items()
+                for status, (bg, fg) in STATUS_COLOURS.items()
             ]
         for rule in out.memo[("status-rules", lang)]:
             ws.conditional_formatting.add(status_range, rule)
