@@ -30,6 +30,7 @@ from bms_excel.master_sheets import (
     SECTION_FONT,
     WRAP,
     MasterData,
+    defer_rows,
     fill,
     fit_rows,
     header_row,
@@ -41,6 +42,7 @@ from bms_excel.master_sheets import (
     quoted,
     rollup_index,
     status_cf,
+    style_id,
     title,
 )
 from bms_excel.model import Indicator, in_scope
@@ -384,8 +386,35 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+#: Ranges per ``<conditionalFormatting>`` element of the Enheter matrix. One element may list
+#: many ranges (its formula is relative to the top-left cell of the first); beyond this many
+#: the next element starts, so no ``sqref`` grows without bound.
+CF_RANGES_PER_RULE = 400
+
+
+def rule_ranges(col: str, rows: list[int]) -> list[tuple[str, str]]:
+    """``(sqref, top-left cell)`` covering ``rows`` of column ``col`` in as few elements as fit.
+
+    The formula of a conditional format listing several ranges is written relative to the
+    top-left cell of the whole list (Excel, LibreOffice and Apache POI agree), which for runs
+    of one column in ascending order is the top of the first run.
+    """
+    runs = _runs(rows)
+    out = []
+    for k in range(0, len(runs), CF_RANGES_PER_RULE):
+        chunk = runs[k : k + CF_RANGES_PER_RULE]
+        sqref = " ".join(f"{col}{a}:{col}{b}" if a != b else f"{col}{a}" for a, b in chunk)
+        out.append((sqref, f"{col}{chunk[0][0]}"))
+    return out
+
+
 def write_units(ws: Worksheet, data: MasterData) -> None:
-    """Enheter: units × indicators; each value coloured by its status with the unit's limits."""
+    """Enheter: units × indicators; each value coloured by its status with the unit's limits.
+
+    The header rows are cells; the unit rows (one per unit, thousands in a national run) are
+    written straight into the sheet part (:func:`defer_rows`) with a style id per column, and
+    each (indicator, rule) gets one set of conditional formats over all its rows.
+    """
     lang, d = data.lang, data.definition
     title(ws, f"{t('master.sheet.units', lang)} – {d.county.name}", t("master.units.note", lang))
     indicators = [(area, ind) for area, _, _, ind in d.iter_indicators()]
@@ -396,6 +425,7 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
         [t("master.col.unit", lang), t("master.col.unit-name", lang), t("master.col.sector", lang)],
         [16, 32, 8],
     )
+    targets = {r["indicator"]: r["target"] for r in reversed(data.county)}
     for j, (area, ind) in enumerate(indicators, start=4):
         colour = area.colour.lstrip("#").upper()
         put(
@@ -417,7 +447,7 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
                 text_rotation=90, wrap_text=True, vertical="bottom", horizontal="center"
             ),
         )
-        target = next((r["target"] for r in data.county if r["indicator"] == ind.code), "")
+        target = targets.get(ind.code, "")
         put(ws, hdr, j, target or "–", font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
         ws.cell(row=hdr, column=j).font = Font(bold=True, color="FFFFFF", size=8)
         ws.column_dimensions[get_column_letter(j)].width = 9
@@ -426,34 +456,49 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     values = {(r["unit"], r["indicator"]): r for r in data.long if r["unit"] is not None}
     na_word = t("master.not-applicable-word", lang)
     first = hdr + 1
+    centre_id = style_id(ws, alignment=CENTER)
+    grey_id = style_id(ws, fill=_OUT_OF_SCOPE)
+    value_ids = [style_id(ws, number_format=number_format(ind.decimals)) for _, ind in indicators]
+    widths = [9.0] * len(indicators)
+    row_styles: dict[tuple[bool, ...], tuple[int, ...]] = {}
+    styles: list[tuple[int, ...] | None] = []
+    rows: list[tuple[Any, ...]] = []
     groups: dict[tuple[int, StatusRule], list[int]] = {}
     for i, unit in enumerate(d.units):
         row = first + i
-        put(ws, row, 1, unit.code)
-        put(ws, row, 2, unit.name)
-        put(ws, row, 3, unit.sector, alignment=CENTER)
-        for j, (_, ind) in enumerate(indicators, start=4):
-            cell = ws.cell(row=row, column=j)
-            if not in_scope(ind, unit):
-                cell.fill = _OUT_OF_SCOPE
+        cells: list[Any] = [unit.code, unit.name, unit.sector]
+        scope = tuple(in_scope(ind, unit) for _, ind in indicators)
+        for k, (_, ind) in enumerate(indicators):
+            if not scope[k]:
+                cells.append(None)
                 continue
             rec = values.get((unit.code, ind.code))
             value = cell_value(rec, na_word) if rec else None
-            put(ws, row, j, value, number_format=number_format(ind.decimals))
-            if isinstance(value, float | int):
-                digits = len(f"{value:,.{ind.decimals}f}") + 2
-                letter = get_column_letter(j)
-                ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width, digits)
+            cells.append(value)
+            if isinstance(value, float | int) and not isinstance(value, bool):
+                widths[k] = max(widths[k], len(f"{value:,.{ind.decimals}f}") + 2)
             rule = resolve_rule(ind, d.settings, unit, data.period)
-            groups.setdefault((j, rule), []).append(row)
-    for (j, rule), rows in groups.items():
+            groups.setdefault((k + 4, rule), []).append(row)
+        if scope not in row_styles:
+            row_styles[scope] = (
+                0,
+                0,
+                centre_id,
+                *(value_ids[k] if inside else grey_id for k, inside in enumerate(scope)),
+            )
+        styles.append(row_styles[scope])
+        rows.append(tuple(cells))
+    defer_rows(ws, first, rows, styles=styles)
+    for k, width in enumerate(widths):
+        ws.column_dimensions[get_column_letter(k + 4)].width = width
+    for (j, rule), unit_rows in groups.items():
         col = get_column_letter(j)
-        for top, bottom in _runs(rows):
-            status_formula = excel_status_formula(rule, f"{col}{top}", lang)[1:]
+        for sqref, anchor in rule_ranges(col, unit_rows):
+            status_formula = excel_status_formula(rule, anchor, lang)[1:]
             for status in (*sorted(COLOURS), Status.INVALID):
                 bg, fg = STATUS_COLOURS[status]
                 ws.conditional_formatting.add(
-                    f"{col}{top}:{col}{bottom}",
+                    sqref,
                     FormulaRule(
                         formula=[f"{status_formula}={quoted(status_label(status, lang))}"],
                         fill=fill(bg),

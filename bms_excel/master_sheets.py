@@ -41,7 +41,7 @@ from bms_excel.status import (
     Status,
     status_label,
 )
-from bms_excel.templates import clean_text
+from bms_excel.templates import fit_text
 
 SHEET_KEYS = (
     "overview",
@@ -110,10 +110,10 @@ class MasterData:
 
 
 def put(ws: Worksheet, row: int, col: int, value: Any, **style: Any) -> Cell:
-    """Write ``value``; a text is cleaned and always stays text, never a formula."""
+    """Write ``value``; a text is cleaned, cut to a cell's limit and stays text, never a formula."""
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = clean_text(value, f"'{ws.title}'!{cell.coordinate}")
+        cell.value = fit_text(value)
         if cell.data_type == "f":
             cell.data_type = "s"
     else:
@@ -163,13 +163,6 @@ class DeferredRows:
     def last_row(self) -> int:
         """The last row written (``first_row - 1`` when there are none)."""
         return self.first_row + len(self.rows) - 1
-
-    def texts(self) -> Iterator[tuple[str, str]]:
-        """``(where, text)`` of every text cell, for the Excel-limit guard."""
-        for i, values in enumerate(self.rows, start=self.first_row):
-            for col, value in enumerate(values, start=1):
-                if isinstance(value, str):
-                    yield f"{get_column_letter(col)}{i}", value
 
     def xml_chunks(self, rows_per_chunk: int = 2000) -> Iterator[bytes]:
         """The ``<row>`` elements, UTF-8, a few thousand rows at a time."""
@@ -279,16 +272,23 @@ def defer_rows(
     points) and ``links`` (``(cell, target, location)`` external hyperlinks) are written with
     them.
 
-    Texts are cleaned and checked here, exactly as :func:`put` does; nothing may be written
-    at or below ``first_row`` through openpyxl.
+    Texts are cleaned and cut to a cell's limit here, exactly as :func:`put` does; nothing
+    may be written at or below ``first_row`` through openpyxl.
     """
     kept: list[tuple[Any, ...]] = []
     width = 0
-    for i, values in enumerate(rows, start=first_row):
-        row = tuple(
-            clean_text(v, f"'{ws.title}'!{get_column_letter(c)}{i}") if isinstance(v, str) else v
-            for c, v in enumerate(values, start=1)
-        )
+    fitted: dict[str, str] = {}  # codes, names and labels repeat on every row
+
+    def text(value: str) -> str:
+        found = fitted.get(value)
+        if found is None:
+            found = fit_text(value)
+            if len(value) < 100:
+                fitted[value] = found
+        return found
+
+    for values in rows:
+        row = tuple(text(v) if isinstance(v, str) else v for v in values)
         width = max(width, len(row))
         kept.append(row)
     deferred: dict[str, DeferredRows] | None = getattr(ws.parent, _DEFERRED, None)

@@ -63,6 +63,22 @@ def clean_text(text: str, where: str | None = None) -> str:
     return text
 
 
+def fit_text(text: str) -> str:
+    """``text`` without control characters, cut to what a cell holds (ending in "…").
+
+    For report cells showing what units wrote (the master): a text no real Excel cell could
+    hold can only come from a doctored file, and must not stop the report for everyone else.
+    The whole text stays in the history database.
+    """
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if len(text) <= CELL_TEXT_LIMIT // 2:
+        return text
+    encoded = text.encode("utf-16-le")
+    if len(encoded) // 2 <= CELL_TEXT_LIMIT:
+        return text
+    return encoded[: (CELL_TEXT_LIMIT - 1) * 2].decode("utf-16-le", errors="ignore") + "…"
+
+
 def has_jinja(value: object) -> bool:
     """True when ``value`` is a text holding Jinja syntax."""
     return isinstance(value, str) and any(m in value for m in _MARKERS)

@@ -458,16 +458,38 @@ def test_deferred_findings_keep_styles_heights_and_links(tmp_path: Path) -> None
     assert back["B3"].hyperlink.location == "'Sheet'!A1"
 
 
-def test_guard_master_flags_deferred_texts_and_caches_rule_shapes() -> None:
-    from bms_excel.master import _normalise_refs, guard_master
-    from bms_excel.master_sheets import defer_rows, deferred_rows
+def test_unit_texts_with_braces_or_beyond_a_cells_limit_do_not_stop_the_master(
+    tmp_path: Path, project: Project
+) -> None:
+    """The master renders no placeholders, and a doctored file's 40 000-character comment
+    is cut to what a cell holds: neither may stop the report for every other unit."""
+    from bms_excel.master import _normalise_refs
+    from bms_excel.records import ActionRecord
 
-    wb = openpyxl.Workbook()
-    defer_rows(wb.active, 2, [("{{ left }}", "")])
-    # defer_rows refuses an over-long text; the guard checks what is kept all the same.
-    deferred_rows(wb)[wb.active.title].rows[0] = ("{{ left }}", "x" * 40000)
-    problems = guard_master(wb)
-    assert any("B2" in p for p in problems) and any("A2" in p for p in problems)
+    definition = project.load_definition()
+    long_text = "x" * 40_000
+    records = [
+        ValueRecord("A", PERIOD, "I_SUM", "number", 120.0, "120", "{{ ikke en mal }}", file="a"),
+        ValueRecord("B", PERIOD, "I_SUM", "number", 10.0, "10", long_text, file="b.xlsx"),
+    ]
+    actions = [ActionRecord("A", PERIOD, "I_SUM", "{% if %} tiltak", None, None, None, row=5)]
+    long = build_long_table(definition, records, PERIOD)
+    county = aggregate_county(definition, long, PERIOD)
+    path = write_master(
+        tmp_path / "m.xlsx",
+        definition=definition,
+        period=PERIOD,
+        long=long,
+        county=county,
+        rollups=rollup_scores(definition, long, county),
+        trends=trend(definition, long, long.iloc[0:0]),
+        actions=actions,
+    )
+    assert_clean(path)
+    comments = {r["Enhet"]: r["Kommentar"] for r in sheet_rows(path, "Kommentarer", 3)}
+    assert comments["A"] == "{{ ikke en mal }}"
+    assert comments["B"] == "x" * 32_766 + "…"
+    assert [r["Tiltak"] for r in sheet_rows(path, "Tiltak", 3)] == ["{% if %} tiltak"]
     assert _normalise_refs("IF(ISBLANK($D12),1,SUM(Sheet1!AB7))") == _normalise_refs(
         "IF(ISBLANK($D9),1,SUM(Sheet1!C1))"
     )

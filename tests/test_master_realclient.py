@@ -24,7 +24,13 @@ import openpyxl
 import pytest
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import get_column_letter, range_boundaries
-from realclient import formula_errors, recalculated_values, render_png, require_libreoffice
+from realclient import (
+    formula_errors,
+    recalculate,
+    recalculated_values,
+    render_png,
+    require_libreoffice,
+)
 
 from bms_excel.examples import example_history_path, load_example_history
 from bms_excel.generate import generate_workbooks, history_from_rows
@@ -111,9 +117,12 @@ def _colour_checks(master: Path, out: Path) -> dict[str, tuple[int, int]]:
     labels = {status_label(s, "nb"): str(s) for s in Status}
     rules: dict[str, dict[str, str]] = {}
     for cf in ws.conditional_formatting:
-        for cell_range in cf.sqref.ranges:
-            min_col, min_row, max_col, max_row = range_boundaries(cell_range.coord)
-            origin = f"{get_column_letter(min_col)}{min_row}"
+        # One element may list several ranges; its formula is relative to the top-left cell
+        # of the whole list (as Excel, LibreOffice and Apache POI read it).
+        bounds = [range_boundaries(r.coord) for r in cf.sqref.ranges]
+        top, left = min(b[1] for b in bounds), min(b[0] for b in bounds)
+        origin = f"{get_column_letter(left)}{top}"
+        for min_col, min_row, max_col, max_row in bounds:
             for rule in cf.rules:
                 condition = rule.formula[0]  # <status formula>="<label>"
                 status = labels[condition.rpartition("=")[2].strip('"')]
@@ -165,6 +174,35 @@ def test_the_unit_matrix_colours_agree_with_the_data_sheet(
     # Every in-scope value cell has rules, and the demo shows every colour.
     assert len(where) == len(expected)
     assert {"green", "yellow", "red", "none"} <= set(seen)
+
+
+def test_libreoffice_reads_multi_range_colours_from_their_first_cell(
+    demo: ConsolidationResult, tmp_path: Path
+) -> None:
+    """Enheter lists many ranges per rule; LibreOffice must anchor the formula where we do.
+
+    Re-saved by LibreOffice, each conditional format that spans several ranges comes back
+    with the same formula (relative to the top-left of the first range); read another way,
+    LibreOffice would rewrite the references.
+    """
+
+    def rules(path: Path) -> dict[str, list[str]]:
+        wb = openpyxl.load_workbook(path)
+        try:
+            found: dict[str, list[str]] = {}
+            for cf in wb["Enheter"].conditional_formatting:
+                found.setdefault(str(cf.sqref), []).extend(r.formula[0] for r in cf.rules)
+            return {k: sorted(v) for k, v in found.items()}
+        finally:
+            wb.close()
+
+    ours = {k: v for k, v in rules(demo.master).items() if " " in k}
+    assert ours, "the demo should have rules over several ranges"
+    theirs = rules(recalculate(demo.master, tmp_path / "lo"))
+    for sqref, formulas in ours.items():
+        assert [f.replace(" ", "") for f in theirs[sqref]] == [
+            f.replace(" ", "") for f in formulas
+        ], sqref
 
 
 def test_the_overview_renders(demo: ConsolidationResult, tmp_path: Path) -> None:
