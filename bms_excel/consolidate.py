@@ -39,6 +39,7 @@ from bms_excel.model import (
     Unit,
     effective_target,
     in_scope,
+    matching_overrides,
 )
 from bms_excel.records import ValueRecord
 from bms_excel.status import (
@@ -147,11 +148,13 @@ class _Rules:
     def __init__(self, definition: Definition, period: str) -> None:
         self.settings = definition.settings
         self.period = period
-        self._rules: dict[tuple[str, str | None], tuple[StatusRule, str]] = {}
-        self._results: dict[tuple[str, str | None, Any], tuple[str, float | None]] = {}
+        self._rules: dict[tuple[str, tuple[int, ...]], tuple[StatusRule, str]] = {}
+        self._results: dict[tuple[str, tuple[int, ...], Any], tuple[str, float | None]] = {}
 
-    def _key(self, ind: Indicator, unit: Unit | None) -> tuple[str, str | None]:
-        return (ind.code, unit.code if unit is not None and ind.overrides else None)
+    def _key(self, ind: Indicator, unit: Unit | None) -> tuple[str, tuple[int, ...]]:
+        if not ind.overrides:
+            return (ind.code, ())
+        return (ind.code, matching_overrides(ind, unit, self.period))
 
     def get(self, ind: Indicator, unit: Unit | None) -> StatusRule:
         """The status rule of ``ind`` for ``unit`` in the period."""
@@ -161,10 +164,9 @@ class _Rules:
         """The rule and the target's display text."""
         key = self._key(ind, unit)
         found = self._rules.get(key)
-        if found is None:
-            who = unit if key[1] else None
-            target, _ = effective_target(ind, who, self.period)
-            found = (resolve_rule(ind, self.settings, who, self.period), target_text(target))
+        if found is None:  # any unit with the same overrides gives the same rule
+            target, _ = effective_target(ind, unit, self.period)
+            found = (resolve_rule(ind, self.settings, unit, self.period), target_text(target))
             self._rules[key] = found
         return found
 

@@ -23,7 +23,7 @@ import re
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -104,25 +104,46 @@ Progress = Callable[[int, int], None]
 
 
 def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame as plain dicts: NaN and pandas' NA become ``None``, numpy scalars Python ones.
+    """A frame as plain dicts: NaN and pandas' NA become ``None``, numpy scalars Python ones."""
+    return list(FrameRows(frame))
 
-    Converted a column at a time (``tolist`` gives Python scalars for numpy columns; only
-    object columns are looked at value by value), which is several times faster than
-    ``to_dict("records")`` on the hundreds of thousands of rows of a national run.
+
+class FrameRows:
+    """A frame's rows as the plain dicts of :func:`rows_of`, made anew on each pass.
+
+    The long table of a national run has hundreds of thousands of rows; as a list of dicts it
+    would take several hundred MiB next to the frame itself. Each pass converts a column at a
+    time (``tolist`` gives Python scalars for numpy columns; only object columns are looked at
+    value by value) and makes one dict per row as it goes.
     """
-    names = [str(c) for c in frame.columns]
-    columns: list[list[Any]] = []
-    for k in range(frame.shape[1]):
-        series = frame.iloc[:, k]
-        if series.dtype == object:
-            values = [_plain(v) for v in series.tolist()]
-        else:
-            values = series.tolist()
-            missing = series.isna()
-            if missing.any():
-                values = [None if m else v for v, m in zip(values, missing.tolist(), strict=True)]
-        columns.append(values)
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __contains__(self, item: object) -> bool:
+        return any(row == item for row in self)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        frame = self.frame
+        names = [str(c) for c in frame.columns]
+        columns: list[list[Any]] = []
+        for k in range(frame.shape[1]):
+            series = frame.iloc[:, k]
+            if series.dtype == object:
+                values = [_plain(v) for v in series.tolist()]
+            else:
+                values = series.tolist()
+                missing = series.isna()
+                if missing.any():
+                    values = [
+                        None if m else v for v, m in zip(values, missing.tolist(), strict=True)
+                    ]
+            columns.append(values)
+        for row in zip(*columns, strict=True):
+            yield dict(zip(names, row, strict=True))
 
 
 def _plain(value: Any) -> Any:
@@ -443,7 +464,7 @@ def write_master(
         lang=lang,
         info=info
         or MasterInfo(dt.datetime.now().astimezone(), __version__, definition_hash(definition)),
-        long=rows_of(long),
+        long=FrameRows(long),
         county=rows_of(county),
         rollups=rows_of(rollups),
         trends=rows_of(trends),

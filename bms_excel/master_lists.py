@@ -27,6 +27,7 @@ from bms_excel.master_sheets import (
     SECTION_FONT,
     WRAP,
     MasterData,
+    defer_lazy_rows,
     defer_rows,
     deferred_heights,
     deferred_rows,
@@ -425,8 +426,9 @@ def write_data(ws: Worksheet, data: MasterData) -> None:
             for key, _ in DATA_COLUMNS
         )
 
-    # Tens of thousands of plain rows: written into the sheet part at save, not as cells.
-    row = defer_rows(ws, 2, (values(r) for r in data.long))
+    # Up to hundreds of thousands of plain rows: made and written into the sheet part at save,
+    # never held as cells or tuples.
+    row = defer_lazy_rows(ws, 2, len(data.long), len(headers), lambda: map(values, data.long))
     end = max(row, 2)  # a table needs a data row, even an empty one
     table = Table(displayName=DATA_TABLE, ref=f"A1:{get_column_letter(len(headers))}{end}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)

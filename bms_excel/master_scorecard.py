@@ -45,7 +45,7 @@ from bms_excel.master_sheets import (
     style_id,
     title,
 )
-from bms_excel.model import Indicator, in_scope
+from bms_excel.model import Indicator, in_scope, matching_overrides
 from bms_excel.status import (
     COLOURS,
     STATUS_COLOURS,
@@ -453,8 +453,12 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
         ws.column_dimensions[get_column_letter(j)].width = 9
     ws.row_dimensions[hdr - 1].height = 150
     ws.row_dimensions[hdr].height = 24
-    values = {(r["unit"], r["indicator"]): r for r in data.long if r["unit"] is not None}
     na_word = t("master.not-applicable-word", lang)
+    values = {
+        (r["unit"], r["indicator"]): cell_value(r, na_word)
+        for r in data.long
+        if r["unit"] is not None
+    }
     first = hdr + 1
     centre_id = style_id(ws, alignment=CENTER)
     grey_id = style_id(ws, fill=_OUT_OF_SCOPE)
@@ -464,6 +468,7 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     styles: list[tuple[int, ...] | None] = []
     rows: list[tuple[Any, ...]] = []
     groups: dict[tuple[int, StatusRule], list[int]] = {}
+    rules: dict[tuple[int, tuple[int, ...]], StatusRule] = {}
     for i, unit in enumerate(d.units):
         row = first + i
         cells: list[Any] = [unit.code, unit.name, unit.sector]
@@ -472,12 +477,14 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
             if not scope[k]:
                 cells.append(None)
                 continue
-            rec = values.get((unit.code, ind.code))
-            value = cell_value(rec, na_word) if rec else None
+            value = values.get((unit.code, ind.code))
             cells.append(value)
             if isinstance(value, float | int) and not isinstance(value, bool):
                 widths[k] = max(widths[k], len(f"{value:,.{ind.decimals}f}") + 2)
-            rule = resolve_rule(ind, d.settings, unit, data.period)
+            key = (k, matching_overrides(ind, unit, data.period) if ind.overrides else ())
+            rule = rules.get(key)
+            if rule is None:  # the same for every unit with the same overrides
+                rule = rules[key] = resolve_rule(ind, d.settings, unit, data.period)
             groups.setdefault((k + 4, rule), []).append(row)
         if scope not in row_styles:
             row_styles[scope] = (

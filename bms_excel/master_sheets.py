@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel.collect import FileOutcome, UnitReport
-from bms_excel.errors import Finding
+from bms_excel.errors import Finding, OutputError
 from bms_excel.i18n import t
 from bms_excel.kostra_import import KostraView
 from bms_excel.model import Definition
@@ -85,7 +85,9 @@ class MasterData:
     period: str
     lang: str
     info: MasterInfo
-    long: list[dict[str, Any]]
+    #: The long table, one dict per (unit, indicator); iterated more than once (a list, or
+    #: :class:`~bms_excel.master.FrameRows` making the dicts on each pass).
+    long: Collection[dict[str, Any]]
     county: list[dict[str, Any]]
     rollups: list[dict[str, Any]]
     trends: list[dict[str, Any]]
@@ -149,7 +151,8 @@ class DeferredRows:
     """
 
     first_row: int
-    rows: list[tuple[Any, ...]]
+    #: The rows; a :class:`LazyRows` makes them only while the sheet part is written.
+    rows: Sequence[tuple[Any, ...]] | LazyRows
     width: int
     #: Per row, the cell style id (``s``) of each column (``0``/missing: unstyled); ``None``
     #: for no styles at all. Rows usually share one tuple.
@@ -275,8 +278,52 @@ def defer_rows(
     Texts are cleaned and cut to a cell's limit here, exactly as :func:`put` does; nothing
     may be written at or below ``first_row`` through openpyxl.
     """
-    kept: list[tuple[Any, ...]] = []
-    width = 0
+    kept = list(_fitted_rows(rows))
+    width = max((len(row) for row in kept), default=0)
+    _set_aside(ws, DeferredRows(first_row, kept, width, styles, dict(heights or {}), list(links)))
+    return first_row + len(kept) - 1
+
+
+@dataclass(frozen=True)
+class LazyRows:
+    """``count`` rows that ``make`` produces anew on every pass (cleaned as they go).
+
+    For the longest list (Data: a row per unit and indicator): nothing of it is held in
+    memory between building the workbook and writing the sheet part.
+    """
+
+    count: int
+    make: Callable[[], Iterable[Sequence[Any]]]
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        n = 0
+        for row in _fitted_rows(self.make()):
+            n += 1
+            yield row
+        if n != self.count:
+            raise OutputError(f"expected {self.count} rows, got {n}")  # pragma: no cover
+
+
+def defer_lazy_rows(
+    ws: Worksheet,
+    first_row: int,
+    count: int,
+    width: int,
+    make: Callable[[], Iterable[Sequence[Any]]],
+) -> int:
+    """Like :func:`defer_rows` without styles, the rows made by ``make`` only at save time.
+
+    ``make`` must give the same ``count`` rows of at most ``width`` values on every call.
+    """
+    _set_aside(ws, DeferredRows(first_row, LazyRows(count, make), width))
+    return first_row + count - 1
+
+
+def _fitted_rows(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, ...]]:
+    """``rows`` with every text cleaned and cut to a cell's limit (:func:`fit_text`)."""
     fitted: dict[str, str] = {}  # codes, names and labels repeat on every row
 
     def text(value: str) -> str:
@@ -288,17 +335,15 @@ def defer_rows(
         return found
 
     for values in rows:
-        row = tuple(text(v) if isinstance(v, str) else v for v in values)
-        width = max(width, len(row))
-        kept.append(row)
+        yield tuple(text(v) if isinstance(v, str) else v for v in values)
+
+
+def _set_aside(ws: Worksheet, rows: DeferredRows) -> None:
     deferred: dict[str, DeferredRows] | None = getattr(ws.parent, _DEFERRED, None)
     if deferred is None:
         deferred = {}
         setattr(ws.parent, _DEFERRED, deferred)
-    deferred[ws.title] = DeferredRows(
-        first_row, kept, width, styles, dict(heights or {}), list(links)
-    )
-    return first_row + len(kept) - 1
+    deferred[ws.title] = rows
 
 
 def deferred_rows(wb: Any) -> dict[str, DeferredRows]:

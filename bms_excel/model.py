@@ -394,6 +394,21 @@ def in_scope(ind: Indicator, unit: Unit) -> bool:
     return unit.sector in s.sectors or unit.code in s.units
 
 
+def matching_overrides(ind: Indicator, unit: Unit | None, period: str | None) -> tuple[int, ...]:
+    """The positions in ``ind.overrides`` of those that apply to ``unit`` in ``period``.
+
+    Units with the same tuple have the same target, thresholds and status rule, so it keys
+    the caches of the thousands of units of a national run.
+    """
+    return tuple(
+        i
+        for i, o in enumerate(ind.overrides)
+        if (o.unit is None or (unit is not None and o.unit == unit.code))
+        and (o.sector is None or (unit is not None and o.sector == unit.sector))
+        and (o.period is None or o.period == period)
+    )
+
+
 def effective_target(
     ind: Indicator, unit: Unit | None = None, period: str | None = None
 ) -> tuple[Target | None, Thresholds | None]:
@@ -403,13 +418,7 @@ def effective_target(
     override beats one without a period); fields an override does not set are inherited.
     """
     target, thresholds = ind.target, ind.thresholds
-    matching = [
-        o
-        for o in ind.overrides
-        if (o.unit is None or (unit is not None and o.unit == unit.code))
-        and (o.sector is None or (unit is not None and o.sector == unit.sector))
-        and (o.period is None or o.period == period)
-    ]
+    matching = [ind.overrides[i] for i in matching_overrides(ind, unit, period)]
     for o in sorted(matching, key=lambda o: o.specificity):
         if o.target is not None:
             # A new target without thresholds drops the old thresholds: they were set
