@@ -92,19 +92,26 @@ def _list_sheet(
 ) -> int:
     """A titled, filterable list: header in row 3, data from row 4; returns the last row.
 
-    With ``defer`` (plain texts and numbers, no ``formats``) the rows are written into the
-    sheet part at save (:func:`defer_rows`), wrapped and with the heights :func:`fit_rows`
-    would give them; nothing may then be written below the header through openpyxl.
+    With ``defer`` (texts, numbers and dates) the rows are written into the sheet part at
+    save (:func:`defer_rows`), wrapped, in the ``formats`` and with the heights
+    :func:`fit_rows` would give them; nothing may then be written below the header through
+    openpyxl.
     """
     title(ws, heading)
     header_row(ws, 3, [c for c, _ in columns], [w for _, w in columns])
     ws.row_dimensions[3].height = 30
     row = 3
-    if defer and not formats:
+    if defer:
         kept = list(rows)
         if kept:
             wrap = style_id(ws, alignment=WRAP)
-            styles: list[tuple[int, ...] | None] = [(wrap,) * len(columns)] * len(kept)
+            ids = tuple(
+                style_id(ws, alignment=WRAP, number_format=formats[col])
+                if formats and col in formats
+                else wrap
+                for col in range(1, len(columns) + 1)
+            )
+            styles: list[tuple[int, ...] | None] = [ids] * len(kept)
             heights = deferred_heights(ws, 4, kept)
             row = defer_rows(ws, 4, kept, styles=styles, heights=heights)
             rows = ()
@@ -185,7 +192,9 @@ def write_actions(ws: Worksheet, data: MasterData) -> None:
         )
         for a in data.actions
     ]
-    _list_sheet(ws, lang, t("master.sheet.actions", lang), cols, rows, formats={6: _DATE})
+    _list_sheet(
+        ws, lang, t("master.sheet.actions", lang), cols, rows, formats={6: _DATE}, defer=True
+    )
 
 
 def write_assessments(ws: Worksheet, data: MasterData) -> None:

@@ -27,6 +27,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -147,7 +148,8 @@ class DeferredRows:
 
     A long list (the Data sheet: units × indicators × 22 columns) costs openpyxl a cell object
     per value to build, check and serialise; these rows become the same ``<row>``/``<c>`` XML
-    openpyxl would write (inline strings, ``%.16g`` numbers, ``t="b"`` booleans), without cells.
+    openpyxl would write (inline strings, ``%.16g`` numbers, ``t="b"`` booleans, dates as
+    serial numbers), without cells.
     """
 
     first_row: int
@@ -193,12 +195,14 @@ class DeferredRows:
                     )
                 elif isinstance(value, bool):
                     cells.append(f'<c r="{ref}"{s_attr} t="b"><v>{int(value)}</v></c>')
+                elif isinstance(value, dt.date):  # a serial number, as openpyxl writes dates
+                    cells.append(f'<c r="{ref}"{s_attr} t="n"><v>{to_excel(value):.16g}</v></c>')
                 elif isinstance(value, int | float):
                     if math.isnan(value) or math.isinf(value):
                         cells.append(f'<c r="{ref}"{s_attr} t="n"><v></v></c>')
                     else:
                         cells.append(f'<c r="{ref}"{s_attr} t="n"><v>{value:.16g}</v></c>')
-                else:  # pragma: no cover - the deferred lists hold texts, numbers and booleans
+                else:  # pragma: no cover - the deferred lists hold texts, numbers, dates, booleans
                     raise TypeError(f"cannot write {type(value).__name__} at {ref}")
             height = self.heights.get(i)
             if height is not None:

@@ -6,6 +6,7 @@ prose (apart from the lock message's one distinctive word).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -472,7 +473,8 @@ def test_unit_texts_with_braces_or_beyond_a_cells_limit_do_not_stop_the_master(
         ValueRecord("A", PERIOD, "I_SUM", "number", 120.0, "120", "{{ ikke en mal }}", file="a"),
         ValueRecord("B", PERIOD, "I_SUM", "number", 10.0, "10", long_text, file="b.xlsx"),
     ]
-    actions = [ActionRecord("A", PERIOD, "I_SUM", "{% if %} tiltak", None, None, None, row=5)]
+    deadline = dt.date(2026, 6, 30)
+    actions = [ActionRecord("A", PERIOD, "I_SUM", "{% if %} tiltak", None, deadline, None, row=5)]
     long = build_long_table(definition, records, PERIOD)
     county = aggregate_county(definition, long, PERIOD)
     path = write_master(
@@ -489,7 +491,15 @@ def test_unit_texts_with_braces_or_beyond_a_cells_limit_do_not_stop_the_master(
     comments = {r["Enhet"]: r["Kommentar"] for r in sheet_rows(path, "Kommentarer", 3)}
     assert comments["A"] == "{{ ikke en mal }}"
     assert comments["B"] == "x" * 32_766 + "…"
-    assert [r["Tiltak"] for r in sheet_rows(path, "Tiltak", 3)] == ["{% if %} tiltak"]
+    actions_rows = sheet_rows(path, "Tiltak", 3)
+    assert [(r["Tiltak"], r["Frist"]) for r in actions_rows] == [
+        ("{% if %} tiltak", dt.datetime(2026, 6, 30))
+    ]
+    wb = openpyxl.load_workbook(path)
+    try:
+        assert wb["Tiltak"]["F4"].number_format == "dd.mm.yyyy"
+    finally:
+        wb.close()
     assert _normalise_refs("IF(ISBLANK($D12),1,SUM(Sheet1!AB7))") == _normalise_refs(
         "IF(ISBLANK($D9),1,SUM(Sheet1!C1))"
     )
