@@ -353,15 +353,22 @@ def _guard_cells(wb: Workbook, cells: Iterable[tuple[Worksheet, Cell]]) -> list[
         value = cell.value
         if not isinstance(value, str):
             continue
-        where = f"'{ws.title}'!{cell.coordinate}"
-        if has_jinja(value):
-            out.append(f"{where}: {t('generate.leftover-placeholder', None, text=value[:40])}")
-        if cell.data_type == "f":
-            out += [f"{where}: {m}" for m in _formula_messages(value[1:], where)]
-        elif (
-            len(value) > cell_text_limit // 2
+        # Thousands of cells per workbook, nearly all fine: the location only when needed.
+        formula = cell.data_type == "f"
+        too_long = (
+            not formula
+            and len(value) > cell_text_limit // 2
             and len(value.encode("utf-16-le")) // 2 > cell_text_limit
-        ):
+        )
+        jinja = has_jinja(value)
+        if not jinja and (value[1:] in _CLEAN_FORMULAS if formula else not too_long):
+            continue
+        where = f"'{ws.title}'!{cell.coordinate}"
+        if jinja:
+            out.append(f"{where}: {t('generate.leftover-placeholder', None, text=value[:40])}")
+        if formula:
+            out += [f"{where}: {m}" for m in _formula_messages(value[1:], where)]
+        elif too_long:
             out.append(f"{where}: {t('generate.text-too-long', None, n=len(value))}")
     for ws in wb.worksheets:
         out += rule_problems(ws)

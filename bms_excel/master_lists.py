@@ -368,8 +368,9 @@ def _findings_deferred(
     heights = deferred_heights(ws, 4, rows)
     styles: list[tuple[int, ...] | None] = []
     links: list[tuple[str, str, str | None]] = []
+    known: dict[str | None, str | None] = {}  # a file has many findings: one stat per file
     for i, f in enumerate(data.findings, start=4):
-        link = _file_link(f, data)
+        link = known[f.file] if f.file in known else known.setdefault(f.file, _file_link(f, data))
         if link is None:
             styles.append(plain)
         else:

@@ -309,6 +309,13 @@ def _county_row(
         basis_text = t("master.county.given", lang, source=t(f"master.source.{source}", lang))
     else:
         basis_text = t("master.county.not-aggregated", lang)
+    view = data.kostra.get(ind.code)
+    if value is None and view is not None:
+        # SSB's reason there is no county figure (".." not yet, ":" confidential …): the value
+        # cell stays blank (missing), and the reason is said beside it, not only further down.
+        shown = _figure_value(view.county, lang)
+        if isinstance(shown, str):
+            basis_text = t("master.county.kostra-status", lang, year=view.year, status=shown)
     put(ws, row, cols["basis"], basis_text)
     put(ws, row, cols["target"], rec.get("target") or "", alignment=Alignment(horizontal="right"))
     limits = _limit_cells(rule)

@@ -18,6 +18,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -173,37 +174,43 @@ class DeferredRows:
         """The ``<row>`` elements, UTF-8, a few thousand rows at a time."""
         width = max([self.width, *(len(s) for s in self.styles or () if s)])
         letters = [get_column_letter(c) for c in range(1, width + 1)]
+        unstyled = [""] * width
+        attrs_of: dict[tuple[int, ...], list[str]] = {}  # rows share a few style tuples
+        texts: dict[str, str] = {}
         out: list[str] = []
-        no_style: tuple[int, ...] = ()
-        for n, (i, values) in enumerate(enumerate(self.rows, start=self.first_row)):
-            styles = (self.styles[n] if self.styles is not None else None) or no_style
+        for n, values in enumerate(self.rows):
+            i = self.first_row + n
+            styles = self.styles[n] if self.styles is not None else None
+            s_attrs = unstyled
+            if styles:
+                s_attrs = attrs_of.get(styles) or attrs_of.setdefault(
+                    styles,
+                    [f' s="{sid}"' if sid else "" for sid in styles] + unstyled[len(styles) :],
+                )
             cells = []
-            for k, letter in enumerate(letters):
-                value = values[k] if k < len(values) else None
-                sid = styles[k] if k < len(styles) else 0
-                ref = f"{letter}{i}"
-                s_attr = f' s="{sid}"' if sid else ""
-                if value is None or value == "":
-                    if sid:
-                        cells.append(f'<c r="{ref}"{s_attr}/>')
-                    continue
-                if isinstance(value, str):
-                    space = ' xml:space="preserve"' if value != value.strip() else ""
-                    text = value.translate(_XML_ESCAPES)
-                    cells.append(
-                        f'<c r="{ref}"{s_attr} t="inlineStr"><is><t{space}>{text}</t></is></c>'
-                    )
-                elif isinstance(value, bool):
-                    cells.append(f'<c r="{ref}"{s_attr} t="b"><v>{int(value)}</v></c>')
-                elif isinstance(value, dt.date):  # a serial number, as openpyxl writes dates
-                    cells.append(f'<c r="{ref}"{s_attr} t="n"><v>{to_excel(value):.16g}</v></c>')
-                elif isinstance(value, int | float):
-                    if math.isnan(value) or math.isinf(value):
-                        cells.append(f'<c r="{ref}"{s_attr} t="n"><v></v></c>')
-                    else:
-                        cells.append(f'<c r="{ref}"{s_attr} t="n"><v>{value:.16g}</v></c>')
-                else:  # pragma: no cover - the deferred lists hold texts, numbers, dates, booleans
-                    raise TypeError(f"cannot write {type(value).__name__} at {ref}")
+            padded = chain(values, _NONES)  # endless: zip stops at the sheet's width
+            for letter, s_attr, value in zip(letters, s_attrs, padded, strict=False):
+                kind = type(value)
+                if kind is str:
+                    if value:
+                        tail = texts.get(value)
+                        if tail is None:
+                            space = ' xml:space="preserve"' if value != value.strip() else ""
+                            escaped = value.translate(_XML_ESCAPES)
+                            tail = f' t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+                            if len(value) < 100:  # codes, names and labels repeat on every row
+                                texts[value] = tail
+                        cells.append(f'<c r="{letter}{i}"{s_attr}{tail}')
+                    elif s_attr:
+                        cells.append(f'<c r="{letter}{i}"{s_attr}/>')
+                elif kind is float or kind is int:
+                    v = f"{value:.16g}" if math.isfinite(value) else ""
+                    cells.append(f'<c r="{letter}{i}"{s_attr} t="n"><v>{v}</v></c>')
+                elif value is None:
+                    if s_attr:
+                        cells.append(f'<c r="{letter}{i}"{s_attr}/>')
+                else:
+                    cells.append(_other_cell(f"{letter}{i}", s_attr, value))
             height = self.heights.get(i)
             if height is not None:
                 out.append(f'<row r="{i}" ht="{height:g}" customHeight="1">{"".join(cells)}</row>')
@@ -230,6 +237,27 @@ class DeferredRows:
             f'TargetMode="External" Id="rIdBms{n}"/>'
             for n, (_, target, _) in enumerate(self.links, start=1)
         )
+
+
+_NONES = repeat(None)  # pads a row shorter than the sheet's width
+
+
+def _other_cell(ref: str, s_attr: str, value: Any) -> str:
+    """The ``<c>`` of a value that is not a plain text, float, int or None."""
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s_attr} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, dt.date):  # a serial number, as openpyxl writes dates
+        return f'<c r="{ref}"{s_attr} t="n"><v>{to_excel(value):.16g}</v></c>'
+    if isinstance(value, str):  # a str subclass
+        if not value:
+            return f'<c r="{ref}"{s_attr}/>' if s_attr else ""
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        text = str(value).translate(_XML_ESCAPES)
+        return f'<c r="{ref}"{s_attr} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    if isinstance(value, int | float):
+        v = f"{value:.16g}" if math.isfinite(value) else ""
+        return f'<c r="{ref}"{s_attr} t="n"><v>{v}</v></c>'
+    raise TypeError(f"cannot write {type(value).__name__} at {ref}")  # pragma: no cover
 
 
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -124,7 +124,8 @@ def test_demo_master_shows_the_comparison_groups_and_a_chart(demo: DemoResult) -
     main_t22 = next(r for r in rows if r[0] == "T2.2")
     assert main_t22[4] == 186400
     main_t11 = next(r for r in rows if r[0] == "T1.1")
-    assert main_t11[4] in (None, "i.a.")  # ".." is missing, not 0
+    assert main_t11[4] is None  # ".." is missing, not 0 …
+    assert main_t11[5] == "KOSTRA 2025: Tallgrunnlag mangler (..)"  # … and says why
     # The comparison block: county beside the groups, named as SSB names them.
     header = next(r for r in rows if "Landet uten Oslo" in r)
     col = header.index("Landet uten Oslo")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import asdict
+
 import pytest
 from test_generate import small_definition
 
@@ -15,6 +19,16 @@ from bms_excel.layout import (
 )
 from bms_excel.ooxml import check_names, is_cell_reference
 from bms_excel.status import NOT_APPLICABLE_WORDS
+
+
+def test_the_fingerprint_is_the_sha256_of_the_layouts_canonical_json() -> None:
+    """Signed into every workbook: the fast conversion must give what ``asdict`` gives."""
+    d = load_example_definition("stfk")
+    for unit in (d.units[0], d.unit("FYLKESVEG"), d.units[-1]):
+        for lang in ("nb", "nn", "en"):
+            layout = build_layout(d, unit, "2026-T2", lang)
+            text = json.dumps(asdict(layout), sort_keys=True, ensure_ascii=False)
+            assert layout.fingerprint() == hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def test_layout_is_deterministic_and_fingerprinted() -> None:

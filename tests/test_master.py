@@ -30,8 +30,9 @@ from bms_excel.consolidate import aggregate_county, build_long_table, rollup_sco
 from bms_excel.errors import OutputError
 from bms_excel.export import export_long
 from bms_excel.history import open_history
-from bms_excel.master import PAUSE_ENV, consolidate_project, master_filename, write_master
+from bms_excel.master import consolidate_project, master_filename, write_master
 from bms_excel.master_lists import DATA_TABLE
+from bms_excel.master_package import PAUSE_ENV
 from bms_excel.ooxml import assert_clean
 from bms_excel.project import Project
 from bms_excel.records import ValueRecord
@@ -220,7 +221,7 @@ def test_a_failing_rename_leaves_the_previous_master(
     def refuse(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")  # Windows: the file is open in Excel
 
-    monkeypatch.setattr("bms_excel.master.os.replace", refuse)
+    monkeypatch.setattr("bms_excel.master_package.os.replace", refuse)
     with pytest.raises(OutputError) as info:
         consolidate_project(project)
     assert str(master) in info.value.message
@@ -240,7 +241,7 @@ def test_an_unopenable_master_is_a_clear_error(
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, mode, *args, **kwargs)
 
-    monkeypatch.setattr("bms_excel.master.open", fake_open, raising=False)
+    monkeypatch.setattr("bms_excel.master_package.open", fake_open, raising=False)
     with pytest.raises(OutputError):
         consolidate_project(project)
     assert master.read_bytes() == before
@@ -394,7 +395,7 @@ def test_nynorsk_and_english_masters(
 def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
     import io
 
-    from bms_excel.master import workbook_payload
+    from bms_excel.master_package import workbook_payload
     from bms_excel.master_sheets import defer_rows, put
 
     rows = [
@@ -429,7 +430,7 @@ def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
 def test_deferred_findings_keep_styles_heights_and_links(tmp_path: Path) -> None:
     import io
 
-    from bms_excel.master import guard_master, workbook_payload
+    from bms_excel.master_package import guard_master, workbook_payload
     from bms_excel.master_sheets import WRAP, defer_rows, deferred_heights, put, style_id
 
     target = tmp_path / "unit file.xlsx"
@@ -464,7 +465,7 @@ def test_unit_texts_with_braces_or_beyond_a_cells_limit_do_not_stop_the_master(
 ) -> None:
     """The master renders no placeholders, and a doctored file's 40 000-character comment
     is cut to what a cell holds: neither may stop the report for every other unit."""
-    from bms_excel.master import _normalise_refs
+    from bms_excel.master_package import _normalise_refs
     from bms_excel.records import ActionRecord
 
     definition = project.load_definition()
