@@ -27,10 +27,6 @@ from bms_excel.master_sheets import (
     SECTION_FONT,
     WRAP,
     MasterData,
-    defer_lazy_rows,
-    defer_rows,
-    deferred_heights,
-    deferred_rows,
     fill,
     fit_rows,
     fmt_time,
@@ -45,6 +41,7 @@ from bms_excel.master_sheets import (
     title,
 )
 from bms_excel.model import Definition
+from bms_excel.sheet_rows import defer_lazy_rows, defer_rows, deferred_heights, deferred_rows
 
 #: The Data sheet's Excel Table (a prefixed name can never read as a cell reference).
 DATA_TABLE = "tbl_bms_data"

@@ -25,8 +25,8 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from bms_excel.errors import OutputError
 from bms_excel.i18n import t
 from bms_excel.master_lists import DATA_TABLE
-from bms_excel.master_sheets import deferred_rows
 from bms_excel.ooxml import MAX_COL, MAX_ROW, cell_text_limit, check_names, formula_problems
+from bms_excel.sheet_rows import deferred_rows
 from bms_excel.templates import has_jinja
 
 #: Test hook: seconds to pause half-way through writing the temporary master file, so a test

@@ -30,7 +30,6 @@ from bms_excel.master_sheets import (
     SECTION_FONT,
     WRAP,
     MasterData,
-    defer_rows,
     fill,
     fit_rows,
     header_row,
@@ -46,6 +45,7 @@ from bms_excel.master_sheets import (
     title,
 )
 from bms_excel.model import Indicator, in_scope, matching_overrides
+from bms_excel.sheet_rows import defer_rows
 from bms_excel.status import (
     COLOURS,
     STATUS_COLOURS,

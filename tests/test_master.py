@@ -396,7 +396,8 @@ def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
     import io
 
     from bms_excel.master_package import workbook_payload
-    from bms_excel.master_sheets import defer_rows, put
+    from bms_excel.master_sheets import put
+    from bms_excel.sheet_rows import defer_rows
 
     rows = [
         ("a & b <c>", 1.5, True, None, "  padded ", "=SUM(A1)", "line\r\nbreak"),
@@ -431,7 +432,8 @@ def test_deferred_findings_keep_styles_heights_and_links(tmp_path: Path) -> None
     import io
 
     from bms_excel.master_package import guard_master, workbook_payload
-    from bms_excel.master_sheets import WRAP, defer_rows, deferred_heights, put, style_id
+    from bms_excel.master_sheets import WRAP, put, style_id
+    from bms_excel.sheet_rows import defer_rows, deferred_heights
 
     target = tmp_path / "unit file.xlsx"
     target.write_bytes(b"")
