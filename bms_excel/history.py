@@ -36,6 +36,7 @@ from typing import IO, Any
 
 from bms_excel import __version__
 from bms_excel.errors import BmsError, Finding, OutputError
+from bms_excel.history_schema import MIGRATIONS, SCHEMA_VERSION
 from bms_excel.i18n import t
 from bms_excel.layout import previous_periods
 from bms_excel.model import Definition
@@ -53,93 +54,6 @@ BUSY_TIMEOUT_MS = 1500
 # The period codes of the model (bms_excel.model.Period.code).
 _PERIOD_RE = re.compile(r"^\d{4}(-(T[1-3]|Q[1-4]|M(0[1-9]|1[0-2])))?$")
 
-# Ordered migrations: migration i brings the schema from user_version i to i + 1. Never edit
-# a released migration; append a new one.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
-            command TEXT NOT NULL, period TEXT, definition_hash TEXT, tool_version TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('recorded', 'ok', 'failed')))""",
-        # source: who reported (unit workbook, controller, kostra); supersession is per
-        # (unit, period, source). superseded_in_run lets a run be reproduced as it was.
-        """CREATE TABLE submissions (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE,
-            path TEXT NOT NULL, unit TEXT, period TEXT, kind TEXT NOT NULL,
-            source TEXT NOT NULL DEFAULT 'unit', size INTEGER NOT NULL, received_at TEXT,
-            generated_at TEXT, modified_at TEXT, state TEXT NOT NULL
-                CHECK (state IN ('accepted', 'superseded', 'rejected', 'duplicate')),
-            run_id INTEGER NOT NULL REFERENCES runs(id),
-            superseded_by INTEGER REFERENCES submissions(id),
-            superseded_in_run INTEGER REFERENCES runs(id))""",
-        "CREATE INDEX submissions_unit_period ON submissions(period, unit, source, state)",
-        """CREATE TABLE submission_values (id INTEGER PRIMARY KEY,
-            submission_id INTEGER NOT NULL REFERENCES submissions(id), unit TEXT NOT NULL,
-            period TEXT NOT NULL, indicator TEXT NOT NULL, kind TEXT NOT NULL
-                CHECK (kind IN ('number', 'missing', 'not-applicable', 'invalid')),
-            value REAL, raw TEXT, comment TEXT, source TEXT NOT NULL,
-            has_error INTEGER NOT NULL DEFAULT 0)""",
-        "CREATE INDEX submission_values_submission ON submission_values(submission_id)",
-        "CREATE INDEX submission_values_period ON submission_values(period, unit, indicator)",
-        """CREATE TABLE actions (id INTEGER PRIMARY KEY,
-            submission_id INTEGER NOT NULL REFERENCES submissions(id), unit TEXT NOT NULL,
-            period TEXT NOT NULL, indicator TEXT, action TEXT NOT NULL, responsible TEXT,
-            deadline TEXT, status TEXT, row INTEGER)""",
-        "CREATE INDEX actions_submission ON actions(submission_id)",
-        """CREATE TABLE assessments (id INTEGER PRIMARY KEY,
-            submission_id INTEGER NOT NULL REFERENCES submissions(id), unit TEXT NOT NULL,
-            period TEXT NOT NULL, focus_area TEXT NOT NULL, assessment TEXT, learned TEXT)""",
-        "CREATE INDEX assessments_submission ON assessments(submission_id)",
-        """CREATE TABLE findings (id INTEGER PRIMARY KEY,
-            run_id INTEGER NOT NULL REFERENCES runs(id),
-            submission_sha256 TEXT REFERENCES submissions(sha256), code TEXT NOT NULL,
-            severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
-            file TEXT, sheet TEXT, cell TEXT, message TEXT NOT NULL)""",
-        "CREATE INDEX findings_submission ON findings(submission_sha256)",
-        "CREATE INDEX findings_run ON findings(run_id)",
-        # KOSTRA / controller figures; unit NULL = the county. Every import is kept.
-        """CREATE TABLE external_values (id INTEGER PRIMARY KEY,
-            source TEXT NOT NULL CHECK (source IN ('kostra', 'controller')),
-            table_id TEXT NOT NULL DEFAULT '', contents TEXT NOT NULL DEFAULT '',
-            region TEXT NOT NULL DEFAULT '', period TEXT NOT NULL, value REAL, status TEXT,
-            indicator TEXT, unit TEXT, imported_at TEXT NOT NULL,
-            file_sha256 TEXT NOT NULL DEFAULT '',
-            UNIQUE (source, table_id, contents, region, period, file_sha256))""",
-        "CREATE INDEX external_values_period ON external_values(period, indicator)",
-        # The accepted values of every period: what consolidation and trends read.
-        """CREATE VIEW accepted_values AS
-            SELECT v.unit, v.period, v.indicator, v.kind, v.value, v.raw, v.comment,
-                   v.source, NULLIF(s.path, '') AS file, s.sha256, v.has_error, v.id AS value_id
-            FROM submission_values v JOIN submissions s ON s.id = v.submission_id
-            WHERE s.state = 'accepted'""",
-    ),
-)
-_EXTERNAL_V1 = (
-    "id, source, table_id, contents, region, period, value, status, indicator, unit,"
-    " imported_at, file_sha256"
-)
-MIGRATIONS += (
-    # 2: KOSTRA comparison groups (Landet uten Oslo, a KOSTRA group) are stored beside the
-    # county's own figure and the units'; ``role`` keeps them apart (county | unit | comparison)
-    # and is part of what makes a figure unique. SQLite cannot change a table constraint, so
-    # the table is rebuilt (every row kept).
-    (
-        """CREATE TABLE external_values_v2 (id INTEGER PRIMARY KEY,
-            source TEXT NOT NULL CHECK (source IN ('kostra', 'controller')),
-            table_id TEXT NOT NULL DEFAULT '', contents TEXT NOT NULL DEFAULT '',
-            region TEXT NOT NULL DEFAULT '', period TEXT NOT NULL, value REAL, status TEXT,
-            indicator TEXT, unit TEXT, imported_at TEXT NOT NULL,
-            file_sha256 TEXT NOT NULL DEFAULT '',
-            role TEXT NOT NULL DEFAULT 'county'
-                CHECK (role IN ('county', 'unit', 'comparison')),
-            status_symbol TEXT, region_name TEXT)""",
-        f"INSERT INTO external_values_v2 ({_EXTERNAL_V1}) SELECT {_EXTERNAL_V1} FROM external_values",
-        "DROP TABLE external_values",
-        "ALTER TABLE external_values_v2 RENAME TO external_values",
-        "CREATE INDEX external_values_period ON external_values(period, indicator)",
-        """CREATE UNIQUE INDEX external_values_cell ON external_values(source, table_id,
-            contents, region, period, file_sha256, role, COALESCE(unit, ''))""",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 _VALUE_COLUMNS = (
     "unit, period, indicator, kind, value, raw, comment, source, file, sha256, has_error"
