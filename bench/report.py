@@ -80,7 +80,12 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
         f"Peak RSS: {_num(mem.get('peak_self_mib'), 0)} MiB in this process "
         f"({phases} MiB per phase); largest child {_num(mem.get('peak_children_mib'), 0)} MiB"
         + (
-            f"; consolidate ≤ {mem['consolidate_target_mib']:g} MiB: {_met(mem['consolidate_met'])}"
+            f"; consolidate end to end {_num(mem['consolidate_e2e_peak_mib'], 0)} MiB"
+            if mem.get("consolidate_e2e_peak_mib") is not None
+            else ""
+        )
+        + (
+            f" (≤ {mem['consolidate_target_mib']:g} MiB: {_met(mem['consolidate_met'])})"
             if mem.get("consolidate_target_mib")
             else ""
         )

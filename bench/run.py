@@ -275,7 +275,9 @@ def run(options: Options, say: Say = print) -> dict[str, Any]:
             lambda: fallback_batch(definition, period, items),
             processes=options.processes,
         )
-        phases["consolidate"] = memory.peak_self_mib()
+        # The end-to-end run resets the mark after the stage timings: the phase's peak is the
+        # larger of the two.
+        phases["consolidate"] = max(cons.stages_peak_mib or 0.0, memory.peak_self_mib())
         say("bench: consolidation timed")
 
         report["corpus"] = {
@@ -304,12 +306,15 @@ def run(options: Options, say: Say = print) -> dict[str, Any]:
             },
             _collect_pool(serial_collect, cons, options.processes),
         ]
-        cons_peak = phases["consolidate"]
+        # Judged on the end-to-end run with the stage timings' results released (what the
+        # CLI needs); the phase peak also counts what the stage timings held alongside.
+        cons_peak = cons.end_to_end_peak_mib or phases["consolidate"]
         report["memory"] = {
             "peak_self_mib": round(max(phases.values()), 1),
             "peak_children_mib": round(memory.peak_children_mib(), 1),
             "phases_peak_self_mib": {k: round(v, 1) for k, v in phases.items()},
             "consolidate_rss_before_mib": round(before, 1),
+            "consolidate_e2e_peak_mib": _round(cons.end_to_end_peak_mib, 1),
             "consolidate_target_mib": CONSOLIDATE_RSS_MIB if options.n >= 10_000 else None,
             "consolidate_met": (
                 verdict(cons_peak, CONSOLIDATE_RSS_MIB, None) if options.n >= 10_000 else "—"

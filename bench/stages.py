@@ -12,6 +12,7 @@ it cannot supply is reported as not available, with its signature.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import time
@@ -19,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench import memory
 
 #: Per-file collect + validate: the first of these in ``bms_excel.collect`` is timed.
 COLLECT_FILE_CANDIDATES = ("process_file", "collect_file", "collect_workbook", "collect_submission")
@@ -169,6 +172,11 @@ class ConsolidateRun:
 
     stages: list[StageTime] = field(default_factory=list)
     end_to_end: StageTime | None = None
+    #: Peak RSS of this process during the end-to-end run alone, started with the stage
+    #: results released (what ``bms consolidate`` itself needs, plus the harness's baseline).
+    end_to_end_peak_mib: float | None = None
+    #: Peak RSS while the stages were timed one by one (before the end-to-end run).
+    stages_peak_mib: float | None = None
     records_from: str = ""
     values: int = 0
     states: dict[str, int] = field(default_factory=dict)
@@ -249,7 +257,15 @@ def run_consolidate(
     if isinstance(e2e, Bound):
         for p in work.glob("bench-*"):
             p.unlink(missing_ok=True)
+        # Release what the stage timings kept, so the peak below is the end-to-end run's own.
+        for key in (*stage_only, "values"):
+            offered.pop(key, None)
+        batch = values = result = None
+        run.stages_peak_mib = memory.peak_self_mib()
+        gc.collect()
+        memory.reset_peak()
         run.end_to_end, _ = _timed("consolidate end to end", e2e.name, lambda: e2e(offered))
+        run.end_to_end_peak_mib = memory.peak_self_mib()
     elif all(s.available for s in run.stages):
         total = sum(s.seconds or 0.0 for s in run.stages)
         run.end_to_end = StageTime(

@@ -48,6 +48,9 @@ def test_report_shape(small_report: dict) -> None:
     for row in r["totals"]:
         assert set(row) == TOTAL_KEYS
     assert {"peak_self_mib", "peak_children_mib", "phases_peak_self_mib"} <= set(r["memory"])
+    # The end-to-end run's own peak, measured after the stage results were released.
+    e2e_peak = r["memory"]["consolidate_e2e_peak_mib"]
+    assert 0 < e2e_peak <= r["memory"]["phases_peak_self_mib"]["consolidate"] + 0.1
     assert [p["stage"] for p in r["pool"]] == ["generate", "collect"]
     json.dumps(r)  # serialisable as written
 
