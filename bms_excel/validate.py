@@ -29,6 +29,7 @@ from bms_excel.layout import (
     sheet_names,
 )
 from bms_excel.model import Definition, Indicator, Unit
+from bms_excel.ooxml import CELL_TEXT_LIMIT
 from bms_excel.reader import CellValue, WorkbookData
 from bms_excel.records import ActionRecord, AssessmentRecord, ValueRecord
 from bms_excel.signing import definition_hash, verify_meta
@@ -293,11 +294,30 @@ def validate_data(
     layout = build_layout(definition, unit, ident.period, ident.language)
     out = _Collector(file)
     renamed = _check_structure(data, layout, out)
+    _check_text_lengths(data, out)
     _extract_values(data, definition, unit, layout, ident, out, extract, sha256, renamed)
     _extract_actions(data, definition, layout, ident, out, extract, sha256, renamed)
     _extract_assessments(data, layout, ident, out, extract, sha256, renamed)
     extract.findings.extend(out.findings)
     return extract
+
+
+def _check_text_lengths(data: WorkbookData, out: _Collector) -> None:
+    """A text longer than an Excel cell can hold: only a doctored file has one.
+
+    It is kept whole in the history; the master shows it cut to a cell's limit.
+    """
+    for sheet, cells in data.values.items():
+        for (row, col), value in cells.items():
+            if (
+                isinstance(value, str)
+                and len(value) > CELL_TEXT_LIMIT // 2
+                and len(value.encode("utf-16-le")) // 2 > CELL_TEXT_LIMIT
+            ):
+                n = len(value.encode("utf-16-le")) // 2
+                out.add(
+                    "text-too-long", "warning", "validate.text-too-long", sheet, a1(row, col), n=n
+                )
 
 
 def _check_structure(data: WorkbookData, layout: UnitLayout, out: _Collector) -> dict[str, str]:

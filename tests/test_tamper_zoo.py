@@ -325,6 +325,21 @@ def test_formula_injection_comment_is_kept_verbatim(
     assert _values(report)["O1.1"].comment == text
 
 
+def test_a_text_longer_than_a_cell_is_flagged_and_kept_whole(
+    tmp_path: Path, stfk: Definition, filled: dict[str, Path]
+) -> None:
+    path = copy_file(filled[UNIT], tmp_path / "a.xlsx")
+    _set(SC, "L34", "MARKERXYZ")(path)
+    # No Excel cell holds this: written into the file as a doctored one would be.
+    with zipfile.ZipFile(path) as zf:
+        (part,) = [n for n in zf.namelist() if "MARKERXYZ".encode() in zf.read(n)]
+    _zip_replace(path, part, "MARKERXYZ".encode(), b"x" * 40_000)
+    report = validate_files([path], stfk, SECRET, PERIOD)
+    assert _triples(report) == [("text-too-long", SC, "L34")]
+    assert report.files[0].state == "accepted"
+    assert _values(report)["O1.1"].comment == "x" * 40_000
+
+
 def test_deadline_as_text_is_read_as_a_date(
     tmp_path: Path, stfk: Definition, filled: dict[str, Path]
 ) -> None:
