@@ -246,7 +246,7 @@ def write_submissions(ws: Worksheet, data: MasterData) -> None:
         )
         for u in data.units
     ]
-    last = _list_sheet(ws, lang, t("master.sheet.submissions", lang), cols, rows)
+    last = _list_sheet(ws, lang, t("master.sheet.submissions", lang), cols, rows, defer=True)
     counts = {
         s: sum(1 for u in data.units if u.state == s)
         for s in ("received", "missing", "duplicate", "rejected")

@@ -78,14 +78,12 @@ class DeferredRows:
             for letter, s_attr, value in zip(letters, s_attrs, padded, strict=False):
                 kind = type(value)
                 if kind is str:
-                    if value:
-                        tail = texts.get(value)
-                        if tail is None:
-                            space = ' xml:space="preserve"' if value != value.strip() else ""
-                            escaped = value.translate(_XML_ESCAPES)
-                            tail = f' t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
-                            if len(value) < 100:  # codes, names and labels repeat on every row
-                                texts[value] = tail
+                    tail = texts.get(value)
+                    if tail is None:
+                        tail = _text_tail(value)
+                        if len(value) < 100:  # codes, names and labels repeat on every row
+                            texts[value] = tail
+                    if tail:
                         cells.append(f'<c r="{letter}{i}"{s_attr}{tail}')
                     elif s_attr:
                         cells.append(f'<c r="{letter}{i}"{s_attr}/>')
@@ -128,6 +126,19 @@ class DeferredRows:
 _NONES = repeat(None)  # pads a row shorter than the sheet's width
 
 
+def _text_tail(value: str) -> str:
+    """The rest of an inline-string ``<c>`` after its attributes ("" for no text).
+
+    The text is cleaned and cut to a cell's limit (:func:`fit_text`) here, as :func:`put`
+    does for a cell.
+    """
+    text = fit_text(value)
+    if not text:
+        return ""
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f' t="inlineStr"><is><t{space}>{text.translate(_XML_ESCAPES)}</t></is></c>'
+
+
 def _other_cell(ref: str, s_attr: str, value: Any) -> str:
     """The ``<c>`` of a value that is not a plain text, float, int or None."""
     if isinstance(value, bool):
@@ -135,11 +146,10 @@ def _other_cell(ref: str, s_attr: str, value: Any) -> str:
     if isinstance(value, dt.date):  # a serial number, as openpyxl writes dates
         return f'<c r="{ref}"{s_attr} t="n"><v>{to_excel(value):.16g}</v></c>'
     if isinstance(value, str):  # a str subclass
-        if not value:
-            return f'<c r="{ref}"{s_attr}/>' if s_attr else ""
-        space = ' xml:space="preserve"' if value != value.strip() else ""
-        text = str(value).translate(_XML_ESCAPES)
-        return f'<c r="{ref}"{s_attr} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        tail = _text_tail(str(value))
+        if tail:
+            return f'<c r="{ref}"{s_attr}{tail}'
+        return f'<c r="{ref}"{s_attr}/>' if s_attr else ""
     if isinstance(value, int | float):
         v = f"{value:.16g}" if math.isfinite(value) else ""
         return f'<c r="{ref}"{s_attr} t="n"><v>{v}</v></c>'
@@ -186,10 +196,10 @@ def defer_rows(
     points) and ``links`` (``(cell, target, location)`` external hyperlinks) are written with
     them.
 
-    Texts are cleaned and cut to a cell's limit here, exactly as :func:`put` does; nothing
-    may be written at or below ``first_row`` through openpyxl.
+    Texts are cleaned and cut to a cell's limit when written, exactly as :func:`put` does;
+    nothing may be written at or below ``first_row`` through openpyxl.
     """
-    kept = list(_fitted_rows(rows))
+    kept = [tuple(row) for row in rows]
     width = max((len(row) for row in kept), default=0)
     _set_aside(ws, DeferredRows(first_row, kept, width, styles, dict(heights or {}), list(links)))
     return first_row + len(kept) - 1
@@ -197,7 +207,7 @@ def defer_rows(
 
 @dataclass(frozen=True)
 class LazyRows:
-    """``count`` rows that ``make`` produces anew on every pass (cleaned as they go).
+    """``count`` rows that ``make`` produces anew on every pass.
 
     For the longest list (Data: a row per unit and indicator): nothing of it is held in
     memory between building the workbook and writing the sheet part.
@@ -211,9 +221,9 @@ class LazyRows:
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         n = 0
-        for row in _fitted_rows(self.make()):
+        for row in self.make():
             n += 1
-            yield row
+            yield tuple(row)
         if n != self.count:
             raise OutputError(f"expected {self.count} rows, got {n}")  # pragma: no cover
 
@@ -231,22 +241,6 @@ def defer_lazy_rows(
     """
     _set_aside(ws, DeferredRows(first_row, LazyRows(count, make), width))
     return first_row + count - 1
-
-
-def _fitted_rows(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, ...]]:
-    """``rows`` with every text cleaned and cut to a cell's limit (:func:`fit_text`)."""
-    fitted: dict[str, str] = {}  # codes, names and labels repeat on every row
-
-    def text(value: str) -> str:
-        found = fitted.get(value)
-        if found is None:
-            found = fit_text(value)
-            if len(value) < 100:
-                fitted[value] = found
-        return found
-
-    for values in rows:
-        yield tuple(text(v) if isinstance(v, str) else v for v in values)
 
 
 def _set_aside(ws: Worksheet, rows: DeferredRows) -> None:
