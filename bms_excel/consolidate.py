@@ -368,8 +368,8 @@ _Row = tuple[_Node, float | None, str, int, int]  # node, score, status, n_score
 
 @functools.lru_cache(maxsize=1 << 16)
 def _rollup(children: tuple[tuple[float | None, float], ...]) -> float | None:
-    # status.rollup is exact (rational arithmetic) and so not cheap; units share many
-    # identical child tuples (all green, say), so memoising pays at county and national scale.
+    # status.rollup is exact (big-integer arithmetic); units share many identical child
+    # tuples (all green, say), so memoising still pays at county and national scale.
     return rollup(children)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import assume, given
@@ -415,6 +416,25 @@ def test_rollup_weighted_mean_ignores_missing() -> None:
     assert rollup([(0.0, 1)]) == 0.0  # a real 0 counts
     with pytest.raises(ValueError):
         rollup([(50.0, -1)])
+
+
+_SCORES = st.one_of(st.none(), st.floats(0, 100), st.floats(0, 1e300), st.integers(0, 100))
+_WEIGHTS = st.one_of(st.floats(0, 1e6), st.integers(0, 10), st.sampled_from([0.1, 1 / 3, 5e-324]))
+
+
+@given(st.lists(st.tuples(_SCORES, _WEIGHTS), max_size=8))
+def test_rollup_is_the_exact_weighted_mean_correctly_rounded(
+    children: list[tuple[float | None, float]],
+) -> None:
+    """The integer arithmetic of ``rollup`` gives what exact rational arithmetic gives."""
+    scored = [(s, w) for s, w in children if s is not None]
+    total = sum((Fraction(w) for _, w in scored), Fraction(0))
+    expected = (
+        None
+        if total <= 0
+        else float(sum((Fraction(s) * Fraction(w) for s, w in scored), Fraction(0)) / total)
+    )
+    assert rollup(children) == expected
 
 
 def test_score_of_every_colour_maps_back_to_the_colour() -> None:
