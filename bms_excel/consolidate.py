@@ -151,7 +151,8 @@ class _Rules:
         self._rules: dict[tuple[str, tuple[int, ...]], tuple[StatusRule, str]] = {}
         self._results: dict[tuple[str, tuple[int, ...], Any], tuple[str, float | None]] = {}
 
-    def _key(self, ind: Indicator, unit: Unit | None) -> tuple[str, tuple[int, ...]]:
+    def key(self, ind: Indicator, unit: Unit | None) -> tuple[str, tuple[int, ...]]:
+        """What the rule of ``ind`` for ``unit`` depends on: the overrides that apply."""
         if not ind.overrides:
             return (ind.code, ())
         return (ind.code, matching_overrides(ind, unit, self.period))
@@ -162,7 +163,7 @@ class _Rules:
 
     def rule_and_target(self, ind: Indicator, unit: Unit | None) -> tuple[StatusRule, str]:
         """The rule and the target's display text."""
-        key = self._key(ind, unit)
+        key = self.key(ind, unit)
         found = self._rules.get(key)
         if found is None:  # any unit with the same overrides gives the same rule
             target, _ = effective_target(ind, unit, self.period)
@@ -172,7 +173,7 @@ class _Rules:
 
     def result(self, ind: Indicator, unit: Unit | None, given: Any) -> tuple[str, float | None]:
         """``(status, score)`` of ``given`` under the rule of ``ind`` for ``unit``."""
-        key = (*self._key(ind, unit), given)
+        key = (*self.key(ind, unit), given)
         found = self._results.get(key)
         if found is None:
             rule = self.get(ind, unit)
@@ -538,9 +539,16 @@ def _usable(frame: pd.DataFrame) -> dict[tuple[str | None, str], float]:
 
 
 def trend(
-    definition: Definition, current_long: pd.DataFrame, previous_long: pd.DataFrame
+    definition: Definition,
+    current_long: pd.DataFrame,
+    previous_long: pd.DataFrame,
+    *,
+    county_now: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Direction of travel per unit × indicator and per county value against the previous period."""
+    """Direction of travel per unit × indicator and per county value against the previous period.
+
+    ``county_now`` is :func:`aggregate_county` of ``current_long`` when the caller has it.
+    """
     period = _period_of(current_long)
     before = _period_of(previous_long)
     rows: list[tuple[Any, ...]] = []
@@ -554,7 +562,7 @@ def trend(
 
     def add(level: str, unit: str | None, ind: Indicator, value: Any, old: Any) -> None:
         who = units.get(unit) if unit else None
-        key = (ind.code, unit if ind.overrides else None, value, old)
+        key = (rules.key(ind, who), value, old)
         if key not in memo:
             travel = direction_of_travel(rules.get(ind, who), value, old)
             memo[key] = str(travel) if travel else None
@@ -563,7 +571,8 @@ def trend(
     unit_rows = current_long[current_long["unit"].notna()]
     for unit, code in zip(unit_rows["unit"], unit_rows["indicator"], strict=True):
         add("unit", unit, by_code[code], now.get((unit, code)), prev.get((unit, code)))
-    county_now = aggregate_county(definition, current_long, period)
+    if county_now is None:
+        county_now = aggregate_county(definition, current_long, period)
     old_values: dict[str, Any] = {}
     if before is not None:
         county_before = aggregate_county(definition, previous_long, before)

@@ -449,7 +449,7 @@ def run_consolidation(
                 )
             if before is None:
                 previous_long = previous_long.iloc[0:0]
-            trends = trend(definition, long, previous_long)
+            trends = trend(definition, long, previous_long, county_now=county)
             history_values, history_scores = _series(definition, frames)
             write_master(
                 master_path,
