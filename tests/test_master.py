@@ -392,6 +392,25 @@ def test_nynorsk_and_english_masters(
     assert green in status
 
 
+def test_enheter_rules_cover_each_row_once_in_bounded_elements(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bms_excel import master_scorecard
+    from bms_excel.master_scorecard import rule_ranges
+
+    assert rule_ranges("E", [8, 20, 22, 23, 31]) == [("E8 E20 E22:E23 E31", "E8")]
+    monkeypatch.setattr(master_scorecard, "CF_RANGES_PER_RULE", 2)
+    rows = [12, 9, 10, 14, 16, 17, 30]  # any order: sorted into runs
+    got = rule_ranges("AC", rows)
+    assert got == [("AC9:AC10 AC12", "AC9"), ("AC14 AC16:AC17", "AC14"), ("AC30", "AC30")]
+    covered = []
+    for sqref, _ in got:
+        for part in sqref.split():
+            first, _, last = part.partition(":")
+            covered += range(int(first[2:]), int((last or first)[2:]) + 1)
+    assert covered == sorted(rows)
+
+
 def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
     import io
 
