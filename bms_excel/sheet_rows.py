@@ -31,7 +31,7 @@ _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#1
 
 @dataclass
 class DeferredRows:
-    """Unstyled rows of one sheet, written into its XML part when the workbook is saved.
+    """Rows of one sheet, written into its XML part when the workbook is saved.
 
     A long list (the Data sheet: units × indicators × 22 columns) costs openpyxl a cell object
     per value to build, check and serialise; these rows become the same ``<row>``/``<c>`` XML
