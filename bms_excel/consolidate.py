@@ -139,7 +139,7 @@ def previous_period(definition: Definition, period: str) -> str | None:
     return codes[index - 1] if index > 0 else None
 
 
-class _Rules:
+class RuleCache:
     """Status rules, targets and results per indicator (and unit, when overrides can differ).
 
     Everything is memoised: the status engine is pure, and a county has many equal values.
@@ -229,7 +229,7 @@ def build_long_table(
         old = chosen.get(key)
         if old is None or _preference(rec, ind) < _preference(old, ind):
             chosen[key] = rec
-    rules = _Rules(definition, period)
+    rules = RuleCache(definition, period)
     rows: list[tuple[Any, ...]] = []
     county = definition.county.name
 
@@ -296,7 +296,7 @@ def aggregate_county(definition: Definition, long: pd.DataFrame, period: str) ->
     usable = {code: g for code, g in units[usable_mask].groupby("indicator", sort=False)}
     given = {row.indicator: row for row in county.itertuples(index=False)}
     empty = units.iloc[0:0]
-    rules = _Rules(definition, period)
+    rules = RuleCache(definition, period)
     rows: dict[str, list[Any]] = {col: [] for col in COUNTY_COLUMNS}
     for area, goal, factor, ind in definition.iter_indicators():
         group = groups.get(ind.code, empty)
@@ -554,7 +554,7 @@ def trend(
     rows: list[tuple[Any, ...]] = []
     if period is None:
         return _frame(_columns(rows, TREND_COLUMNS), TREND_COLUMNS)
-    rules = _Rules(definition, period)
+    rules = RuleCache(definition, period)
     units = {u.code: u for u in definition.units}
     by_code = {ind.code: ind for *_, ind in definition.iter_indicators()}
     now, prev = _usable(current_long), _usable(previous_long)

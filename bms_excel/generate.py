@@ -37,7 +37,7 @@ from bms_excel.errors import OutputError, TemplateError
 from bms_excel.i18n import t
 from bms_excel.layout import DEFAULT_ANCHORS, Anchors, UnitLayout, build_layout
 from bms_excel.model import Definition, Unit
-from bms_excel.ooxml import DV_LIMITS, cell_text_limit, check_names, formula_problems
+from bms_excel.ooxml import DV_LIMITS, check_names, formula_problems, over_cell_limit
 from bms_excel.package_writer import PartCache, workbook_bytes
 from bms_excel.resources import workbook_template
 from bms_excel.signing import definition_hash, protection_password, sign_meta
@@ -355,11 +355,7 @@ def _guard_cells(wb: Workbook, cells: Iterable[tuple[Worksheet, Cell]]) -> list[
             continue
         # Thousands of cells per workbook, nearly all fine: the location only when needed.
         formula = cell.data_type == "f"
-        too_long = (
-            not formula
-            and len(value) > cell_text_limit // 2
-            and len(value.encode("utf-16-le")) // 2 > cell_text_limit
-        )
+        too_long = not formula and over_cell_limit(value) is not None
         jinja = has_jinja(value)
         if not jinja and (value[1:] in _CLEAN_FORMULAS if formula else not too_long):
             continue

@@ -104,9 +104,6 @@ class FrameRows:
     def __len__(self) -> int:
         return len(self.frame)
 
-    def __contains__(self, item: object) -> bool:
-        return any(row == item for row in self)
-
     def __iter__(self) -> Iterator[dict[str, Any]]:
         names = [str(c) for c in self.frame.columns]
         for row in zip(*self.columns(), strict=True):

@@ -25,7 +25,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from bms_excel.errors import OutputError
 from bms_excel.i18n import t
 from bms_excel.master_lists import DATA_TABLE
-from bms_excel.ooxml import MAX_COL, MAX_ROW, cell_text_limit, check_names, formula_problems
+from bms_excel.ooxml import MAX_COL, MAX_ROW, check_names, formula_problems, over_cell_limit
 from bms_excel.sheet_rows import deferred_rows
 from bms_excel.templates import has_jinja
 
@@ -105,7 +105,7 @@ def _text_problems(where: str, text: str) -> list[str]:
     units' own words (a comment, an action) and is written as it is.
     """
     out: list[str] = []
-    if len(text) > cell_text_limit // 2 and len(text.encode("utf-16-le")) // 2 > cell_text_limit:
+    if over_cell_limit(text) is not None:
         out.append(f"{where}: {t('generate.text-too-long', None, n=len(text))}")
     return out
 

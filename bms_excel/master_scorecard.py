@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bms_excel.consolidate import RuleCache
 from bms_excel.history import ExternalFigure
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
@@ -44,7 +45,7 @@ from bms_excel.master_sheets import (
     style_id,
     title,
 )
-from bms_excel.model import Indicator, in_scope, matching_overrides
+from bms_excel.model import Indicator, in_scope
 from bms_excel.sheet_rows import defer_rows
 from bms_excel.status import (
     COLOURS,
@@ -475,7 +476,7 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     styles: list[tuple[int, ...] | None] = []
     rows: list[tuple[Any, ...]] = []
     groups: dict[tuple[int, StatusRule], list[int]] = {}
-    rules: dict[tuple[int, tuple[int, ...]], StatusRule] = {}
+    rules = RuleCache(d, data.period)  # one rule per set of applicable overrides
     for i, unit in enumerate(d.units):
         row = first + i
         cells: list[Any] = [unit.code, unit.name, unit.sector]
@@ -488,11 +489,7 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
             cells.append(value)
             if isinstance(value, float | int) and not isinstance(value, bool):
                 widths[k] = max(widths[k], len(f"{value:,.{ind.decimals}f}") + 2)
-            key = (k, matching_overrides(ind, unit, data.period) if ind.overrides else ())
-            rule = rules.get(key)
-            if rule is None:  # the same for every unit with the same overrides
-                rule = rules[key] = resolve_rule(ind, d.settings, unit, data.period)
-            groups.setdefault((k + 4, rule), []).append(row)
+            groups.setdefault((k + 4, rules.get(ind, unit)), []).append(row)
         if scope not in row_styles:
             row_styles[scope] = (
                 0,

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, LineChart, Reference
@@ -66,6 +66,14 @@ CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _DATE = "dd.mm.yyyy"
 
 
+class Rows(Protocol):
+    """Rows that can be counted and iterated more than once (a list is one)."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+
+
 @dataclass(frozen=True)
 class MasterInfo:
     """What the Om sheet says about the run that made the workbook."""
@@ -87,7 +95,7 @@ class MasterData:
     info: MasterInfo
     #: The long table, one dict per (unit, indicator); iterated more than once (a list, or
     #: :class:`~bms_excel.master.FrameRows` making the dicts on each pass).
-    long: Collection[dict[str, Any]]
+    long: Rows
     county: list[dict[str, Any]]
     rollups: list[dict[str, Any]]
     trends: list[dict[str, Any]]

@@ -35,7 +35,7 @@ SHEET_NAME_MAX: Final = 31  # [MS-OI29500] 2.1.578
 NAME_MAX: Final = 255  # [MS-OI29500] 2.1.568, definedName@name 1..255
 FORMULA_MAX: Final = 8192
 CELL_TEXT_LIMIT: Final = 32767
-cell_text_limit: Final = CELL_TEXT_LIMIT  # the name the generator imports
+cell_text_limit: Final = CELL_TEXT_LIMIT  # the older name, kept for its callers
 HYPERLINK_MAX: Final = 2079  # Excel 2016+; XlsxWriter uses the same limit
 COLUMN_WIDTH_MAX: Final = 255
 ROW_HEIGHT_MAX: Final = 409
@@ -94,6 +94,17 @@ class Problem:
 def _u16len(text: str) -> int:
     """Length in UTF-16 code units, which is how Excel counts characters."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def over_cell_limit(text: str) -> int | None:
+    """Excel's length of ``text`` when no cell can hold it (> 32 767), else ``None``.
+
+    Cheap for the usual short text: at most two UTF-16 units per character.
+    """
+    if len(text) <= CELL_TEXT_LIMIT // 2:
+        return None
+    n = _u16len(text)
+    return n if n > CELL_TEXT_LIMIT else None
 
 
 def _col_number(letters: str) -> int:

@@ -41,7 +41,7 @@ from bms_excel.layout import (
     Anchors,
 )
 from bms_excel.model import Definition, Period, Unit
-from bms_excel.ooxml import CELL_TEXT_LIMIT
+from bms_excel.ooxml import CELL_TEXT_LIMIT, over_cell_limit
 
 SHEET_KEYS = ("guide", "scorecard", "actions", "assessment", "control")
 _MARKERS = ("{{", "{%", "{#")
@@ -55,10 +55,8 @@ def clean_text(text: str, where: str | None = None) -> str:
     openpyxl would silently cut the text at 32 767 characters, so the check comes first.
     """
     text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    if len(text) <= CELL_TEXT_LIMIT // 2:  # at most two UTF-16 units per character
-        return text
-    n = len(text.encode("utf-16-le")) // 2
-    if n > CELL_TEXT_LIMIT:
+    n = over_cell_limit(text)
+    if n is not None:
         raise TemplateError(t("generate.text-too-long", None, n=n), where)
     return text
 
@@ -71,12 +69,10 @@ def fit_text(text: str) -> str:
     The whole text stays in the history database.
     """
     text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    if len(text) <= CELL_TEXT_LIMIT // 2:
+    if over_cell_limit(text) is None:
         return text
-    encoded = text.encode("utf-16-le")
-    if len(encoded) // 2 <= CELL_TEXT_LIMIT:
-        return text
-    return encoded[: (CELL_TEXT_LIMIT - 1) * 2].decode("utf-16-le", errors="ignore") + "…"
+    cut = text.encode("utf-16-le")[: (CELL_TEXT_LIMIT - 1) * 2]
+    return cut.decode("utf-16-le", errors="ignore") + "…"
 
 
 def has_jinja(value: object) -> bool:

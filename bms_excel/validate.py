@@ -29,7 +29,7 @@ from bms_excel.layout import (
     sheet_names,
 )
 from bms_excel.model import Definition, Indicator, Unit
-from bms_excel.ooxml import CELL_TEXT_LIMIT
+from bms_excel.ooxml import over_cell_limit
 from bms_excel.reader import CellValue, WorkbookData
 from bms_excel.records import ActionRecord, AssessmentRecord, ValueRecord
 from bms_excel.signing import definition_hash, verify_meta
@@ -309,12 +309,7 @@ def _check_text_lengths(data: WorkbookData, out: _Collector) -> None:
     """
     for sheet, cells in data.values.items():
         for (row, col), value in cells.items():
-            if (
-                isinstance(value, str)
-                and len(value) > CELL_TEXT_LIMIT // 2
-                and len(value.encode("utf-16-le")) // 2 > CELL_TEXT_LIMIT
-            ):
-                n = len(value.encode("utf-16-le")) // 2
+            if isinstance(value, str) and (n := over_cell_limit(value)) is not None:
                 out.add(
                     "text-too-long", "warning", "validate.text-too-long", sheet, a1(row, col), n=n
                 )
