@@ -80,11 +80,13 @@ class RecordOutcome:
     known: tuple[str, ...] = ()
     superseded: tuple[tuple[str, str], ...] = ()
     values_added: int = 0
+    #: Files recorded before (as a duplicate, rejected or superseded) that this batch accepts.
+    promoted: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
         """Whether any submission, value or state was added or changed."""
-        return bool(self.new or self.superseded)
+        return bool(self.new or self.superseded or self.promoted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,20 @@ class AuditEntry:
     submission: StoredSubmission
     values: list[ValueRecord] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One state a submission entered in a run; ``other`` is the submission it replaced
+    (``accepted``) or the one that superseded it (``superseded``)."""
+
+    run_id: int
+    run_started_at: str
+    state: str
+    sha256: str
+    path: str
+    other_sha256: str | None = None
+    other_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,9 +229,11 @@ class History:
         try:
             self._con = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
             self._con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._con.execute("PRAGMA foreign_keys = ON")
             self._con.execute("PRAGMA journal_mode = WAL")
-            self._migrate()
+            self._migrate()  # before foreign keys are on: a migration may rebuild a table
+            self._con.execute("PRAGMA foreign_keys = ON")
+            #: Runs a dead process left unfinished, marked ``aborted`` now (writers only).
+            self.aborted_runs: tuple[int, ...] = self._abort_stale_runs() if lock else ()
         except sqlite3.DatabaseError as exc:
             self.close()
             raise OutputError(t("history.not-a-database", error=str(exc)), str(path)) from exc
@@ -271,6 +289,22 @@ class History:
                 for statement in MIGRATIONS[current]:
                     con.execute(statement)
                 con.execute(f"PRAGMA user_version = {current + 1}")
+
+    def _abort_stale_runs(self) -> tuple[int, ...]:
+        """Mark every run still ``recorded`` as ``aborted``; return their ids.
+
+        Only a writer holding the project lock calls this. Every writer holds that lock from
+        before it records its run until it has finished it, and the operating system releases
+        the lock when a process dies (``kill -9``, power loss), so a run still ``recorded``
+        when the lock could be taken belongs to a process that is gone.
+        """
+        with self._write() as con:
+            stale = [rid for (rid,) in con.execute("SELECT id FROM runs WHERE status = 'recorded'")]
+            con.executemany(
+                "UPDATE runs SET status = 'aborted', finished_at = ? WHERE id = ?",
+                [(_now(), rid) for rid in stale],
+            )
+        return tuple(stale)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -334,15 +368,24 @@ class History:
         batch: SubmissionBatch,
     ) -> RecordOutcome:
         shas = [s.sha256 for s, _ in entries]
-        existing = self._ids_for(con, shas)
+        existing = self._states_for(con, shas)
         fresh: dict[str, tuple[SubmissionRecord, str]] = {}
+        promoted: dict[str, tuple[SubmissionRecord, str]] = {}
         for s, src in entries:  # one file copied under two names is one submission:
+            found = existing.get(s.sha256)
+            if found is not None:
+                # A file recorded before that this batch accepts, though the history does not
+                # (a correction that was a duplicate while the wrong file was still there, a
+                # file the controller put back): it becomes the accepted one now.
+                if s.state == "accepted" and found[1] != "accepted" and s.unit and s.period:
+                    promoted.setdefault(s.sha256, (s, src))
+                continue
             old = fresh.get(s.sha256)  # the accepted record of it wins
-            upgrade = old is not None and s.state == "accepted" and old[0].state != "accepted"
-            if s.sha256 not in existing and (old is None or upgrade):
+            if old is None or (s.state == "accepted" and old[0].state != "accepted"):
                 fresh[s.sha256] = (s, src)
         new = list(fresh.values())
-        accepted_keys = [(s.unit, s.period, src) for s, src in new if s.state == "accepted"]
+        accepted = [(s, src) for s, src in (*new, *promoted.values()) if s.state == "accepted"]
+        accepted_keys = [(s.unit, s.period, src) for s, src in accepted]
         if len(set(accepted_keys)) != len(accepted_keys):
             raise ValueError("a batch holds two accepted submissions for one unit and period")
         received = _now()
@@ -354,10 +397,11 @@ class History:
             ],
         )
         ids = self._ids_for(con, [s.sha256 for s, _ in new])
+        ids.update((sha, existing[sha][0]) for sha in promoted)
         # Supersede the earlier accepted submission of each unit, period and source.
         superseded: list[tuple[str, str]] = []
-        updates: list[tuple[int, int, int]] = []
-        periods = {s.period for s, _ in new if s.state == "accepted"}
+        replaced: dict[int, int] = {}  # id of the newly accepted → id of the one it replaced
+        periods = {s.period for s, _ in accepted}
         for period in sorted(p for p in periods if p is not None):
             rows = con.execute(
                 "SELECT id, sha256, unit, source FROM submissions"
@@ -365,29 +409,48 @@ class History:
                 (period, run_id),
             ).fetchall()
             current = {(unit, source): (sid, sha) for sid, sha, unit, source in rows}
-            for s, src in new:
-                if s.state == "accepted" and s.period == period and (s.unit, src) in current:
+            for s, src in accepted:
+                if s.period == period and (s.unit, src) in current:
                     old_id, old_sha = current[(s.unit, src)]
-                    updates.append((ids[s.sha256], run_id, old_id))
+                    replaced[ids[s.sha256]] = old_id
                     superseded.append((old_sha, s.sha256))
+        con.executemany(
+            "UPDATE submissions SET state = 'accepted', superseded_by = NULL,"
+            " superseded_in_run = NULL WHERE id = ?",
+            [(ids[sha],) for sha in promoted],
+        )
         con.executemany(
             "UPDATE submissions SET state = 'superseded', superseded_by = ?, superseded_in_run = ?"
             " WHERE id = ?",
-            updates,
+            [(new_id, run_id, old_id) for new_id, old_id in replaced.items()],
         )
+        events = [(run_id, ids[s.sha256], s.state, replaced.get(ids[s.sha256])) for s, _ in new]
+        events += [(run_id, ids[sha], "accepted", replaced.get(ids[sha])) for sha in promoted]
+        events += [(run_id, old_id, "superseded", new_id) for new_id, old_id in replaced.items()]
+        con.executemany(
+            _insert("submission_events", "run_id, submission_id, state, other_id"), events
+        )
+        # The contents of a file are stored once, when it is first accepted: a duplicate or a
+        # rejected file has none stored, a superseded one put back has its own already.
+        stored = [
+            *new,
+            *(entry for sha, entry in promoted.items() if existing[sha][1] != "superseded"),
+        ]
+        content_ids = {s.sha256: ids[s.sha256] for s, _ in stored}
         value_rows = [
-            (ids[sha], *_VALUE_FIELDS(v), v.value if v.kind == "number" else None, *_VALUE_REST(v))
-            for sha in ids
+            (sid, *_VALUE_FIELDS(v), v.value if v.kind == "number" else None, *_VALUE_REST(v))
+            for sha, sid in content_ids.items()
             for v in values_by_sha.get(sha, ())
         ]
         con.executemany(_insert("submission_values", _VALUE_INSERT), value_rows)
-        self._record_dialogue(con, ids, new, batch.actions, batch.assessments)
+        self._record_dialogue(con, content_ids, stored, batch.actions, batch.assessments)
         return RecordOutcome(
             run_id=run_id,
             new=tuple(s.sha256 for s, _ in new),
             known=tuple(sha for sha in shas if sha in existing),
             superseded=tuple(superseded),
             values_added=len(value_rows),
+            promoted=tuple(promoted),
         )
 
     @staticmethod
@@ -419,6 +482,19 @@ class History:
         con.executemany(_insert("assessments", _ASSESSMENT_INSERT), assessment_rows)
 
     @staticmethod
+    def _states_for(con: sqlite3.Connection, shas: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """sha256 → (id, state) of the recorded submissions among ``shas``."""
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(shas), 500):  # stay below SQLite's bound-variable limit
+            chunk = shas[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for sid, sha, state in con.execute(
+                f"SELECT id, sha256, state FROM submissions WHERE sha256 IN ({marks})", chunk
+            ):
+                found[sha] = (sid, state)
+        return found
+
+    @staticmethod
     def _ids_for(con: sqlite3.Connection, shas: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for start in range(0, len(shas), 500):  # stay below SQLite's bound-variable limit
@@ -448,7 +524,9 @@ class History:
         if not values:
             return RecordOutcome(run_id=0)
         batch = SubmissionBatch(period="", values=values)
-        return self.record_batch(batch, run_info=RunInfo("import-history"))
+        outcome = self.record_batch(batch, run_info=RunInfo("import-history"))
+        self.finish_run(outcome.run_id)  # nothing more to write: the run is complete
+        return outcome
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -467,12 +545,14 @@ class History:
         if as_of_run is None:
             values = self._values("period = ?", (period,))
         else:
+            # A submission's state after a run is the last state it entered up to that run.
             rows = self._con.execute(
-                f"SELECT {_JOINED_VALUES} WHERE v.period = ? AND s.run_id <= ?"
-                " AND (s.state = 'accepted' OR (s.state = 'superseded'"
-                "      AND (s.superseded_in_run IS NULL OR s.superseded_in_run > ?)))"
+                f"SELECT {_JOINED_VALUES} WHERE v.period = ? AND ("
+                " SELECT e.state FROM submission_events e"
+                " WHERE e.submission_id = s.id AND e.run_id <= ?"
+                " ORDER BY e.run_id DESC, e.id DESC LIMIT 1) = 'accepted'"
                 " ORDER BY v.period, v.unit, v.indicator, v.id",
-                (period, as_of_run, as_of_run),
+                (period, as_of_run),
             ).fetchall()
             values = [_value(row) for row in rows]
         if external:
@@ -620,6 +700,21 @@ class History:
             findings = self._findings("submission_sha256 = ?", (sub.sha256,))
             entries.append(AuditEntry(sub, values, findings))
         return entries
+
+    def audit_events(self, unit: str, period: str) -> list[AuditEvent]:
+        """Every state the submissions of ``unit`` in ``period`` entered, in order.
+
+        A correction reads: A ``accepted``; B ``duplicate`` (while both files were there);
+        B ``accepted`` replacing A and A ``superseded`` by B, in the run after A was removed.
+        """
+        rows = self._con.execute(
+            "SELECT e.run_id, r.started_at, e.state, s.sha256, s.path, o.sha256, o.path"
+            " FROM submission_events e JOIN submissions s ON s.id = e.submission_id"
+            " JOIN runs r ON r.id = e.run_id LEFT JOIN submissions o ON o.id = e.other_id"
+            " WHERE s.unit = ? AND s.period = ? ORDER BY e.run_id, e.id",
+            (unit, period),
+        ).fetchall()
+        return [AuditEvent(*row) for row in rows]
 
     def _findings(self, where: str, params: Sequence[Any]) -> list[Finding]:
         rows = self._con.execute(

@@ -91,4 +91,41 @@ MIGRATIONS += (
             contents, region, period, file_sha256, role, COALESCE(unit, ''))""",
     ),
 )
+_RUNS_V2 = "id, started_at, finished_at, command, period, definition_hash, tool_version"
+MIGRATIONS += (
+    # 3: a run whose process died before it finished (killed mid-write) is marked ``aborted``
+    # by the next writer; and every state a submission enters is an event of the run that
+    # put it there, so the audit trail shows a correction as it happened (B recorded as a
+    # duplicate, later accepted in place of A; A superseded by B) and a run can be reproduced
+    # even when a file that was a duplicate then is the accepted one now. The runs table is
+    # rebuilt for its CHECK constraint (with foreign keys off: History migrates before it
+    # turns them on). Runs of commands that have no outputs to finish were left ``recorded``
+    # by earlier versions: they are complete, so ``ok``.
+    (
+        """CREATE TABLE runs_v3 (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL,
+            finished_at TEXT, command TEXT NOT NULL, period TEXT, definition_hash TEXT,
+            tool_version TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('recorded', 'ok', 'failed', 'aborted')))""",
+        f"""INSERT INTO runs_v3 ({_RUNS_V2}, status) SELECT {_RUNS_V2},
+            CASE WHEN status = 'recorded' AND command != 'consolidate' THEN 'ok' ELSE status END
+            FROM runs""",
+        "DROP TABLE runs",
+        "ALTER TABLE runs_v3 RENAME TO runs",
+        # other_id: the submission an accepted one replaced, or the one that superseded it.
+        """CREATE TABLE submission_events (id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            state TEXT NOT NULL
+                CHECK (state IN ('accepted', 'superseded', 'rejected', 'duplicate')),
+            other_id INTEGER REFERENCES submissions(id))""",
+        "CREATE INDEX submission_events_submission ON submission_events(submission_id, run_id)",
+        """INSERT INTO submission_events (run_id, submission_id, state)
+            SELECT run_id, id, CASE state WHEN 'superseded' THEN 'accepted' ELSE state END
+            FROM submissions ORDER BY id""",
+        """INSERT INTO submission_events (run_id, submission_id, state, other_id)
+            SELECT superseded_in_run, id, 'superseded', superseded_by FROM submissions
+            WHERE state = 'superseded' AND superseded_in_run IS NOT NULL
+            ORDER BY superseded_in_run, id""",
+    ),
+)
 SCHEMA_VERSION = len(MIGRATIONS)

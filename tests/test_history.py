@@ -100,7 +100,7 @@ def test_schema_is_created_and_migrated_from_an_empty_file(tmp_path: Path) -> No
     db = tmp_path / "bms.sqlite"
     db.write_bytes(b"")  # an empty file is an empty database at user_version 0
     with open_history(db) as h:
-        assert h.schema_version == SCHEMA_VERSION == 2
+        assert h.schema_version == SCHEMA_VERSION == 3
     con = sqlite3.connect(db)
     try:
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -130,7 +130,7 @@ def test_a_version_1_database_is_migrated_keeping_its_figures(tmp_path: Path) ->
     con.commit()
     con.close()
     with open_history(db) as h:
-        assert h.schema_version == 2
+        assert h.schema_version == SCHEMA_VERSION
         (fig,) = h.external_figures()
         assert (fig.indicator, fig.role, fig.value) == ("T2.2", "county", 186400.0)
         h.record_external(
@@ -462,3 +462,181 @@ def test_one_file_under_two_names_is_one_submission_and_the_accepted_record_wins
         subs = h.submissions("2026-T1")
     assert outcome.new == (a.sha256,)
     assert [(s.path, s.state) for s in subs] == [(a.path, "accepted")]
+
+
+# -- a correction sent while the wrong file is still there (issue 12, item 4) -----------------
+
+
+def _events(db: Path, unit: str) -> list[tuple[int, str, str, str | None]]:
+    with open_history(db, lock=False) as h:
+        return [
+            (e.run_id, e.state, e.sha256, e.other_sha256) for e in h.audit_events(unit, "2026-T1")
+        ]
+
+
+def _record(db: Path, *parts: tuple[SubmissionRecord, dict[str, float | None]]) -> tuple[int, bool]:
+    batch = SubmissionBatch(period="2026-T1")
+    for sub, numbers in parts:  # as collection makes it: only accepted files bring values
+        batch.submissions.append(sub)
+        if sub.state == "accepted":
+            batch.values.extend(values_for(sub, numbers))
+    with open_history(db) as h:
+        outcome = h.record_batch(batch, run_info=RUN)
+        h.finish_run(outcome.run_id)
+    return outcome.run_id, outcome.changed
+
+
+def test_a_correction_that_was_a_duplicate_takes_effect_when_the_wrong_file_is_removed(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "bms.sqlite"
+    wrong, fixed = submission("A", "2026-T1", "v1"), submission("A", "2026-T1", "v2")
+    run1, _ = _record(db, (wrong, {"R1": 10.0}))
+    # Both files in the folder with different values: collection uses neither.
+    run2, _ = _record(
+        db,
+        (submission("A", "2026-T1", "v1", "duplicate"), {}),
+        (submission("A", "2026-T1", "v2", "duplicate"), {}),
+    )
+    # The controller removed the wrong file.
+    run3, changed = _record(db, (fixed, {"R1": 12.0}))
+    assert changed
+    assert accepted(db, "2026-T1") == {("A", "R1", 12.0, fixed.sha256)}
+    assert _events(db, "A") == [
+        (run1, "accepted", wrong.sha256, None),
+        (run2, "duplicate", fixed.sha256, None),
+        (run3, "accepted", fixed.sha256, wrong.sha256),
+        (run3, "superseded", wrong.sha256, fixed.sha256),
+    ]
+    with open_history(db, lock=False) as h:
+        trail = h.audit_trail("A", "2026-T1")
+        # Every run reproduces as it was: the correction was a duplicate in run 2.
+        as_of = {r: {v.value for v in h.accepted_values("2026-T1", as_of_run=r)} for r in (1, 2, 3)}
+    assert [(e.submission.sha256, e.submission.state) for e in trail] == [
+        (wrong.sha256, "superseded"),
+        (fixed.sha256, "accepted"),
+    ]
+    assert trail[0].submission.superseded_by == trail[1].submission.id
+    assert [(v.indicator, v.value) for v in trail[1].values] == [("R1", 12.0)]
+    assert as_of == {1: {10.0}, 2: {10.0}, 3: {12.0}}
+    # The same folder consolidated again changes nothing.
+    before = counts(db), snapshot(db, "submissions"), _events(db, "A")
+    _, changed = _record(db, (fixed, {"R1": 12.0}))
+    assert not changed
+    assert (counts(db), snapshot(db, "submissions"), _events(db, "A")) == (
+        {**before[0], "runs": before[0]["runs"] + 1},
+        before[1],
+        before[2],
+    )
+
+
+def test_removing_the_correction_instead_keeps_the_first_file(tmp_path: Path) -> None:
+    db = tmp_path / "bms.sqlite"
+    wrong = submission("A", "2026-T1", "v1")
+    _record(db, (wrong, {"R1": 10.0}))
+    _record(
+        db,
+        (submission("A", "2026-T1", "v1", "duplicate"), {}),
+        (submission("A", "2026-T1", "v2", "duplicate"), {}),
+    )
+    _, changed = _record(db, (wrong, {"R1": 10.0}))
+    assert not changed
+    assert accepted(db, "2026-T1") == {("A", "R1", 10.0, wrong.sha256)}
+    assert [s for _, s, _, _ in _events(db, "A")] == ["accepted", "duplicate"]
+
+
+def test_a_superseded_file_put_back_alone_is_accepted_again_without_copying_its_values(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "bms.sqlite"
+    first, second = submission("A", "2026-T1", "v1"), submission("A", "2026-T1", "v2")
+    _record(db, (first, {"R1": 10.0}))
+    _record(db, (second, {"R1": 12.0}))
+    rows_before = counts(db)["submission_values"]
+    run3, changed = _record(db, (first, {"R1": 10.0}))
+    assert changed
+    assert accepted(db, "2026-T1") == {("A", "R1", 10.0, first.sha256)}
+    assert counts(db)["submission_values"] == rows_before
+    assert _events(db, "A")[-2:] == [
+        (run3, "accepted", first.sha256, second.sha256),
+        (run3, "superseded", second.sha256, first.sha256),
+    ]
+
+
+# -- a run that died (issue 12, item 9) ---------------------------------------------------------
+
+
+def test_a_run_left_recorded_by_a_dead_process_is_marked_aborted_by_the_next_writer(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "bms.sqlite"
+    with open_history(db) as h:
+        done = h.record_batch(SubmissionBatch(period="2026-T1"), run_info=RUN).run_id
+        h.finish_run(done)
+        # A run whose process dies before finish_run (kill -9 mid-write): never finished.
+        dead = h.record_batch(SubmissionBatch(period="2026-T1"), run_info=RUN).run_id
+    # A reader without the lock cannot know whether a writer is still running: no change.
+    with open_history(db, lock=False) as reader:
+        assert reader.aborted_runs == ()
+        assert [r["status"] for r in reader.runs()] == ["ok", "recorded"]
+    with open_history(db) as h:
+        assert h.aborted_runs == (dead,)
+        runs = h.runs()
+    assert [(r["id"], r["status"]) for r in runs] == [(done, "ok"), (dead, "aborted")]
+    assert runs[1]["finished_at"] is not None
+    with open_history(db) as h:
+        assert h.aborted_runs == ()
+
+
+def test_importing_values_finishes_its_run(tmp_path: Path) -> None:
+    db = tmp_path / "bms.sqlite"
+    with open_history(db) as h:
+        h.import_history_csv([{"period": "2025-T3", "unit": "A", "indicator": "R1", "value": "1"}])
+        assert [r["status"] for r in h.runs()] == ["ok"]
+
+
+def test_a_version_2_database_gets_run_states_and_a_replayable_audit_trail(tmp_path: Path) -> None:
+    from bms_excel.history import MIGRATIONS
+
+    db = tmp_path / "v2.sqlite"
+    con = sqlite3.connect(db)
+    for statements in MIGRATIONS[:2]:
+        for statement in statements:
+            con.execute(statement)
+    con.executescript(
+        """
+        INSERT INTO runs VALUES (1, 't1', NULL, 'import-history', NULL, NULL, '1', 'recorded');
+        INSERT INTO runs VALUES (2, 't2', 't2', 'consolidate', '2026-T1', 'h', '1', 'ok');
+        INSERT INTO runs VALUES (3, 't3', NULL, 'consolidate', '2026-T1', 'h', '1', 'recorded');
+        INSERT INTO submissions (id, sha256, path, unit, period, kind, size, state, run_id,
+            superseded_by, superseded_in_run)
+            VALUES (1, 'a1', 'a1.xlsx', 'A', '2026-T1', 'xlsx', 1, 'superseded', 2, 2, 3),
+                   (2, 'a2', 'a2.xlsx', 'A', '2026-T1', 'xlsx', 1, 'accepted', 3, NULL, NULL);
+        INSERT INTO submission_values (submission_id, unit, period, indicator, kind, value,
+            source) VALUES (1, 'A', '2026-T1', 'R1', 'number', 1.0, 'unit'),
+                           (2, 'A', '2026-T1', 'R1', 'number', 2.0, 'unit');
+        PRAGMA user_version = 2;
+        """
+    )
+    con.close()
+    with open_history(db) as h:
+        assert h.schema_version == SCHEMA_VERSION
+        # The import had nothing left to do; the consolidation never finished.
+        assert [r["status"] for r in h.runs()] == ["ok", "ok", "aborted"]
+        assert h.aborted_runs == (3,)
+        events = [
+            (e.run_id, e.state, e.sha256, e.other_sha256) for e in h.audit_events("A", "2026-T1")
+        ]
+        assert events == [
+            (2, "accepted", "a1", None),
+            (3, "accepted", "a2", None),
+            (3, "superseded", "a1", "a2"),
+        ]
+        assert [v.value for v in h.accepted_values("2026-T1", as_of_run=2)] == [1.0]
+        assert [v.value for v in h.accepted_values("2026-T1", as_of_run=3)] == [2.0]
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        con.close()
