@@ -49,7 +49,12 @@ from bms_excel.master_lists import (
     write_findings,
     write_submissions,
 )
-from bms_excel.master_package import check_master_writable, guard_master, save_workbook_atomic
+from bms_excel.master_package import (
+    check_master_writable,
+    guard_master,
+    remove_stale_temp_files,
+    save_workbook_atomic,
+)
 from bms_excel.master_scorecard import write_county, write_units
 from bms_excel.master_sheets import (
     SHEET_KEYS,
@@ -267,6 +272,10 @@ class ConsolidationResult:
     excluded: pd.DataFrame
     exports: dict[str, Path] = field(default_factory=dict)
     changed: bool = False
+    #: Runs a killed process left unfinished, marked aborted by this run.
+    aborted_runs: tuple[int, ...] = ()
+    #: Temporary master files of such a run, removed by this one.
+    removed_temp_files: list[Path] = field(default_factory=list)
 
     def focus_areas(self) -> list[dict[str, Any]]:
         """The county's status and score per focus area (and the total, code ``""``)."""
@@ -319,6 +328,8 @@ class ConsolidationResult:
                 for r in rows_of(self.county)
             ],
             "exports": {k: str(v) for k, v in self.exports.items()},
+            "aborted_runs": list(self.aborted_runs),
+            "removed_temp_files": [str(p) for p in self.removed_temp_files],
         }
 
 
@@ -411,6 +422,9 @@ def run_consolidation(
     def_hash = definition_hash(definition)
     history_path.parent.mkdir(parents=True, exist_ok=True)
     with open_history(history_path) as history:
+        # Holding the lock, clean up after a run that died mid-write (its runs were marked
+        # aborted when the history was opened).
+        removed = remove_stale_temp_files(master_path.parent)
         report = collect_submissions(
             folder, definition, period, secret, processes=processes, progress=progress
         )
@@ -485,6 +499,8 @@ def run_consolidation(
         excluded=excluded_values(long),
         exports=exports,
         changed=outcome.changed,
+        aborted_runs=history.aborted_runs,
+        removed_temp_files=removed,
     )
 
 

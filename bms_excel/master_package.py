@@ -4,7 +4,8 @@ atomic write, and the check that nobody has the master open.
 :func:`save_workbook_atomic` builds the whole file in memory, writes it to a temporary file
 in the target folder and moves it over the old master with ``os.replace``. A crash or
 ``kill -9`` at any point leaves the previous master as it was (at worst a stray
-``.~bms-*.tmp`` file). A master that is open in Excel or LibreOffice (their lock files
+``.~bms-master-<pid>-*.xlsx.tmp`` file, which the next run removes:
+:func:`remove_stale_temp_files`). A master that is open in Excel or LibreOffice (their lock files
 ``~$<name>`` / ``.~lock.<name>#`` sit beside it, or Windows refuses to open it) is an
 :class:`~bms_excel.errors.OutputError` before anything is written.
 """
@@ -14,10 +15,11 @@ from __future__ import annotations
 import io
 import os
 import re
+import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -29,9 +31,11 @@ from bms_excel.ooxml import MAX_COL, MAX_ROW, check_names, formula_problems, ove
 from bms_excel.sheet_rows import deferred_rows
 from bms_excel.templates import has_jinja
 
-#: Test hook: seconds to pause half-way through writing the temporary master file, so a test
-#: can ``kill -9`` the process mid-write. Never set in normal use.
-PAUSE_ENV = "BMS_TEST_PAUSE_IN_MASTER_WRITE"
+#: The temporary master files this module writes: ``.~bms-master-<pid>-<random>.xlsx.tmp``.
+#: The writer's process id in the name lets a later run tell a leftover from a live write.
+TEMP_PREFIX = ".~bms-master-"
+TEMP_SUFFIX = ".xlsx.tmp"
+_TEMP_NAME = re.compile(rf"^{re.escape(TEMP_PREFIX)}(\d+)-[^/\\]*{re.escape(TEMP_SUFFIX)}$")
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -233,13 +237,61 @@ def _with_hyperlinks(tail: bytes, hyperlinks: str) -> bytes:
     return tail[:at] + hyperlinks.encode("utf-8") + tail[at:]
 
 
+def _write_payload(fh: BinaryIO, payload: bytes) -> None:
+    """Write the whole master to the temporary file and force it to disk."""
+    fh.write(payload)
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether no process ``pid`` exists (POSIX); on Windows, True: there a temporary file
+    that another process still writes cannot be deleted, so removing it fails harmlessly."""
+    if sys.platform == "win32":  # os.kill(pid, 0) would terminate the process there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, as another user's process
+        return False
+    return False
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Remove the temporary master files in ``folder`` whose writer process is gone.
+
+    Only names of :data:`TEMP_PREFIX` / :data:`TEMP_SUFFIX` with a dead writer's process id
+    are touched, never any other file. The caller holds the project's history lock, so no
+    other consolidation of the project is writing. Returns the files removed.
+    """
+    removed: list[Path] = []
+    try:
+        candidates = sorted(folder.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"))
+    except OSError:  # no such folder yet: nothing to clean
+        return removed
+    for candidate in candidates:
+        match = _TEMP_NAME.match(candidate.name)
+        if match is None or not candidate.is_file() or candidate.is_symlink():
+            continue
+        if not _process_gone(int(match.group(1))):
+            continue
+        try:
+            candidate.unlink()
+        except OSError:  # open in a live process (Windows) or no permission: leave it
+            continue
+        removed.append(candidate)
+    return removed
+
+
 def save_workbook_atomic(wb: Workbook, path: Path) -> None:
     """Write ``wb`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
     check_master_writable(path)
     payload = workbook_payload(wb)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".~bms-", suffix=".xlsx.tmp", dir=path.parent)
+        prefix = f"{TEMP_PREFIX}{os.getpid()}-"
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=path.parent)
     except OSError as exc:
         raise OutputError(
             t("master.cannot-write", path=str(path), detail=exc.strerror or str(exc)), str(path)
@@ -247,15 +299,7 @@ def save_workbook_atomic(wb: Workbook, path: Path) -> None:
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
-            half = len(payload) // 2
-            fh.write(payload[:half])
-            fh.flush()
-            pause = float(os.environ.get(PAUSE_ENV) or 0)
-            if pause > 0:
-                time.sleep(pause)
-            fh.write(payload[half:])
-            fh.flush()
-            os.fsync(fh.fileno())
+            _write_payload(fh, payload)
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a report is a normal file

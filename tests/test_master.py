@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from bms_excel.export import export_long
 from bms_excel.history import open_history
 from bms_excel.master import consolidate_project, master_filename, write_master
 from bms_excel.master_lists import DATA_TABLE
-from bms_excel.master_package import PAUSE_ENV
+from bms_excel.master_package import TEMP_PREFIX, TEMP_SUFFIX
 from bms_excel.ooxml import assert_clean
 from bms_excel.project import Project
 from bms_excel.records import ValueRecord
@@ -320,25 +321,48 @@ def test_replacing_one_units_file_changes_exactly_its_rows(project: Project) -> 
 
 # -- a crash in the middle of the write ---------------------------------------------------------
 
+#: A ``bms`` process whose master write stalls half-way: fault injection from outside the
+#: product (no hook in production code), so a test can ``kill -9`` it mid-write.
+_STALLED_BMS = """
+import sys, time
+from bms_excel import master_package
 
-def test_kill_during_the_master_write_leaves_old_master_and_database_intact(
-    project: Project,
-) -> None:
+def stalled(fh, payload):
+    fh.write(payload[: len(payload) // 2])
+    fh.flush()
+    time.sleep(600)
+
+master_package._write_payload = stalled
+from bms_excel.cli import main
+sys.exit(main())
+"""
+
+
+@dataclass(frozen=True)
+class Killed:
+    """A consolidation killed mid-write: the master and database as they were before it."""
+
+    master: Path
+    master_before: bytes
+    db_before: dict[str, list[tuple[Any, ...]]]
+    pid: int
+
+
+@pytest.fixture
+def killed_mid_write(project: Project) -> Killed:
+    """Consolidate once, then start a second run and ``kill -9`` it with half its master on
+    disk. While it stalls, a second run is refused (exit 2)."""
     master = consolidate_project(project).master
-    old_master = master.read_bytes()
-    old_db = snapshot(project.history_path)
-    env = {**os.environ, PAUSE_ENV: "60"}
-    code = "import sys; from bms_excel.cli import main; sys.exit(main())"
+    before = Killed(master, master.read_bytes(), snapshot(project.history_path), 0)
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "--project", str(project.root), "consolidate", "--json"],
-        env=env,
+        [sys.executable, "-c", _STALLED_BMS, "--project", str(project.root), "consolidate"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 120
-        while not list(master.parent.glob(".~bms-*.xlsx.tmp")):
+        while not [p for p in master.parent.glob(f"{TEMP_PREFIX}*") if p.stat().st_size]:
             assert proc.poll() is None, "the consolidation ended before writing the master"
             assert time.monotonic() < deadline, "the consolidation never started its write"
             time.sleep(0.1)
@@ -352,20 +376,66 @@ def test_kill_during_the_master_write_leaves_old_master_and_database_intact(
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert master.read_bytes() == old_master
-    assert_clean(master)
-    con = sqlite3.connect(project.history_path)
+    return replace(before, pid=proc.pid)
+
+
+def run_statuses(db: Path) -> list[str]:
+    con = sqlite3.connect(db)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        statuses = [s for (s,) in con.execute("SELECT status FROM runs ORDER BY id")]
+        return [s for (s,) in con.execute("SELECT status FROM runs ORDER BY id")]
     finally:
         con.close()
-    assert statuses[-1] == "recorded"  # the killed run never finished; nothing else changed
-    assert snapshot(project.history_path) == old_db
-    # The lock died with the process: the next run works and writes a good master.
+
+
+def test_kill_during_the_master_write_leaves_old_master_and_database_intact(
+    killed_mid_write: Killed, project: Project
+) -> None:
+    master = killed_mid_write.master
+    assert master.read_bytes() == killed_mid_write.master_before
+    assert_clean(master)
+    # The killed run never finished; nothing else changed.
+    assert run_statuses(project.history_path)[-1] == "recorded"
+    assert snapshot(project.history_path) == killed_mid_write.db_before
+    (leftover,) = master.parent.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}")
+    assert leftover.name.startswith(f"{TEMP_PREFIX}{killed_mid_write.pid}-")
+    # The lock died with the process: the next run works, writes a good master and cleans up.
     again = consolidate_project(project)
     assert_clean(again.master)
     assert data_sheet(again.master)[1:] == data_sheet(master)[1:]
+    assert again.removed_temp_files == [leftover] and not leftover.exists()
+    assert run_statuses(project.history_path)[-2:] == ["aborted", "ok"]
+
+
+def test_the_next_run_cleans_up_only_a_dead_writers_temp_files(
+    killed_mid_write: Killed, project: Project
+) -> None:
+    folder = killed_mid_write.master.parent
+    (leftover,) = folder.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}")
+    # Files that are not a dead writer's temporary master: never touched.
+    alive = folder / f"{TEMP_PREFIX}{os.getpid()}-abc{TEMP_SUFFIX}"  # a live writer (this one)
+    others = [
+        alive,
+        folder / ".~bms-x1y2.xlsx.tmp",  # the unit workbooks' temporary files
+        folder / f"{TEMP_PREFIX}notapid{TEMP_SUFFIX}",
+        folder / f"{TEMP_PREFIX}1-a.xlsx",
+        folder / "notat.xlsx.tmp",
+    ]
+    for path in others:
+        path.write_bytes(b"keep")
+    aborted = [i for i, s in enumerate(run_statuses(project.history_path), 1) if s == "recorded"]
+    result = run_cli(project, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["removed_temp_files"] == [str(leftover)]
+    assert data["aborted_runs"] == aborted and len(aborted) == 1
+    assert not leftover.exists()
+    assert all(p.read_bytes() == b"keep" for p in others)
+    statuses = run_statuses(project.history_path)
+    assert statuses[aborted[0] - 1] == "aborted" and statuses[-1] == "ok"
+    assert "recorded" not in statuses
+    again = json.loads(run_cli(project, "--json").output)
+    assert (again["aborted_runs"], again["removed_temp_files"]) == ([], [])
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,10 @@ def consolidate_command(
         print_json(result.to_json())
     else:
         con = stdout_console()
+        if result.aborted_runs or result.removed_temp_files:
+            runs = ", ".join(str(r) for r in result.aborted_runs) or "–"
+            n = len(result.removed_temp_files)
+            con.print(t("consolidate.cleaned-up", runs=runs, files=n), markup=False)
         print_report(result.report)
         for area in result.focus_areas():
             score = f" ({area['score']:.0f})" if area["score"] is not None else ""
