@@ -148,6 +148,9 @@ class WorkbookData:
     sheets: list[SheetInfo] = field(default_factory=list)
     values: dict[str, dict[tuple[int, int], CellValue]] = field(default_factory=dict)
     formulas: dict[str, frozenset[tuple[int, int]]] = field(default_factory=dict)
+    #: sheet → the cells holding an Excel error value (``#DIV/0!``, ``#N/A`` …) and its text;
+    #: python-calamine reads such a cell as empty.
+    errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
     workbook_protection: dict[str, str] | None = None
     defined_names: dict[str, str] = field(default_factory=dict)
     custom_properties: dict[str, PropertyValue] = field(default_factory=dict)
@@ -619,6 +622,7 @@ def _read_structure(
             protection, formulas = _scan_sheet(blob, target, want_formulas=name in wanted)
             if name in wanted:
                 workbook.formulas[name] = formulas
+                workbook.errors[name] = error_cells(blob)
         workbook.sheets.append(SheetInfo(name, state, protection))
         deadline.check()
     _read_properties(parts, workbook)
@@ -671,6 +675,30 @@ def _scan_sheet(
             cells.add((int(ref.group(2)), _column_number(ref.group(1).decode("ascii"))))
         pos = blob.find(b"<f", pos + 2, body_end)
     return protection, frozenset(cells)
+
+
+_ERROR_CELL = re.compile(
+    rb"<(?:\w+:)?c\s[^>]*?\bt\s*=\s*[\"']e[\"'][^>]*?(?<!/)>(.*?)</(?:\w+:)?c>", re.S
+)
+_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>\s*(#[A-Z0-9/!?_.]{1,16})\s*</")
+_ERROR_REF = re.compile(rb'\br\s*=\s*["\']([A-Z]{1,3})([0-9]{1,7})["\']')
+
+
+def error_cells(blob: bytes) -> dict[tuple[int, int], str]:
+    """The cells of a worksheet part that hold an Excel error value (``t="e"``), with its text
+    (``#DIV/0!``; ``#?`` when the value is not an error code). A byte scan, like the formula
+    scan: python-calamine returns such a cell as an empty string."""
+    found: dict[tuple[int, int], str] = {}
+    if b'"e"' not in blob and b"'e'" not in blob:
+        return found
+    for match in _ERROR_CELL.finditer(blob):
+        ref = _ERROR_REF.search(match.group(0), 0, match.start(1) - match.start())
+        if ref is None:  # a cell without r="…": the formula scan has parsed the part fully
+            continue
+        value = _ERROR_VALUE.search(match.group(1))
+        text = value.group(1).decode("ascii") if value is not None else "#?"
+        found[(int(ref.group(2)), _column_number(ref.group(1).decode("ascii")))] = text
+    return found
 
 
 def _sheet_protection(blob: bytes, start: int, tail_start: int, part: str) -> dict[str, str] | None:

@@ -367,6 +367,7 @@ def _extract_values(
     sheet = renamed.get(layout.sheets.scorecard, layout.sheets.scorecard)
     cells = data.values.get(sheet, {})
     formulas = data.formulas.get(sheet, frozenset())
+    errors = data.errors.get(sheet, {})
     meta_rows = _meta_rows(ident.fields)
     period = ident.period or ""
     sheet_gone = sheet not in data.values
@@ -425,7 +426,7 @@ def _extract_values(
             unit,
             period,
             cells,
-            formulas,
+            (formulas, errors),
             at,
             cells_at,
             definition,
@@ -460,7 +461,7 @@ def _value_record(
     unit: Unit,
     period: str,
     cells: Mapping[tuple[int, int], CellValue],
-    formulas: frozenset[tuple[int, int]],
+    marks: tuple[frozenset[tuple[int, int]], Mapping[tuple[int, int], str]],
     at: Any,
     cells_at: Any,
     definition: Definition,
@@ -472,7 +473,10 @@ def _value_record(
     res_rc = at(cells_at.result_ref)
     com_rc = at(cells_at.comment_ref)
     res_ref, com_ref = a1(*res_rc), a1(*com_rc)
+    formulas, errors = marks
     raw = cells.get(res_rc)
+    # An error value (#DIV/0!, #N/A …) reads as an empty cell: it is what the workbook shows.
+    shown = errors.get(res_rc)
     comment_raw = cells.get(com_rc)
     comment = None if comment_raw is None or not str(comment_raw).strip() else str(comment_raw)
     has_error = False
@@ -481,6 +485,19 @@ def _value_record(
             "formula-in-input", "error", "validate.formula-in-input", sheet, res_ref, code=ind.code
         )
         has_error = True
+    elif shown is not None:
+        out.add(
+            "excel-error",
+            "error",
+            "validate.excel-error",
+            sheet,
+            res_ref,
+            code=ind.code,
+            error=shown,
+        )
+        has_error = True
+    if com_rc in formulas:
+        out.add("formula-in-input", "error", "validate.formula-in-text", sheet, com_ref)
     parsed = parse_value(raw, percent=ind.unit_of_measure.strip() == "%")
     value = parsed.value
     if parsed.kind == "number" and parsed.code == "text-number":
@@ -545,7 +562,7 @@ def _value_record(
             indicator=ind.code,
             kind=kind,
             value=value if kind == "number" else None,
-            raw=None if raw is None else _text(raw),
+            raw=shown if shown is not None else None if raw is None else _text(raw),
             comment=comment,
             source="unit",
             file=out.file,
@@ -599,6 +616,8 @@ def _extract_actions(
     cols = {role: parse_a1(f"{col}1")[1] for role, col in acts.columns.items()}
     codes = {c.code for c in layout.scorecard.indicators}
     period = _index(definition).periods[ident.period or ""]
+    area = [(r, c) for r in range(acts.first_row, acts.last_row + 1) for c in cols.values()]
+    _formulas_in_text(data, sheet, area, out)
     for row in range(acts.first_row, acts.last_row + 1):
         got = {role: cells.get((row, col)) for role, col in cols.items()}
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in got.values()):
@@ -688,6 +707,15 @@ def _extract_actions(
         )
 
 
+def _formulas_in_text(
+    data: WorkbookData, sheet: str, cells: list[tuple[int, int]], out: _Collector
+) -> None:
+    """``formula-in-input`` for each of ``cells`` (text inputs) that holds a formula."""
+    formulas = data.formulas.get(sheet, frozenset())
+    for rc in sorted(set(cells) & formulas):
+        out.add("formula-in-input", "error", "validate.formula-in-text", sheet, a1(*rc))
+
+
 def _extract_assessments(
     data: WorkbookData,
     layout: UnitLayout,
@@ -699,6 +727,10 @@ def _extract_assessments(
 ) -> None:
     sheet = renamed.get(layout.sheets.assessment, layout.sheets.assessment)
     cells = data.values.get(sheet, {})
+    refs = [
+        parse_a1(ref) for row in layout.assessment for ref in (row.assessment_ref, row.learned_ref)
+    ]
+    _formulas_in_text(data, sheet, refs, out)
     for row in layout.assessment:
         texts = []
         for ref in (row.assessment_ref, row.learned_ref):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -136,6 +137,29 @@ def _zip_replace(path: Path, part: str, old: bytes, new: bytes) -> None:
     os.utime(path, (mtime, mtime))
 
 
+def _zip_edit_cell(ref: str, cell: bytes, sheet: str = SC) -> Callable[[Path], None]:
+    """Replace cell ``ref`` of ``sheet`` in the package XML (a cached result openpyxl cannot
+    write), keeping everything else byte for byte."""
+
+    def mutate(path: Path) -> None:
+        with zipfile.ZipFile(path) as zf:
+            wb_xml = zf.read("xl/workbook.xml").decode()
+            rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+        rid = re.search(rf'<sheet [^>]*name="{sheet}"[^>]*r:id="([^"]+)"', wb_xml)
+        assert rid is not None, sheet
+        target = re.search(rf'Id="{rid.group(1)}"[^>]*Target="/?(?:xl/)?([^"]+)"', rels)
+        target = target or re.search(rf'Target="/?(?:xl/)?([^"]+)"[^>]*Id="{rid.group(1)}"', rels)
+        assert target is not None, rid.group(1)
+        part = "xl/" + target.group(1)
+        with zipfile.ZipFile(path) as zf:
+            blob = zf.read(part)
+        old = re.search(rb'<c r="' + ref.encode() + rb'"(?:[^>]*/>|[^>]*>.*?</c>)', blob)
+        assert old is not None, ref
+        _zip_replace(path, part, old.group(0), cell)
+
+    return mutate
+
+
 def _unhide_meta(path: Path) -> None:
     _zip_replace(path, "xl/workbook.xml", b'state="veryHidden"', b"")
 
@@ -198,6 +222,35 @@ CASES: dict[str, Case] = {
         [("formula-in-input", SC, "I9")],
         mutate=_set(SC, "I9", "=1+1"),
         values={"R1.1": ("invalid", None)},
+    ),
+    # An error value reads as an empty cell (python-calamine); the workbook shows Ugyldig.
+    "excel-error-div0": Case(
+        [("excel-error", SC, "I9")],
+        mutate=_set(SC, "I9", "#DIV/0!"),
+        values={"R1.1": ("invalid", None)},
+    ),
+    "excel-error-na": Case(
+        [("excel-error", SC, "I10")],
+        mutate=_set(SC, "I10", "#N/A"),
+        values={"R1.2": ("invalid", None)},
+    ),
+    # A formula whose cached result is an error is reported once, as the formula.
+    "formula-giving-an-error": Case(
+        [("formula-in-input", SC, "I9")],
+        mutate=_zip_edit_cell("I9", b'<c r="I9" t="e"><f>1/0</f><v>#DIV/0!</v></c>'),
+        values={"R1.1": ("invalid", None)},
+    ),
+    "formula-in-comment": Case(
+        [("formula-in-input", SC, "L9")],
+        mutate=_set(SC, "L9", '="Se "&A9'),
+    ),
+    "formula-in-action": Case(
+        [("formula-in-input", ACT, "C5")],
+        mutate=_zip_edit_cell("C5", b'<c r="C5" t="str"><f>"Kari"</f><v>Kari</v></c>', ACT),
+    ),
+    "formula-in-assessment": Case(
+        [("formula-in-input", "Vurdering", "C5")],
+        mutate=_set("Vurdering", "C5", "=1+1"),
     ),
     "blank-result": Case(
         [("missing-value", SC, "I9")],

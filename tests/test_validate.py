@@ -69,3 +69,38 @@ def test_locate_indicator_only_when_unambiguous() -> None:
     cells[(40, 3)] = "R1.1"  # the code twice: guessing could read the wrong row
     assert _locate_indicator(cells, "R1.1", 9, 1) is None
     assert _locate_indicator({(9, 1): " R1.1 "}, "R1.1", 9, 1) == (9, 1)
+
+
+def test_error_cells_are_found_in_the_package_xml() -> None:
+    from bms_excel.reader import error_cells
+
+    blob = (
+        b'<worksheet><sheetData><row r="1"><c r="A1" t="e"/>'
+        b'<c r="B1" s="2" t="e"><v>#N/A</v></c>'
+        b"<x:c r='C1' t='e'><x:f>1/0</x:f><x:v>#DIV/0!</x:v></x:c>"
+        b'<c r="D1" t="n"><v>1</v></c><c r="E1" t="s"><v>0</v></c>'
+        b'<c r="F1" t="e"><v>&lt;script&gt;</v></c></row></sheetData></worksheet>'
+    )
+    assert error_cells(blob) == {(1, 2): "#N/A", (1, 3): "#DIV/0!", (1, 6): "#?"}
+    assert error_cells(b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c>') == {}
+
+
+def test_an_excel_error_value_is_invalid_as_written_never_missing(
+    tmp_path: Path, stfk: Definition, filled: dict[str, Path]
+) -> None:
+    import openpyxl
+
+    from bms_excel.consolidate import build_long_table
+
+    path = tmp_path / f"{PERIOD}_HEIMDAL.xlsx"
+    wb = openpyxl.load_workbook(filled["HEIMDAL"])
+    wb["Målekort"]["I9"] = "#DIV/0!"  # openpyxl stores an error code as an error value
+    wb.save(path)
+    extract = validate_data(read_workbook(path), stfk, SECRET, path.name)
+    record = next(v for v in extract.values if v.indicator == "R1.1")
+    assert (record.kind, record.raw, record.has_error) == ("invalid", "#DIV/0!", True)
+    codes = [(f.code, f.sheet, f.cell) for f in extract.findings if f.severity == "error"]
+    assert codes == [("excel-error", "Målekort", "I9")]
+    long = build_long_table(stfk, extract.values, PERIOD)
+    row = long[(long["unit"] == "HEIMDAL") & (long["indicator"] == "R1.1")].iloc[0]
+    assert (row["status"], row["raw"]) == ("invalid", "#DIV/0!")
