@@ -414,10 +414,12 @@ class History:
                     old_id, old_sha = current[(s.unit, src)]
                     replaced[ids[s.sha256]] = old_id
                     superseded.append((old_sha, s.sha256))
+        # A file rejected before may not have been identified then (an unknown unit that the
+        # definition has since gained): it takes the identity it is accepted with.
         con.executemany(
-            "UPDATE submissions SET state = 'accepted', superseded_by = NULL,"
-            " superseded_in_run = NULL WHERE id = ?",
-            [(ids[sha],) for sha in promoted],
+            "UPDATE submissions SET state = 'accepted', unit = ?, period = ?, kind = ?,"
+            " superseded_by = NULL, superseded_in_run = NULL WHERE id = ?",
+            [(s.unit, s.period, s.kind, ids[sha]) for sha, (s, _) in promoted.items()],
         )
         con.executemany(
             "UPDATE submissions SET state = 'superseded', superseded_by = ?, superseded_in_run = ?"

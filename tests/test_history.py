@@ -640,3 +640,21 @@ def test_a_version_2_database_gets_run_states_and_a_replayable_audit_trail(tmp_p
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         con.close()
+
+
+def test_a_file_rejected_unidentified_and_accepted_later_can_be_corrected(tmp_path: Path) -> None:
+    db = tmp_path / "bms.sqlite"
+    first = submission("A", "2026-T1", "v1")
+    unknown = SubmissionRecord(first.path, first.sha256, first.size, None, None, "rejected")
+    _record(db, (unknown, {}))  # the unit was not in the definition yet
+    _record(db, (first, {"R1": 10.0}))
+    assert accepted(db, "2026-T1") == {("A", "R1", 10.0, first.sha256)}
+    fixed = submission("A", "2026-T1", "v2")
+    _record(db, (fixed, {"R1": 12.0}))
+    assert accepted(db, "2026-T1") == {("A", "R1", 12.0, fixed.sha256)}
+    assert [s for _, s, _, _ in _events(db, "A")] == [
+        "rejected",
+        "accepted",
+        "accepted",
+        "superseded",
+    ]
