@@ -434,7 +434,15 @@ def run_consolidation(
             frames: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []
             longs: dict[str, pd.DataFrame] = {}
             views = kostra_views(history, definition, definition.period(period))
-            current = with_kostra(history.accepted_values(period), views, period)
+            # A unit with conflicting files (duplicate-conflict): none of its files is used
+            # until the controller removes the wrong one, not even one accepted earlier.
+            held = {u.code for u in report.units if u.state == "duplicate"}
+            accepted = [
+                v
+                for v in history.accepted_values(period)
+                if v.source != "unit" or v.unit not in held
+            ]
+            current = with_kostra(accepted, views, period)
             long = build_long_table(definition, current, period)
             county = aggregate_county(definition, long, period)
             rollups = rollup_scores(definition, long, county)
@@ -473,8 +481,8 @@ def run_consolidation(
                 report=report,
                 history_values=history_values,
                 history_scores=history_scores,
-                actions=history.accepted_actions(period),
-                assessments=history.accepted_assessments(period),
+                actions=[a for a in history.accepted_actions(period) if a.unit not in held],
+                assessments=[a for a in history.accepted_assessments(period) if a.unit not in held],
                 info=MasterInfo(run_at, __version__, def_hash, str(history_path), outcome.run_id),
                 lang=lang,
                 submissions_dir=folder,

@@ -91,6 +91,10 @@ def test_the_correction_is_used_once_the_wrong_file_is_removed(project: Project)
     code2, run2 = consolidate(project)
     assert code2 == 1  # duplicate-conflict is an error finding
     assert run2["units"]["duplicate"] == 1
+    # Neither file is used while both are there, not even the one accepted before.
+    b = enheter_row(master, "B")
+    assert (b["I_SUM"], b["I_MEAN"]) == (None, None)
+    assert county_rows(master)["I_SUM"]["Fylkesverdi"] == 40 + 35
 
     wrong.unlink()  # the controller removes the wrong file
     code3, run3 = consolidate(project)
