@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "bms_excel"
@@ -183,3 +184,63 @@ def test_every_cli_module_registers_its_commands() -> None:
         if isinstance(n, ast.Name)
     }
     assert not caught & {"ImportError", "ModuleNotFoundError"}
+
+
+# -- no public function that only the tests call (or nothing) -----------------------------------
+
+#: Public functions of the package that only tests call (or nothing), found when the rule was
+#: introduced, each with what should become of it. They live in modules other work was changing at the
+#: time; the rule keeps new ones out, and an entry goes when its function does.
+TEST_ONLY: dict[str, str] = {
+    "checks.py:summarise": "make private or drop (tests count severities themselves)",
+    "consolidate.py:consolidate_values": "private, or move to tests",
+    "definition.py:load_definition_text": "move to tests (a test helper)",
+    "errors.py:worst_severity": "drop (unused)",
+    "examples/__init__.py:load_example_history": "move to tests/conftest.py (a test helper)",
+    "generate.py:history_from_rows": "move to tests/conftest.py (a test helper)",
+    "history.py:audit_trail": "keep if the README promises the audit trail as a query, else tests",
+    "kostra.py:parse_file": "private or drop (callers use the format-specific parsers)",
+    "layout.py:input_cells": "move to tests (a test helper)",
+    "ooxml.py:assert_clean": "move to tests with the schema validator (issue 14, item 2)",
+    "package_writer.py:write_worksheet": "drop (unused)",
+    "reader.py:read_workbook": "move to tests, or private",
+    "reader.py:sniff": "private",
+    "reader.py:structure_locked": "move to tests, or private",
+    "resources.py:macros_dir": "move to tests (the tests read the VBA source)",
+    "status.py:status_from_label": "move to tests (a test helper)",
+}
+
+
+def _referenced(paths: list[Path]) -> set[str]:
+    """Every name used (not defined) in ``paths``: names, attributes and imported names."""
+    used: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+            elif isinstance(node, ast.ImportFrom):
+                used.update(a.name for a in node.names)
+    return used
+
+
+def test_every_public_function_has_a_caller_in_the_package() -> None:
+    root = PACKAGE.parent
+    production = _referenced(sorted(PACKAGE.rglob("*.py")))
+    # The Excel buttons are called by name from the VBA source (RunPython).
+    production |= set(re.findall(r"\w+", (root / "macros" / "BmsExcel.bas").read_text()))
+    found = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = str(path.relative_to(PACKAGE))
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            body = node.body if isinstance(node, ast.ClassDef) else [node]
+            for item in body:
+                if (
+                    isinstance(item, ast.FunctionDef)
+                    and not item.name.startswith("_")
+                    and not item.decorator_list  # click commands, properties, button scripts
+                    and item.name not in production
+                ):
+                    found.add(f"{rel}:{item.name}")
+    assert sorted(found - set(TEST_ONLY)) == []
