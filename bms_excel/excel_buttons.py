@@ -88,8 +88,9 @@ def validate(book: Book | None = None) -> None:
     book = _caller(book)
     with _reporting(book, "buttons.validate.title"):
         data = workbook_data(book)
-        project = _unit_project(book)
-        with _language(project.resolve_language(workbook_language(data))):
+        with _language(workbook_language(data)):
+            project = _unit_project(book)
+            _use_language(project, workbook_language(data))
             result = validate_open_workbook(project, data, book.name)
             control = _control_sheet(book)
             marked = [f for f in result.findings if _markable(book, f)]
@@ -125,8 +126,9 @@ def generate(book: Book | None = None) -> None:
     book = _caller(book)
     with _reporting(book, "cwb.button.generate"):
         settings = read_settings(book)
-        project = _controller_project(settings)
-        with _language(project.resolve_language(settings["language"] or None)):
+        with _language(settings["language"]):
+            project = _controller_project(settings)
+            _use_language(project, settings["language"])
 
             def progress(done: int, total: int, code: str) -> None:
                 _status(book, t("buttons.generate.progress", done=done, total=total, unit=code))
@@ -153,8 +155,9 @@ def collect(book: Book | None = None) -> None:
     book = _caller(book)
     with _reporting(book, "cwb.button.collect"):
         settings = read_settings(book)
-        project = _controller_project(settings)
-        with _language(project.resolve_language(settings["language"] or None)):
+        with _language(settings["language"]):
+            project = _controller_project(settings)
+            _use_language(project, settings["language"])
 
             def progress(done: int, total: int) -> None:
                 _status(book, t("buttons.collect.progress", done=done, total=total))
@@ -178,8 +181,9 @@ def consolidate(book: Book | None = None) -> None:
     book = _caller(book)
     with _reporting(book, "cwb.button.consolidate"):
         settings = read_settings(book)
-        project = _controller_project(settings)
-        with _language(project.resolve_language(settings["language"] or None)):
+        with _language(settings["language"]):
+            project = _controller_project(settings)
+            _use_language(project, settings["language"])
             period = settings["period"] or project.period or ""
             _status(book, t("buttons.consolidate.progress", period=period))
 
@@ -538,6 +542,12 @@ def _plain(value: Any) -> Any:
 
 def _now() -> str:
     return dt.datetime.now().strftime("%d.%m.%Y %H:%M")
+
+
+def _use_language(project: Project, option: str | None) -> None:
+    # Inside _language(option): messages and workbooks by the project's rule from here on
+    # (the project's own errors above were shown in the option's language, if any).
+    set_language(project.resolve_language(option or None))
 
 
 @contextmanager
