@@ -22,7 +22,7 @@ from bms_excel.definition import (
     load_definition_with_source,
     number_text,
 )
-from bms_excel.errors import DefinitionError, Finding, Severity
+from bms_excel.errors import ConfigError, DefinitionError, Finding, Severity
 from bms_excel.i18n import t
 
 # -- quality checks --------------------------------------------------------------------------
@@ -53,12 +53,19 @@ def check_definition(defn: m.Definition, source: SourceMap | None = None) -> lis
     return sorted(checker.findings, key=lambda f: f.line or 0)
 
 
-def check_definition_file(path: Path) -> list[Finding]:
-    """Load ``path`` and check it: the load problems if it does not load, else the checks."""
+def check_definition_file(path: Path, *, max_indicators: int | None = None) -> list[Finding]:
+    """``bms check``: load ``path`` and check it: the load problems if it does not load, else
+    the checks. ``max_indicators`` overrides ``settings.max_indicators_per_unit``; a ``path``
+    that is not a file raises ``ConfigError``."""
+    if not path.is_file():
+        raise ConfigError(t("cli.file-not-found", path=str(path)))
     try:
         defn, source = load_definition_with_source(path)
     except DefinitionError as exc:
         return list(exc.problems)
+    if max_indicators is not None:
+        settings = defn.settings.model_copy(update={"max_indicators_per_unit": max_indicators})
+        defn = defn.model_copy(update={"settings": settings})
     return check_definition(defn, source)
 
 

@@ -16,15 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bms_excel.api import (
+    Project,
+    check_definition_file,
+    generate_project,
+    import_kostra_project,
+    import_values_project,
+    init_project,
+)
 from bms_excel.collect import CollectReport, write_reminder_csv
 from bms_excel.errors import ConfigError, Finding
 from bms_excel.examples import example_dir, load_example_definition
-from bms_excel.generate import generate_workbooks
 from bms_excel.history import open_history
 from bms_excel.i18n import t
-from bms_excel.kostra_import import import_kostra, kostra_views
 from bms_excel.master import consolidate_project
-from bms_excel.project import Project, init_project
 from bms_excel.simulate import simulate_returns
 from bms_excel.status import Status, status_label
 
@@ -61,8 +66,6 @@ def run_demo(
     out: Path, *, example: str = "stfk", say: Callable[[str], None] | None = None
 ) -> DemoResult:
     """Run the demo cycle into ``out`` and return what it produced."""
-    from bms_excel.checks import check_definition
-    from bms_excel.definition import load_definition_with_source
 
     def step(text: str) -> None:
         result.steps.append(text)
@@ -82,8 +85,8 @@ def run_demo(
     result.paths = {"project": str(project.root), "definition": str(project.definition_path)}
     step(t("demo.step-init", path=str(project.root)))
 
-    defn, source = load_definition_with_source(project.definition_path)
-    result.check_findings = check_definition(defn, source)
+    result.check_findings = check_definition_file(project.definition_path)
+    defn = project.load_definition()
     errors = sum(f.severity == "error" for f in result.check_findings)
     warnings = sum(f.severity == "warning" for f in result.check_findings)
     n_ind = sum(1 for _ in defn.iter_indicators())
@@ -97,34 +100,27 @@ def run_demo(
         )
     )
     # Earlier periods: the example's history goes into the history database, as a county
-    # would load its last periods when it starts with bms; the generator reads it from there.
+    # would load its last periods when it starts with bms («bms import-values»); the
+    # generator reads it from there.
     example_folder = Path(str(example_dir(example)))
-    with open_history(project.history_path) as db:
-        seeded = db.import_history_csv(example_folder / "history.csv")
-        step(t("demo.step-history", n=seeded.values_added, path=str(project.history_path)))
-        controller = example_folder / "controller.csv"
-        if controller.is_file():  # what «bms import-values» does: the controller's own figures
-            loaded = db.import_history_csv(controller)
-            step(t("demo.step-controller", n=loaded.values_added))
-        kostra_files = sorted((example_folder / "kostra").glob("*.json"))
-        if kostra_files:
-            imported = import_kostra(kostra_files, defn, db, defn.period(period))
-            step(t("demo.step-kostra", files=len(kostra_files), n=imported.stored))
-        history = db.history_for_generation(defn, period)
-        kostra = kostra_views(db, defn, defn.period(period))
+    seeded = import_values_project(project, example_folder / "history.csv")
+    step(t("demo.step-history", n=seeded.added, path=str(project.history_path)))
+    controller = example_folder / "controller.csv"
+    if controller.is_file():  # the controller's own figures for the county
+        loaded = import_values_project(project, controller)
+        step(t("demo.step-controller", n=loaded.added))
+    kostra_files = sorted((example_folder / "kostra").glob("*.json"))
+    if kostra_files:
+        imported = import_kostra_project(project, kostra_files, period=period)
+        step(t("demo.step-kostra", files=len(kostra_files), n=imported.report.stored))
     result.paths["history"] = str(project.history_path)
-    gen = generate_workbooks(
-        defn,
-        period,
-        out_dir=project.generated_dir / period,
-        secret=project.secret,
-        history=history,
-        kostra=kostra,
-        lang=project.language,
-    )
-    result.paths["generated"] = str(project.generated_dir / period)
+    gen = generate_project(project, period=period)
+    result.paths["generated"] = str(gen.out_dir)
     step(t("demo.step-generate", n=len(gen.files), period=period, path=result.paths["generated"]))
 
+    # The simulated staff type values in line with their own last periods.
+    with open_history(project.history_path, lock=False) as db:
+        history = db.history_for_generation(defn, period)
     files = {row.unit: gen.out_dir / row.file for row in gen.manifest}
     plan = simulate_returns(
         defn,
@@ -132,7 +128,7 @@ def run_demo(
         files,
         project.submissions_dir / period,
         history=history,
-        lang=project.language,
+        lang=project.resolve_language(None, defn),
     )
     result.paths["submissions"] = str(project.submissions_dir)
     step(

@@ -27,14 +27,20 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bms_excel.api import (
+    Project,
+    collect_project,
+    find_project,
+    generate_project,
+    validate_open_workbook,
+    workbook_language,
+)
 from bms_excel.control_workbook import NAMES, XLWINGS_CONF, output_sheet_names
 from bms_excel.errors import BmsError, ConfigError, Finding
 from bms_excel.i18n import LANGUAGES, check_language, get_language, set_language, t
 from bms_excel.layout import CONTROL_CHECKS, DEFAULT_ANCHORS, sheet_names
-from bms_excel.project import Project, find_project
 from bms_excel.reader import CellValue, FileKind, SheetInfo, WorkbookData
-from bms_excel.signing import protection_password
-from bms_excel.validate import parse_a1, read_meta, validate_data
+from bms_excel.validate import parse_a1
 
 try:
     import xlwings as xw
@@ -82,17 +88,15 @@ def validate(book: Book | None = None) -> None:
     book = _caller(book)
     with _reporting(book, "buttons.validate.title"):
         data = workbook_data(book)
-        fields, _ = read_meta(data)
-        with _language(fields.get("language")):
+        with _language(workbook_language(data)):
             project = _unit_project(book)
-            definition = project.load_definition()
-            extract = validate_data(data, definition, project.secret, book.name)
+            _use_language(project, workbook_language(data))
+            result = validate_open_workbook(project, data, book.name)
             control = _control_sheet(book)
-            password = protection_password(project.secret)
-            marked = [f for f in extract.findings if _markable(book, f)]
+            marked = [f for f in result.findings if _markable(book, f)]
             touched = {f.sheet for f in marked if f.sheet} | ({control} if control else set())
             with _unprotected(
-                book, sorted(touched | set(_previous_sheets(book, control))), password
+                book, sorted(touched | set(_previous_sheets(book, control))), result.password
             ):
                 if control is not None:
                     clear_marks(book, control)
@@ -100,9 +104,9 @@ def validate(book: Book | None = None) -> None:
                 for cell_findings in _by_cell(marked):
                     mark_cell(book, cell_findings)
                 if control is not None:
-                    write_findings(book, control, extract.findings, fills)
-            errors = sum(f.severity == "error" for f in extract.findings)
-            warnings = sum(f.severity == "warning" for f in extract.findings)
+                    write_findings(book, control, result.findings, fills)
+            errors = sum(f.severity == "error" for f in result.findings)
+            warnings = sum(f.severity == "warning" for f in result.findings)
             if errors or warnings:
                 text = t(
                     "buttons.validate.summary",
@@ -119,32 +123,27 @@ def validate(book: Book | None = None) -> None:
 @_script
 def generate(book: Book | None = None) -> None:
     """Generer: make the unit workbooks for the period in Innstillinger (as ``bms generate``)."""
-    from bms_excel.generate import generate_workbooks
-
     book = _caller(book)
     with _reporting(book, "cwb.button.generate"):
         settings = read_settings(book)
         with _language(settings["language"]):
-            project, definition, period = _controller_project(settings)
-            out_dir = project.generated_dir / period
+            project = _controller_project(settings)
+            _use_language(project, settings["language"])
 
             def progress(done: int, total: int, code: str) -> None:
                 _status(book, t("buttons.generate.progress", done=done, total=total, unit=code))
 
-            result = generate_workbooks(
-                definition,
-                period,
-                out_dir=out_dir,
-                secret=project.secret,
-                lang=settings["language"] or project.language,
-                template=project.template_path,
+            result = generate_project(
+                project,
+                period=settings["period"] or None,
+                lang=settings["language"] or None,
                 progress=progress,
             )
             text = t(
                 "generate.done",
                 n=len(result.files),
-                period=period,
-                out=str(out_dir),
+                period=result.period,
+                out=str(result.out_dir),
                 manifest=str(result.manifest_csv),
             )
             _finish(book, text, "cwb.button.generate")
@@ -153,43 +152,39 @@ def generate(book: Book | None = None) -> None:
 @_script
 def collect(book: Book | None = None) -> None:
     """Samle inn: collect the submissions folder and write who delivered and what is wrong."""
-    from bms_excel.collect import collect_submissions, write_reminder_csv
-
     book = _caller(book)
     with _reporting(book, "cwb.button.collect"):
         settings = read_settings(book)
         with _language(settings["language"]):
-            project, definition, period = _controller_project(settings)
-            folder = project.submissions_dir
-            if not folder.is_dir():
-                raise ConfigError(t("collect.no-folder", path=str(folder)))
+            project = _controller_project(settings)
+            _use_language(project, settings["language"])
 
             def progress(done: int, total: int) -> None:
                 _status(book, t("buttons.collect.progress", done=done, total=total))
 
-            report = collect_submissions(
-                folder, definition, period, project.secret, progress=progress
-            )
-            write_reminder_csv(report, definition, project.reports_dir)
+            report = collect_project(project, period=settings["period"] or None, progress=progress)
             rows = collect_rows(report.to_json(), _now())
             sheet = _output_sheet(book, "collect")
             sheet.clear_contents()
             sheet.range("A1").value = rows
             counts = {s: sum(u["state"] == s for u in report.to_json()["units"]) for s in _STATES}
-            summary = t("collect.summary", period=period, total=len(report.units), **counts)
+            summary = t("collect.summary", period=report.period, total=len(report.units), **counts)
             _finish(book, summary, "cwb.button.collect")
 
 
 @_script
 def consolidate(book: Book | None = None) -> None:
     """Konsolider: run ``bms consolidate`` for the period and fill the controller's sheets."""
+    # pandas (≈0.6 s to import) is loaded only by this button.
     from bms_excel.master import consolidate_project
 
     book = _caller(book)
     with _reporting(book, "cwb.button.consolidate"):
         settings = read_settings(book)
         with _language(settings["language"]):
-            project, definition, period = _controller_project(settings)
+            project = _controller_project(settings)
+            _use_language(project, settings["language"])
+            period = settings["period"] or project.period or ""
             _status(book, t("buttons.consolidate.progress", period=period))
 
             def progress(done: int, total: int) -> None:
@@ -197,11 +192,11 @@ def consolidate(book: Book | None = None) -> None:
 
             result = consolidate_project(
                 project,
-                definition,
-                period,
+                period=settings["period"] or None,
                 lang=settings["language"] or None,
                 progress=progress,
             )
+            period = result.period
             frames = {
                 "county": result.county,
                 "rollup": result.rollups,
@@ -308,13 +303,10 @@ def _output_sheet(book: Book, key: str) -> Any:
     return _named_range(book, NAMES[key]).sheet
 
 
-def _controller_project(settings: dict[str, str]) -> tuple[Project, Any, str]:
+def _controller_project(settings: dict[str, str]) -> Project:
     if not settings["project"]:
         raise ConfigError(t("buttons.no-project-folder", sheet=t("cwb.sheet.settings")))
-    project = find_project(explicit=Path(os.path.expandvars(settings["project"])))
-    definition = project.load_definition()
-    period = project.resolve_period(settings["period"] or None, definition)
-    return project, definition, period
+    return find_project(explicit=Path(os.path.expandvars(settings["project"])))
 
 
 def _unit_project(book: Book) -> Project:
@@ -550,6 +542,12 @@ def _plain(value: Any) -> Any:
 
 def _now() -> str:
     return dt.datetime.now().strftime("%d.%m.%Y %H:%M")
+
+
+def _use_language(project: Project, option: str | None) -> None:
+    # Inside _language(option): messages and workbooks by the project's rule from here on
+    # (the project's own errors above were shown in the option's language, if any).
+    set_language(project.resolve_language(option or None))
 
 
 @contextmanager

@@ -539,7 +539,7 @@ def consolidate_project(
         secret=project.secret,
         history_path=project.history_path,
         master_path=master,
-        lang=lang or project.language,
+        lang=project.resolve_language(lang, definition),
         csv_path=csv_path,
         parquet_path=parquet_path,
         processes=processes,

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bms_excel.errors import ConfigError
-from bms_excel.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, t
+from bms_excel.errors import ConfigError, DefinitionError
+from bms_excel.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, check_language, t
 from bms_excel.model import Definition
 
 CONFIG_NAME = "bms.toml"
@@ -45,7 +45,9 @@ class Project:
     root: Path
     county: str
     period: str | None
-    language: Language
+    #: ``language`` in ``bms.toml``; ``None`` when the file does not say (see
+    #: :meth:`resolve_language`).
+    language: Language | None
     definition_path: Path
     generated_dir: Path
     submissions_dir: Path
@@ -79,6 +81,27 @@ class Project:
             raise ConfigError(t("project.unknown-period", period=chosen, known=known)) from None
         return chosen
 
+    def resolve_language(
+        self, option: str | None = None, definition: Definition | None = None
+    ) -> Language:
+        """The language to work in: ``option`` (``--lang``, the Innstillinger sheet) if given,
+        else ``bms.toml``'s, else the definition's ``settings.language``, else bokmål.
+
+        The one rule for the CLI, the Excel buttons and the demo, for messages and workbooks
+        alike. Without ``definition`` the project's is read when the rule gets that far (a
+        definition that does not load then counts as silent: its problems are reported by the
+        command that needs it).
+        """
+        for lang in (option, self.language):
+            if lang:
+                return check_language(lang)
+        if definition is None:
+            try:
+                definition = self.load_definition()
+            except DefinitionError:
+                return DEFAULT_LANGUAGE
+        return check_language(definition.settings.language)
+
 
 def find_project(start: Path | None = None, explicit: Path | None = None) -> Project:
     """Find and load the project at ``explicit`` or in ``start`` (default: cwd) or its parents."""
@@ -104,8 +127,8 @@ def load_project(config_path: Path) -> Project:
     root = config_path.parent.resolve()
     proj: dict[str, Any] = data.get("project", {})
     paths: dict[str, Any] = {**DEFAULT_PATHS, **data.get("paths", {})}
-    language = proj.get("language", DEFAULT_LANGUAGE)
-    if language not in LANGUAGES:
+    language = proj.get("language") or None
+    if language is not None and language not in LANGUAGES:
         raise ConfigError(
             t("cli.bad-config", path=str(config_path), detail=f"language = {language!r}")
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "bms_excel"
@@ -61,3 +62,188 @@ def test_library_never_imports_the_cli() -> None:
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bms_excel.cli"):
                 wrong.append(rel)
     assert wrong == []
+
+
+# -- adapters: the CLI and the Excel buttons call entry points, nothing deeper -----------------
+
+#: Library modules any adapter may use to show results: messages and findings.
+PRESENTATION = {"bms_excel.i18n", "bms_excel.errors"}
+#: Per adapter module: what else it may import from the library (module → names). The entry
+#: points are in ``bms_excel.api`` (plus ``consolidate_project``, which lives with the master,
+#: and the demo); the buttons also need the plain structures they translate the open workbook
+#: into and the controller workbook's defined names.
+ADAPTER_IMPORTS: dict[str, dict[str, set[str]]] = {
+    "cli/__init__.py": {
+        "bms_excel": {"__version__"},
+        "bms_excel.project": {"Project", "find_project"},
+    },
+    "cli/render.py": {},
+    "cli/init.py": {"bms_excel.api": {"init_project"}},
+    "cli/check.py": {"bms_excel.api": {"check_definition_file"}},
+    "cli/generate.py": {"bms_excel.api": {"generate_project"}},
+    "cli/collect.py": {
+        "bms_excel.api": {"CollectReport", "collect_project", "validate_project_files"}
+    },
+    "cli/consolidate.py": {
+        "bms_excel.master": {"consolidate_project"},
+        "bms_excel.status": {"Status", "status_label"},
+    },
+    "cli/values.py": {"bms_excel.api": {"import_values_project"}},
+    "cli/kostra.py": {"bms_excel.api": {"check_kostra_project", "import_kostra_project"}},
+    "cli/control_workbook.py": {
+        "bms_excel.api": {"DEFAULT_INTERPRETER", "control_workbook_project"}
+    },
+    "cli/demo.py": {"bms_excel.demo": {"run_demo"}},
+    "excel_buttons.py": {
+        "bms_excel.api": {
+            "Project",
+            "collect_project",
+            "find_project",
+            "generate_project",
+            "validate_open_workbook",
+            "workbook_language",
+        },
+        "bms_excel.master": {"consolidate_project"},
+        "bms_excel.control_workbook": {"NAMES", "XLWINGS_CONF", "output_sheet_names"},
+        "bms_excel.layout": {"CONTROL_CHECKS", "DEFAULT_ANCHORS", "sheet_names"},
+        "bms_excel.reader": {"CellValue", "FileKind", "SheetInfo", "WorkbookData"},
+        "bms_excel.validate": {"parse_a1"},
+    },
+}
+
+
+def _library_imports(path: Path) -> set[tuple[str, str]]:
+    """``(module, name)`` for every import of the library in ``path``, function bodies included;
+    the CLI's own modules are not the library."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[tuple[str, str]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] == "bms_excel":
+                out.update((node.module, a.name) for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update((a.name, "*") for a in node.names if a.name.split(".")[0] == "bms_excel")
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            out.add((f"{'.' * node.level}{node.module or ''}", "*"))  # relative: never allowed
+    return {(m, n) for m, n in out if m != "bms_excel.cli" and not m.startswith("bms_excel.cli.")}
+
+
+def test_every_adapter_module_has_an_allow_list() -> None:
+    cli = [str(p.relative_to(PACKAGE)) for p in (PACKAGE / "cli").glob("*.py")]
+    assert sorted(ADAPTER_IMPORTS) == sorted([*cli, "excel_buttons.py"])
+
+
+def test_the_cli_and_the_buttons_import_only_entry_points() -> None:
+    wrong = []
+    for rel, allowed in ADAPTER_IMPORTS.items():
+        for module, name in sorted(_library_imports(PACKAGE / rel)):
+            if module in PRESENTATION or name in allowed.get(module, set()):
+                continue
+            wrong.append(f"{rel}: from {module} import {name}")
+    assert wrong == []
+
+
+def test_the_allow_list_catches_a_stage_function(tmp_path: Path) -> None:
+    # The check above reads lazy imports too: the Generer button once called the generator
+    # directly (without the history), from inside the function.
+    src = tmp_path / "button.py"
+    src.write_text(
+        "def generate(book):\n    from bms_excel.generate import generate_workbooks\n",
+        encoding="utf-8",
+    )
+    assert _library_imports(src) == {("bms_excel.generate", "generate_workbooks")}
+
+
+def test_every_cli_module_registers_its_commands() -> None:
+    # cli/__init__.py imports the command modules plainly: a missing or broken module stops
+    # ``bms`` with an ImportError instead of quietly dropping its commands.
+    from bms_excel.cli import main
+
+    declared = set()
+    for path in (PACKAGE / "cli").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                for deco in node.decorator_list:
+                    if (
+                        isinstance(deco, ast.Call)
+                        and isinstance(deco.func, ast.Attribute)
+                        and isinstance(deco.func.value, ast.Name)
+                        and deco.func.value.id == "main"
+                        and deco.args
+                        and isinstance(deco.args[0], ast.Constant)
+                    ):
+                        declared.add(deco.args[0].value)
+    assert len(declared) >= 10
+    assert declared == set(main.commands)
+    init = ast.parse((PACKAGE / "cli" / "__init__.py").read_text(encoding="utf-8"))
+    caught = {
+        n.id
+        for h in ast.walk(init)
+        if isinstance(h, ast.ExceptHandler) and h.type is not None
+        for n in ast.walk(h.type)
+        if isinstance(n, ast.Name)
+    }
+    assert not caught & {"ImportError", "ModuleNotFoundError"}
+
+
+# -- no public function that only the tests call (or nothing) -----------------------------------
+
+#: Public functions of the package that only tests call (or nothing), found when the rule was
+#: introduced, each with what should become of it. They live in modules other work was changing at the
+#: time; the rule keeps new ones out, and an entry goes when its function does.
+TEST_ONLY: dict[str, str] = {
+    "checks.py:summarise": "make private or drop (tests count severities themselves)",
+    "consolidate.py:consolidate_values": "private, or move to tests",
+    "definition.py:load_definition_text": "move to tests (a test helper)",
+    "errors.py:worst_severity": "drop (unused)",
+    "examples/__init__.py:load_example_history": "move to tests/conftest.py (a test helper)",
+    "generate.py:history_from_rows": "move to tests/conftest.py (a test helper)",
+    "history.py:audit_trail": "keep if the README promises the audit trail as a query, else tests",
+    "kostra.py:parse_file": "private or drop (callers use the format-specific parsers)",
+    "layout.py:input_cells": "move to tests (a test helper)",
+    "ooxml.py:assert_clean": "move to tests with the schema validator (issue 14, item 2)",
+    "reader.py:read_workbook": "move to tests, or private",
+    "reader.py:sniff": "private",
+    "reader.py:structure_locked": "move to tests, or private",
+    "resources.py:macros_dir": "move to tests (the tests read the VBA source)",
+    "status.py:status_from_label": "move to tests (a test helper)",
+}
+
+
+def _referenced(paths: list[Path]) -> set[str]:
+    """Every name used (not defined) in ``paths``: names, attributes and imported names."""
+    used: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+            elif isinstance(node, ast.ImportFrom):
+                used.update(a.name for a in node.names)
+    return used
+
+
+def test_every_public_function_has_a_caller_in_the_package() -> None:
+    root = PACKAGE.parent
+    production = _referenced(sorted(PACKAGE.rglob("*.py")))
+    # The Excel buttons are called by name from the VBA source (RunPython).
+    production |= set(re.findall(r"\w+", (root / "macros" / "BmsExcel.bas").read_text()))
+    found = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = str(path.relative_to(PACKAGE))
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            # A method of a subclass may be an override its base class calls (openpyxl's
+            # ExcelWriter.write_worksheet): only plain classes are checked.
+            if isinstance(node, ast.ClassDef) and node.bases:
+                continue
+            body = node.body if isinstance(node, ast.ClassDef) else [node]
+            for item in body:
+                if (
+                    isinstance(item, ast.FunctionDef)
+                    and not item.name.startswith("_")
+                    and not item.decorator_list  # click commands, properties, button scripts
+                    and item.name not in production
+                ):
+                    found.add(f"{rel}:{item.name}")
+    assert sorted(found - set(TEST_ONLY)) == []

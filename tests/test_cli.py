@@ -181,3 +181,51 @@ def test_installed_console_script_runs() -> None:
 
     cp = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
     assert cp.returncode == 0 and "check" in cp.stdout
+
+
+@pytest.mark.parametrize(
+    ("in_toml", "option", "expected"),
+    [
+        (None, None, "nn"),  # bms.toml is silent: the definition's settings.language
+        ("en", None, "en"),  # bms.toml before the definition
+        ("en", "nb", "nb"),  # --lang before both
+    ],
+)
+def test_the_workbook_language_is_option_then_bms_toml_then_definition(
+    runner: CliRunner, tmp_path: Path, in_toml: str | None, option: str | None, expected: str
+) -> None:
+    from python_calamine import CalamineWorkbook
+
+    from bms_excel.i18n import t
+
+    result = runner.invoke(main, ["init", str(tmp_path / "p"), "--example", "nynorsk"])
+    assert result.exit_code == 0, result.output
+    config = tmp_path / "p" / "bms.toml"
+    lines = [ln for ln in config.read_text(encoding="utf-8").splitlines() if "language" not in ln]
+    if in_toml:
+        lines.insert(lines.index("[project]") + 1, f'language = "{in_toml}"')
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["--project", str(tmp_path / "p"), *(["--lang", option] if option else [])]
+    result = runner.invoke(main, [*args, "generate", "--units", "FIRDA", "--json"])
+    assert result.exit_code == 0, result.output
+    made = Path(json.loads(result.output)["out"]) / json.loads(result.output)["files"][0]["file"]
+    book = CalamineWorkbook.from_path(str(made))
+    meta = dict(r[:2] for r in book.get_sheet_by_name(t("wb.sheet.meta", expected)).to_python())
+    assert meta["language"] == expected
+
+
+def test_a_broken_definition_without_a_language_in_bms_toml_is_still_checked(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # The language rule reads the definition when bms.toml is silent; a definition that does
+    # not load must still reach `bms check`, which reports it.
+    assert runner.invoke(main, ["init", str(tmp_path / "p")]).exit_code == 0
+    config = tmp_path / "p" / "bms.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        "\n".join(ln for ln in text.splitlines() if "language" not in ln), encoding="utf-8"
+    )
+    (tmp_path / "p" / "definition.yaml").write_text("county: [\n", encoding="utf-8")
+    result = runner.invoke(main, ["--project", str(tmp_path / "p"), "check", "--json"])
+    assert result.exit_code == 1, result.output
+    assert [f["code"] for f in json.loads(result.output)["findings"]] == ["yaml-syntax"]

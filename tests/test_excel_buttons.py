@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import importlib
+import json
 import random
 import sys
 from pathlib import Path
@@ -23,7 +24,9 @@ from typing import Any
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 
+from bms_excel.cli import main as cli_main
 from bms_excel.collect import collect_submissions
 from bms_excel.control_workbook import NAMES, build_control_workbook, output_sheet_names
 from bms_excel.errors import ConfigError
@@ -407,3 +410,150 @@ def test_without_xlwings_the_package_works_and_the_buttons_say_how_to_install(
         monkeypatch.undo()
         sys.modules.pop("bms_excel.excel_buttons", None)
         importlib.import_module("bms_excel.excel_buttons")
+
+
+# -- the buttons make what the CLI makes ------------------------------------------------------
+
+#: The period whose "last periods" the example history fills (2025-T2, 2025, 2026-T1).
+HISTORY_PERIOD = "2026-T2"
+#: ``_meta`` fields that hold the time of generation (and the signature over it).
+TIMED_META = frozenset({"generated_at", "signature"})
+
+
+def put_name(data: dict[str, Any], name: str, value: Any) -> None:
+    """Type ``value`` into the cell the defined ``name`` refers to (Innstillinger)."""
+    ref = next(n for n in data["names"] if n["name"] == name)
+    put(data, data["sheets"][ref["sheet_index"]]["name"], ref["address"], value)
+
+
+def workbook_cells(path: Path) -> dict[str, list[list[Any]]]:
+    """Every sheet's cell values (hidden sheets included, read with python-calamine), without
+    the ``_meta`` rows that hold the time of generation."""
+    from python_calamine import CalamineWorkbook
+
+    meta_names = {t("wb.sheet.meta", lang) for lang in ("nb", "nn", "en")}
+    book = CalamineWorkbook.from_path(str(path))
+    out = {}
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python()
+        if name in meta_names:
+            rows = [r for r in rows if not (r and r[0] in TIMED_META)]
+        out[name] = rows
+    return out
+
+
+def manifest_rows(folder: Path) -> list[dict[str, Any]]:
+    """The send-out list (``manifest.json``) without the checksums, which cover the time."""
+    rows = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    rows = rows["files"] if isinstance(rows, dict) else rows
+    return [{k: v for k, v in row.items() if k != "sha256"} for row in rows]
+
+
+def seed_history(project: Project) -> None:
+    """Earlier periods and KOSTRA figures in the project's history, as ``bms import-values``
+    and ``bms kostra import`` put them there."""
+    from bms_excel.examples import example_dir
+
+    folder = Path(str(example_dir("stfk")))
+    for args in (
+        ["import-values", str(folder / "history.csv")],
+        ["kostra", "import", "--period", HISTORY_PERIOD, *map(str, (folder / "kostra").glob("*"))],
+    ):
+        result = CliRunner().invoke(cli_main, ["--project", str(project.root), *args])
+        assert result.exit_code == 0, result.output
+
+
+def run_generate_button(data: dict[str, Any]) -> Any:
+    from bms_excel import excel_buttons
+
+    book = xw.Book(json=data)
+    book.set_mock_caller()
+    excel_buttons.generate()
+    alerts = [a for a in book.json()["actions"] if a["func"] == "alert"]
+    assert len(alerts) == 1 and alerts[0]["args"][4] != "critical", alerts
+    return book
+
+
+def assert_same_generation(button: Path, cli: Path) -> None:
+    assert manifest_rows(button) == manifest_rows(cli)
+    names = sorted(p.name for p in cli.glob("*.xlsx"))
+    assert sorted(p.name for p in button.glob("*.xlsx")) == names and names
+    for name in names:
+        assert workbook_cells(button / name) == workbook_cells(cli / name), name
+
+
+def test_the_generate_button_makes_the_workbooks_bms_generate_makes(
+    project: Project, control_book: dict[str, Any], tmp_path: Path
+) -> None:
+    seed_history(project)
+    put_name(control_book, NAMES["period"], HISTORY_PERIOD)
+    run_generate_button(control_book)
+    made = project.generated_dir / HISTORY_PERIOD
+    button = made.rename(tmp_path / "button")
+    result = CliRunner().invoke(
+        cli_main, ["--project", str(project.root), "generate", "--period", HISTORY_PERIOD]
+    )
+    assert result.exit_code == 0, result.output
+    assert_same_generation(button, made)
+    # What makes the comparison worth having: both show the history and the KOSTRA figures.
+    definition = project.load_definition()
+    heimdal = build_layout(definition, definition.unit("HEIMDAL"), HISTORY_PERIOD, "nb")
+    scorecard = workbook_cells(button / "2026-T2_HEIMDAL.xlsx")[heimdal.sheets.scorecard]
+    shown = [
+        scorecard[row - 1][col - 1]
+        for row, col in map(parse_a1, heimdal.indicator("R1.1").history_refs)
+    ]
+    assert shown == [2.0, 1.8, 2.2]  # the example history of HEIMDAL, R1.1
+    roads = build_layout(definition, definition.unit("FYLKESVEG"), HISTORY_PERIOD, "nb")
+    scorecard = workbook_cells(button / "2026-T2_FYLKESVEG.xlsx")[roads.sheets.scorecard]
+    row, col = parse_a1(roads.indicator("T3.1").result_ref)  # a KOSTRA row: SSB's figure
+    assert isinstance(scorecard[row - 1][col - 1], float)
+
+
+def test_button_and_cli_pick_the_language_by_the_same_rule(tmp_path: Path) -> None:
+    # bms.toml and Innstillinger are silent: the definition's language (nynorsk) decides.
+    project = init_project(tmp_path / "fylket", example="nynorsk")
+    config = project.config_path.read_text(encoding="utf-8")
+    project.config_path.write_text(
+        "\n".join(line for line in config.splitlines() if not line.startswith("language")),
+        encoding="utf-8",
+    )
+    built = build_control_workbook(tmp_path / "kontroll.xlsx", project_dir=project.root)
+    data = payload(built.path)
+    put_name(data, NAMES["language"], "")
+    run_generate_button(data)
+    period = project.resolve_period(None, project.load_definition())
+    made = project.generated_dir / period
+    button = made.rename(tmp_path / "button")
+    result = CliRunner().invoke(cli_main, ["--project", str(project.root), "generate"])
+    assert result.exit_code == 0, result.output
+    assert_same_generation(button, made)
+    first = sorted(button.glob("*.xlsx"))[0]
+    meta = dict(r[:2] for r in workbook_cells(first)[t("wb.sheet.meta", "nn")])
+    assert meta["language"] == "nn"
+
+
+def test_the_collect_button_writes_the_reminder_list_bms_collect_writes(
+    project: Project, control_book: dict[str, Any], unit_book, tmp_path: Path
+) -> None:
+    path, _ = unit_book
+    (project.submissions_dir / path.name).write_bytes(path.read_bytes())
+    (project.submissions_dir / "notat.txt").write_text("ikke en arbeidsbok")
+    book = xw.Book(json=control_book)
+    book.set_mock_caller()
+    from bms_excel import excel_buttons
+
+    excel_buttons.collect()
+    period = project.resolve_period(None, project.load_definition())
+    reminder = project.reports_dir / f"purreliste_{period}.csv"
+    from_button = reminder.read_bytes()
+    reminder.unlink()
+    result = CliRunner().invoke(cli_main, ["--project", str(project.root), "collect", "--json"])
+    assert result.exit_code == 1, result.output  # notat.txt: not-a-workbook
+    assert reminder.read_bytes() == from_button
+    lines = from_button.decode("utf-8-sig").splitlines()
+    assert len(lines) == len(project.load_definition().units)  # header + every unit but one
+    report = json.loads(result.output)
+    rows = _sheet_writes(book, "collect")
+    units = [(r[0], r[2]) for r in rows[4 : 4 + len(report["units"])]]
+    assert units == [(u["code"], t(f"collect.state.{u['state']}")) for u in report["units"]]

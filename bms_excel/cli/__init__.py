@@ -33,7 +33,7 @@ class CliState:
         if self._project is None:
             self._project = find_project(explicit=self.project_dir)
             if self.lang is None:
-                set_language(self._project.language)
+                set_language(self._project.resolve_language())
         return self._project
 
 
@@ -87,27 +87,31 @@ def state(ctx: click.Context) -> CliState:
     return obj
 
 
-def _register() -> None:
-    # Imported for their side effect of adding commands to ``main``; a module that is not
-    # there yet (work in progress) simply contributes no command.
-    import importlib
+# The commands register themselves on ``main`` when their module is imported; a missing module
+# is an ImportError here, never a command that silently disappears.
+from bms_excel.cli import (  # noqa: E402
+    check,
+    collect,
+    consolidate,
+    control_workbook,
+    demo,
+    generate,
+    init,
+    kostra,
+    values,
+)
 
-    for name in (
-        "init",
-        "check",
-        "generate",
-        "collect",
-        "consolidate",
-        "kostra",
-        "values",
-        "control_workbook",
-        "demo",
-    ):
-        try:
-            importlib.import_module(f"bms_excel.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"bms_excel.cli.{name}":
-                raise
-
-
-_register()
+__all__ = [
+    "CliState",
+    "check",
+    "collect",
+    "consolidate",
+    "control_workbook",
+    "demo",
+    "generate",
+    "init",
+    "kostra",
+    "main",
+    "state",
+    "values",
+]

@@ -7,29 +7,13 @@ from pathlib import Path
 
 import click
 
+from bms_excel.api import check_definition_file
 from bms_excel.cli import main, state
 from bms_excel.cli.render import findings_table, print_json, stdout_console, summary_line
-from bms_excel.errors import ConfigError, DefinitionError, Finding, exit_code_for
+from bms_excel.errors import exit_code_for
 from bms_excel.i18n import t
 
 JSON_KEYS = ("code", "severity", "file", "line", "path", "message")
-
-
-def run_check(path: Path, max_indicators: int | None = None) -> list[Finding]:
-    """Load ``path`` and run every quality check; schema problems are returned as findings."""
-    from bms_excel.checks import check_definition
-    from bms_excel.definition import load_definition_with_source
-
-    if not path.is_file():
-        raise ConfigError(t("cli.file-not-found", path=str(path)))
-    try:
-        defn, source = load_definition_with_source(path)
-    except DefinitionError as exc:
-        return list(exc.problems)
-    if max_indicators is not None:
-        settings = defn.settings.model_copy(update={"max_indicators_per_unit": max_indicators})
-        defn = defn.model_copy(update={"settings": settings})
-    return check_definition(defn, source)
 
 
 @main.command("check")
@@ -49,7 +33,7 @@ def check_command(
 ) -> None:
     """Kvalitetssjekk av et målekart: koder, terskler, eiere, koblinger, balanse."""
     path = definition if definition is not None else state(ctx).project().definition_path
-    findings = run_check(path, max_indicators)
+    findings = check_definition_file(path, max_indicators=max_indicators)
     if as_json:
         print_json({"findings": [{k: getattr(f, k) for k in JSON_KEYS} for f in findings]})
     else:

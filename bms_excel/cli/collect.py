@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from bms_excel.api import CollectReport, collect_project, validate_project_files
 from bms_excel.cli import main, state
 from bms_excel.cli.render import print_json, progress_bar, severity_label, stdout_console
-from bms_excel.collect import CollectReport, collect_submissions, validate_files, write_reminder_csv
-from bms_excel.errors import ConfigError, exit_code_for
+from bms_excel.errors import exit_code_for
 from bms_excel.i18n import t
 
 _STATE_STYLE = {"received": "green", "missing": "yellow", "duplicate": "red", "rejected": "red"}
@@ -72,16 +72,10 @@ def collect_command(
 ) -> None:
     """Samle inn: les alle filer i innsendingsmappen og vis hvem som har levert og hva som er feil."""
     project = state(ctx).project()
-    definition = project.load_definition()
-    chosen = project.resolve_period(period, definition)
-    folder = folder or project.submissions_dir
-    if not folder.is_dir():
-        raise ConfigError(t("collect.no-folder", path=str(folder)))
     with progress_bar(t("collect.progress"), enabled=not as_json) as progress:
-        report = collect_submissions(
-            folder, definition, chosen, project.secret, processes=processes, progress=progress
+        report = collect_project(
+            project, period=period, folder=folder, processes=processes, progress=progress
         )
-    write_reminder_csv(report, definition, project.reports_dir)
     if as_json:
         data = report.to_json()
         data["reminder_csv"] = str(report.reminder_csv)
@@ -101,12 +95,7 @@ def validate_command(
     ctx: click.Context, files: tuple[Path, ...], period: str | None, as_json: bool
 ) -> None:
     """Kontroller enkeltfiler (f.eks. et e-postvedlegg) med de samme sjekkene som innsamlingen."""
-    project = state(ctx).project()
-    definition = project.load_definition()
-    missing = [p for p in files if not p.exists()]
-    if missing:
-        raise ConfigError(t("cli.file-not-found", path=", ".join(map(str, missing))))
-    report = validate_files(files, definition, project.secret, period)
+    report = validate_project_files(state(ctx).project(), files, period=period)
     if as_json:
         print_json(report.to_json())
     else:

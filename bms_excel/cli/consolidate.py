@@ -54,25 +54,23 @@ def consolidate_command(
     processes: int | None,
 ) -> None:
     """Konsolider: samle inn, lagre i historikken og lag fylkesrapporten (masterarbeidsboka)."""
+    # pandas (≈0.6 s to import) is loaded only by this command.
     from bms_excel.master import consolidate_project
 
     project = state(ctx).project()
-    lang = get_language()
-    kwargs = {
-        "folder": folder,
-        "out": out,
-        "csv_path": csv_path,
-        "parquet_path": parquet_path,
-        "lang": lang,
-        "processes": processes,
-    }
     with progress_bar(t("consolidate.progress"), enabled=not as_json) as progress:
         result = consolidate_project(
             project,
             period=period,
+            folder=folder,
+            out=out,
+            csv_path=csv_path,
+            parquet_path=parquet_path,
+            lang=state(ctx).lang,
+            processes=processes,
             progress=progress,
-            **kwargs,  # type: ignore[arg-type]
         )
+    lang = get_language()
     if as_json:
         print_json(result.to_json())
     else:

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import click
 
+from bms_excel.api import DEFAULT_INTERPRETER, control_workbook_project
 from bms_excel.cli import main, state
 from bms_excel.cli.render import stdout_console
-from bms_excel.control_workbook import DEFAULT_INTERPRETER, build_control_workbook
-from bms_excel.errors import ConfigError
-from bms_excel.i18n import get_language, t
+from bms_excel.i18n import t
 
 
 @main.command("control-workbook")
@@ -43,16 +42,11 @@ def control_workbook_command(
 ) -> None:
     """Lag kontrollarbeidsboken med knappene Generer, Samle inn og Konsolider."""
     cli = state(ctx)
-    project = cli.project()
-    definition = project.load_definition()
-    chosen = project.resolve_period(period, definition)
-    if vba_project is not None and not vba_project.is_file():
-        raise ConfigError(t("cli.file-not-found", path=str(vba_project)))
-    result = build_control_workbook(
-        out or project.reports_dir / "kontroll.xlsx",
-        project_dir=project.root,
-        period=chosen,
-        lang=cli.lang or project.language or get_language(),
+    result = control_workbook_project(
+        cli.project(),
+        out=out,
+        period=period,
+        lang=cli.lang,
         vba_project=vba_project,
         interpreter=interpreter,
     )

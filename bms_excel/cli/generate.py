@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import click
+from rich.progress import Progress
 
+from bms_excel.api import generate_project
 from bms_excel.cli import main, state
 from bms_excel.cli.render import print_json, stderr_console, stdout_console
 from bms_excel.errors import ConfigError
-from bms_excel.i18n import LANGUAGES, get_language, t
+from bms_excel.i18n import LANGUAGES, t
 
 
 @main.command("generate")
@@ -56,53 +61,48 @@ def generate_command(
     as_json: bool,
 ) -> None:
     """Lag én beskyttet, selvkontrollerende arbeidsbok per enhet, og en utsendingsliste."""
-    from dataclasses import asdict
-
-    from rich.progress import Progress
-
-    from bms_excel.control_workbook import add_macros_to_generated
-    from bms_excel.generate import generate_workbooks
-
     if macros and vba_project is None:
         raise ConfigError(t("generate.macros-need-vba"))
     project = state(ctx).project()
-    definition = project.load_definition()
-    chosen = project.resolve_period(period, definition)
-    lang = workbook_lang or state(ctx).lang or project.language or get_language()
-    out_dir = out or project.generated_dir / chosen
-    history = None
-    kostra = None
-    if project.history_path.exists():
-        from bms_excel.history import open_history
-        from bms_excel.kostra_import import kostra_views
-
-        with open_history(project.history_path, lock=False) as db:
-            history = db.history_for_generation(definition, chosen, list(units) or None)
-            kostra = kostra_views(db, definition, definition.period(chosen))
-    kwargs = {
-        "history": history,
-        "kostra": kostra,
-        "out_dir": out_dir,
-        "secret": project.secret,
-        "units": list(units) or None,
-        "sector": sector,
-        "lang": lang,
-        "template": project.template_path,
-        "processes": processes,
-    }
+    with _progress(enabled=not as_json) as progress:
+        result = generate_project(
+            project,
+            period=period,
+            units=units,
+            sector=sector,
+            lang=workbook_lang or state(ctx).lang,
+            out=out,
+            processes=processes,
+            vba_project=vba_project if macros else None,
+            progress=progress,
+        )
     if as_json:
-        result = generate_workbooks(definition, chosen, **kwargs)  # type: ignore[arg-type]
-        if vba_project is not None and macros:
-            result = add_macros_to_generated(result, vba_project)
         print_json(
             {
-                "period": chosen,
-                "out": str(out_dir),
+                "period": result.period,
+                "out": str(result.out_dir),
                 "manifest_csv": str(result.manifest_csv),
                 "manifest_json": str(result.manifest_json),
                 "files": [asdict(r) for r in result.manifest],
             }
         )
+        return
+    stdout_console().print(
+        t(
+            "generate.done",
+            n=len(result.files),
+            period=result.period,
+            out=str(result.out_dir),
+            manifest=str(result.manifest_csv),
+        )
+    )
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    """A transient bar on stderr naming the unit being written (nothing with ``--json``)."""
+    if not enabled:
+        yield None
         return
     with Progress(console=stderr_console(), transient=True) as bar:
         task = bar.add_task(t("generate.progress"), total=None)
@@ -110,15 +110,4 @@ def generate_command(
         def progress(done: int, total: int, code: str) -> None:
             bar.update(task, completed=done, total=total, description=code)
 
-        result = generate_workbooks(definition, chosen, progress=progress, **kwargs)  # type: ignore[arg-type]
-    if vba_project is not None and macros:
-        result = add_macros_to_generated(result, vba_project)
-    stdout_console().print(
-        t(
-            "generate.done",
-            n=len(result.files),
-            period=chosen,
-            out=str(out_dir),
-            manifest=str(result.manifest_csv),
-        )
-    )
+        yield progress

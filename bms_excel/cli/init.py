@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
+from bms_excel.api import init_project
 from bms_excel.cli import main
 from bms_excel.cli.render import stdout_console
 from bms_excel.i18n import LANGUAGES, t
-from bms_excel.project import init_project
 
 
 @main.command("init")

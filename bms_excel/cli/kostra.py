@@ -7,18 +7,11 @@ from pathlib import Path
 
 import click
 
+from bms_excel.api import check_kostra_project, import_kostra_project
 from bms_excel.cli import main, state
 from bms_excel.cli.render import print_json, severity_label, stdout_console
-from bms_excel.errors import ConfigError, exit_code_for
-from bms_excel.history import open_history
+from bms_excel.errors import exit_code_for
 from bms_excel.i18n import t
-from bms_excel.kostra_import import (
-    check_coverage,
-    import_kostra,
-    kostra_year,
-    read_kostra_files,
-    stored_figures,
-)
 
 
 @main.group("kostra")
@@ -50,37 +43,33 @@ def import_command(
 ) -> None:
     """Importer KOSTRA-tall til historikkdatabasen (med tabell, region, år, status og kilde)."""
     project = state(ctx).project()
-    definition = project.load_definition()
-    per = definition.period(project.resolve_period(period, definition))
-    missing = [p for p in files if not p.is_file()]
-    if missing:
-        raise ConfigError(t("cli.file-not-found", path=", ".join(map(str, missing))))
-    if not files and not check_only:
-        raise ConfigError(t("kostra.cli-no-files"))
     con = stdout_console()
-    with open_history(project.history_path) as history:
-        if check_only:
-            pairs, _, findings = read_kostra_files(list(files), table=table, region=region)
-            figures = [*stored_figures(history), *(f for f, _ in pairs)]
-            findings += check_coverage(figures, definition, per)
-            if as_json:
-                print_json(
-                    {
-                        "period": per.code,
-                        "kostra_year": kostra_year(per),
-                        "findings": [f.to_dict() for f in findings],
-                    }
+    if check_only:
+        checked = check_kostra_project(project, files, period=period, table=table, region=region)
+        if as_json:
+            print_json(
+                {
+                    "period": checked.period,
+                    "kostra_year": checked.kostra_year,
+                    "findings": [f.to_dict() for f in checked.findings],
+                }
+            )
+        else:
+            for f in checked.findings:
+                con.print(f.format_line(severity_label(f.severity)), markup=False)
+            con.print(
+                t(
+                    "kostra.cli-checked",
+                    period=checked.period,
+                    year=checked.kostra_year,
+                    n=len(checked.findings),
                 )
-            else:
-                for f in findings:
-                    con.print(f.format_line(severity_label(f.severity)), markup=False)
-                con.print(
-                    t("kostra.cli-checked", period=per.code, year=kostra_year(per), n=len(findings))
-                )
-            sys.exit(exit_code_for(findings))
-        report = import_kostra(list(files), definition, history, per, table=table, region=region)
+            )
+        sys.exit(exit_code_for(checked.findings))
+    result = import_kostra_project(project, files, period=period, table=table, region=region)
+    report = result.report
     if as_json:
-        print_json({"period": per.code, "kostra_year": kostra_year(per), **report.to_json()})
+        print_json({"period": result.period, "kostra_year": result.kostra_year, **report.to_json()})
     else:
         for f in report.findings:
             con.print(f.format_line(severity_label(f.severity)), markup=False)
@@ -90,7 +79,7 @@ def import_command(
                 files=len(report.files),
                 matched=len(report.matched),
                 stored=report.stored,
-                path=str(project.history_path),
+                path=str(result.history),
             )
         )
     sys.exit(exit_code_for(report.findings))

@@ -8,32 +8,11 @@ from pathlib import Path
 
 import click
 
+from bms_excel.api import import_values_project
 from bms_excel.cli import main, state
 from bms_excel.cli.render import print_json, severity_label, stdout_console
-from bms_excel.errors import ConfigError, Finding, exit_code_for
-from bms_excel.history import open_history, read_history_csv
+from bms_excel.errors import exit_code_for
 from bms_excel.i18n import t
-from bms_excel.model import Definition
-from bms_excel.records import ValueRecord
-
-
-def check_rows(values: list[ValueRecord], definition: Definition, file: str) -> list[Finding]:
-    """Rows naming a unit, indicator or period the definition does not have (line-located)."""
-    units = {u.code for u in definition.units} | {definition.county.code}
-    indicators = {i.code for *_, i in definition.iter_indicators()}
-    periods = {p.code for p in definition.periods}
-    findings = []
-    for line, v in enumerate(values, start=2):
-        for ok, key, value in (
-            (v.unit in units, "values.unknown-unit", v.unit),
-            (v.indicator in indicators, "values.unknown-indicator", v.indicator),
-            (v.period in periods, "values.unknown-period", v.period),
-        ):
-            if not ok:
-                findings.append(
-                    Finding("unknown-reference", "error", t(key, value=value), file=file, line=line)
-                )
-    return findings
 
 
 @main.command("import-values")
@@ -48,15 +27,8 @@ def import_values_command(ctx: click.Context, file: Path, as_json: bool) -> None
     revisjonssporet.
     """
     project = state(ctx).project()
-    definition = project.load_definition()
-    if not file.is_file():
-        raise ConfigError(t("cli.file-not-found", path=str(file)))
-    values = read_history_csv(file)
-    findings = check_rows(values, definition, file.name)
-    added = 0
-    if not findings:
-        with open_history(project.history_path) as db:
-            added = db.import_history_csv(file).values_added
+    result = import_values_project(project, file)
+    values, findings, added = result.values, result.findings, result.added
     if as_json:
         print_json(
             {

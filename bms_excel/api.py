@@ -1,0 +1,345 @@
+"""The library's entry points: one function per command and per Excel button (STYLE.md).
+
+The CLI (:mod:`bms_excel.cli`) and the Excel buttons (:mod:`bms_excel.excel_buttons`) only
+parse options, call one of these (or :func:`bms_excel.master.consolidate_project`, which lives
+with the master so that pandas loads only for it) and print or fill sheets;
+``tests/test_architecture.py`` holds them to that. Each entry point takes a :class:`~bms_excel.project.Project` (or a path)
+and keyword options, resolves the defaults the same way for every caller (period:
+:meth:`Project.resolve_period`; language: :meth:`Project.resolve_language`; folders: the
+project's), and returns a plain result for the adapter to show. Library errors are
+:class:`~bms_excel.errors.BmsError` subclasses; findings in staff data are returned.
+
+========================  ====================================================
+``bms init``              :func:`init_project`
+``bms check``             :func:`check_definition_file`
+``bms generate``          :func:`generate_project` (also the Generer button)
+``bms collect``           :func:`collect_project` (also the Samle inn button)
+``bms validate``          :func:`validate_project_files`
+Valider button            :func:`validate_open_workbook`
+``bms consolidate``       :func:`bms_excel.master.consolidate_project` (also Konsolider)
+``bms import-values``     :func:`import_values_project`
+``bms kostra import``     :func:`import_kostra_project`, ``--check``: :func:`check_kostra_project`
+``bms control-workbook``  :func:`control_workbook_project`
+``bms demo``              :func:`bms_excel.demo.run_demo` (a cycle of the calls above)
+========================  ====================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bms_excel.checks import check_definition_file
+from bms_excel.collect import CollectReport, collect_submissions, validate_files, write_reminder_csv
+from bms_excel.control_workbook import (
+    DEFAULT_INTERPRETER,
+    ControlWorkbook,
+    add_macros_to_generated,
+    build_control_workbook,
+)
+from bms_excel.errors import ConfigError, Finding
+from bms_excel.history import open_history, read_history_csv
+from bms_excel.i18n import LANGUAGES, Language, t
+from bms_excel.kostra_import import (
+    ImportReport,
+    check_coverage,
+    import_kostra,
+    kostra_views,
+    kostra_year,
+    read_kostra_files,
+    stored_figures,
+)
+from bms_excel.model import Definition
+from bms_excel.project import Project, find_project, init_project
+from bms_excel.reader import WorkbookData
+from bms_excel.records import ValueRecord
+from bms_excel.signing import protection_password
+from bms_excel.validate import read_meta, validate_data
+
+if TYPE_CHECKING:
+    from bms_excel.generate import GenerateResult
+
+__all__ = [
+    "DEFAULT_INTERPRETER",
+    "CheckKostraResult",
+    "CollectReport",
+    "ControlWorkbook",
+    "ImportKostraResult",
+    "ImportValuesResult",
+    "OpenWorkbookResult",
+    "Project",
+    "check_definition_file",
+    "check_kostra_project",
+    "collect_project",
+    "control_workbook_project",
+    "find_project",
+    "generate_project",
+    "import_kostra_project",
+    "import_values_project",
+    "init_project",
+    "validate_open_workbook",
+    "validate_project_files",
+    "workbook_language",
+]
+
+#: ``progress(done, total, unit_code)`` after each generated workbook.
+GenerateProgress = Callable[[int, int, str], None]
+#: ``progress(done, total)`` after each collected file.
+Progress = Callable[[int, int], None]
+
+
+# -- generate ----------------------------------------------------------------------------------
+
+
+def generate_project(
+    project: Project,
+    *,
+    period: str | None = None,
+    units: Sequence[str] = (),
+    sector: str | None = None,
+    lang: str | None = None,
+    out: Path | None = None,
+    processes: int | None = None,
+    vba_project: Path | None = None,
+    progress: GenerateProgress | None = None,
+) -> GenerateResult:
+    """``bms generate`` and the Generer button: one workbook per unit plus the manifest.
+
+    The "last periods" columns and the KOSTRA rows come from the project's history database
+    when there is one. Workbooks go to ``out`` or ``<generated>/<period>``; ``vba_project``
+    (a compiled ``vbaProject.bin``) turns them into .xlsm files with a Valider button.
+    """
+    # openpyxl (≈0.3 s to import) is loaded only by the commands that write with it.
+    from bms_excel.generate import generate_workbooks
+
+    definition = project.load_definition()
+    chosen = project.resolve_period(period, definition)
+    only = list(units) or None
+    history = None
+    kostra = None
+    if project.history_path.exists():
+        with open_history(project.history_path, lock=False) as db:
+            history = db.history_for_generation(definition, chosen, only)
+            kostra = kostra_views(db, definition, definition.period(chosen))
+    result = generate_workbooks(
+        definition,
+        chosen,
+        out_dir=out or project.generated_dir / chosen,
+        secret=project.secret,
+        units=only,
+        sector=sector,
+        lang=project.resolve_language(lang, definition),
+        template=project.template_path,
+        history=history,
+        kostra=kostra,
+        progress=progress,
+        processes=processes,
+    )
+    if vba_project is not None:
+        result = add_macros_to_generated(result, vba_project)
+    return result
+
+
+# -- collect and validate ----------------------------------------------------------------------
+
+
+def collect_project(
+    project: Project,
+    *,
+    period: str | None = None,
+    folder: Path | None = None,
+    processes: int | None = None,
+    progress: Progress | None = None,
+) -> CollectReport:
+    """``bms collect`` and the Samle inn button: read every submission of the period and write
+    the reminder list (``report.reminder_csv``, in the current message language)."""
+    definition = project.load_definition()
+    chosen = project.resolve_period(period, definition)
+    folder = folder or project.submissions_dir
+    if not folder.is_dir():
+        raise ConfigError(t("collect.no-folder", path=str(folder)))
+    report = collect_submissions(
+        folder, definition, chosen, project.secret, processes=processes, progress=progress
+    )
+    write_reminder_csv(report, definition, project.reports_dir)
+    return report
+
+
+def validate_project_files(
+    project: Project, files: Sequence[Path], *, period: str | None = None
+) -> CollectReport:
+    """``bms validate``: the collector's checks on single files (an e-mail attachment)."""
+    definition = project.load_definition()
+    missing = [p for p in files if not p.exists()]
+    if missing:
+        raise ConfigError(t("cli.file-not-found", path=", ".join(map(str, missing))))
+    return validate_files(files, definition, project.secret, period)
+
+
+def workbook_language(data: WorkbookData) -> Language | None:
+    """The language a unit workbook was generated in (its ``_meta``), if it says."""
+    fields, _ = read_meta(data)
+    lang = fields.get("language")
+    return next((known for known in LANGUAGES if known == lang), None)
+
+
+@dataclass
+class OpenWorkbookResult:
+    """What the Valider button shows: the findings, and the sheets' protection password."""
+
+    findings: list[Finding]
+    password: str = field(repr=False)
+
+
+def validate_open_workbook(project: Project, data: WorkbookData, name: str) -> OpenWorkbookResult:
+    """The Valider button: check a unit workbook's current contents (unsaved edits included)."""
+    definition = project.load_definition()
+    extract = validate_data(data, definition, project.secret, name)
+    return OpenWorkbookResult(extract.findings, protection_password(project.secret))
+
+
+# -- history: controller values and KOSTRA -----------------------------------------------------
+
+
+@dataclass
+class ImportValuesResult:
+    """What ``bms import-values`` read, stored and found (nothing is stored with findings)."""
+
+    file: Path
+    history: Path
+    values: list[ValueRecord]
+    added: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+
+def import_values_project(project: Project, file: Path) -> ImportValuesResult:
+    """``bms import-values``: a ``period,unit,indicator,value`` CSV into the history database.
+
+    Rows naming a unit, indicator or period the definition lacks are line-located
+    ``unknown-reference`` errors, and then nothing is stored.
+    """
+    definition = project.load_definition()
+    if not file.is_file():
+        raise ConfigError(t("cli.file-not-found", path=str(file)))
+    values = read_history_csv(file)
+    result = ImportValuesResult(file, project.history_path, values)
+    result.findings = _unknown_references(values, definition, file.name)
+    if not result.findings:
+        with open_history(project.history_path) as db:
+            result.added = db.import_history_csv(file).values_added
+    return result
+
+
+def _unknown_references(
+    values: list[ValueRecord], definition: Definition, file: str
+) -> list[Finding]:
+    units = {u.code for u in definition.units} | {definition.county.code}
+    indicators = {i.code for *_, i in definition.iter_indicators()}
+    periods = {p.code for p in definition.periods}
+    findings = []
+    for line, v in enumerate(values, start=2):
+        for ok, key, value in (
+            (v.unit in units, "values.unknown-unit", v.unit),
+            (v.indicator in indicators, "values.unknown-indicator", v.indicator),
+            (v.period in periods, "values.unknown-period", v.period),
+        ):
+            if not ok:
+                findings.append(
+                    Finding("unknown-reference", "error", t(key, value=value), file=file, line=line)
+                )
+    return findings
+
+
+@dataclass
+class ImportKostraResult:
+    """What ``bms kostra import`` stored, for which period and KOSTRA year."""
+
+    period: str
+    kostra_year: int
+    history: Path
+    report: ImportReport
+
+
+@dataclass
+class CheckKostraResult:
+    """``bms kostra import --check``: the KOSTRA indicators without figures, unused figures."""
+
+    period: str
+    kostra_year: int
+    findings: list[Finding]
+
+
+def _kostra_inputs(
+    project: Project, files: Sequence[Path], period: str | None
+) -> tuple[Definition, str]:
+    definition = project.load_definition()
+    chosen = project.resolve_period(period, definition)
+    missing = [p for p in files if not p.is_file()]
+    if missing:
+        raise ConfigError(t("cli.file-not-found", path=", ".join(map(str, missing))))
+    return definition, chosen
+
+
+def import_kostra_project(
+    project: Project,
+    files: Sequence[Path],
+    *,
+    period: str | None = None,
+    table: str | None = None,
+    region: str | None = None,
+) -> ImportKostraResult:
+    """``bms kostra import``: SSB's figures (JSON-stat2 or statbank CSV) into the history."""
+    definition, chosen = _kostra_inputs(project, files, period)
+    if not files:
+        raise ConfigError(t("kostra.cli-no-files"))
+    per = definition.period(chosen)
+    with open_history(project.history_path) as db:
+        report = import_kostra(list(files), definition, db, per, table=table, region=region)
+    return ImportKostraResult(chosen, kostra_year(per), project.history_path, report)
+
+
+def check_kostra_project(
+    project: Project,
+    files: Sequence[Path] = (),
+    *,
+    period: str | None = None,
+    table: str | None = None,
+    region: str | None = None,
+) -> CheckKostraResult:
+    """``bms kostra import --check``: coverage of the stored figures plus ``files`` (not stored)."""
+    definition, chosen = _kostra_inputs(project, files, period)
+    per = definition.period(chosen)
+    with open_history(project.history_path) as db:
+        pairs, _, findings = read_kostra_files(list(files), table=table, region=region)
+        figures = [*stored_figures(db), *(f for f, _ in pairs)]
+    findings += check_coverage(figures, definition, per)
+    return CheckKostraResult(chosen, kostra_year(per), findings)
+
+
+# -- the controller's workbook -----------------------------------------------------------------
+
+
+def control_workbook_project(
+    project: Project,
+    *,
+    out: Path | None = None,
+    period: str | None = None,
+    lang: str | None = None,
+    vba_project: Path | None = None,
+    interpreter: str = DEFAULT_INTERPRETER,
+) -> ControlWorkbook:
+    """``bms control-workbook``: the controller's workbook with the Excel buttons."""
+    definition = project.load_definition()
+    chosen = project.resolve_period(period, definition)
+    if vba_project is not None and not vba_project.is_file():
+        raise ConfigError(t("cli.file-not-found", path=str(vba_project)))
+    return build_control_workbook(
+        out or project.reports_dir / "kontroll.xlsx",
+        project_dir=project.root,
+        period=chosen,
+        lang=project.resolve_language(lang, definition),
+        vba_project=vba_project,
+        interpreter=interpreter,
+    )
