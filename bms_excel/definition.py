@@ -4,6 +4,11 @@ Loading (:func:`load_definition`) turns every YAML or schema problem of a file i
 :class:`~bms_excel.errors.Finding` and raises them all at once in a
 :class:`~bms_excel.errors.DefinitionError`. Cross-object quality rules the schema cannot express
 are in :mod:`bms_excel.checks`.
+
+The definition is hostile input too (a file from e-mail, a shared folder): its size, nesting
+depth, number of aliases, what the aliases expand to, the number of values and the length of
+every text are capped, so an alias bomb, a self-referencing alias, deep nesting or a huge
+value is a located finding within a second, never a hang or a traceback.
 """
 
 from __future__ import annotations
@@ -18,12 +23,30 @@ from typing import Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent
+from yaml.resolver import Resolver
 
 from bms_excel import model as m
 from bms_excel.errors import DefinitionError, Finding
 from bms_excel.i18n import t
 
 PathKey = tuple[str | int, ...]
+
+# Limits on what a definition may hold. A county with 10 000 units is about 3 MB of YAML and
+# 200 000 values, nested at most 12 levels; texts are names and descriptions.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 40
+MAX_ALIASES = 1_000
+#: How many values the aliases of a file may add when they are expanded (billion laughs).
+MAX_ALIAS_VALUES = 100_000
+MAX_VALUES = 250_000
+MAX_TEXT = 5_000
+# What YAML forbids in a stream (PyYAML's Reader.NON_PRINTABLE): NUL and other control bytes.
+_NON_PRINTABLE = re.compile(
+    "[^\\x09\\x0a\\x0d\\x20-\\x7e\\x85\\xa0-\\ud7ff\\ue000-\\ufffd\\U00010000-\\U0010ffff]"
+)
 
 # Scalars under these keys are text even when YAML would read them as a number or a boolean:
 # a period code `2026`, an org number `974760673`, a county code `NO` (YAML 1.1 reads it false).
@@ -97,40 +120,81 @@ def load_definition_text(text: str, filename: str = "definition.yaml") -> m.Defi
 
 def load_definition_with_source(path: Path) -> tuple[m.Definition, SourceMap]:
     """Load ``path`` and return the definition with its source map (for :func:`check_definition`)."""
+    text, name = read_definition_text(path)
+    return load_definition_text_with_source(text, name)
+
+
+def read_definition_text(path: Path) -> tuple[str, str]:
+    """The text of ``path`` and its name for findings; raise :class:`DefinitionError` when it
+    cannot be read, is too large or is not UTF-8."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            # Read one byte past the cap: a device or a growing file never fills the memory.
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError as exc:
         raise _fail("file-unreadable", name, t("definition.file-not-found")) from exc
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise _fail("file-unreadable", name, t("definition.file-os-error", reason=reason)) from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_large(name)
     try:
         text = raw.decode("utf-8-sig")  # Notepad and Excel may write a byte-order mark
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         message = t("definition.file-not-utf8", line=line)
         raise _fail("file-unreadable", name, message, line) from exc
-    return load_definition_text_with_source(text, name)
+    return text, name
 
 
 def load_definition_text_with_source(
     text: str, filename: str = "definition.yaml"
 ) -> tuple[m.Definition, SourceMap]:
     """Load definition YAML ``text`` and return the definition with its source map."""
-    loader = yaml.SafeLoader(text)
+    data, source, problems = parse_definition_text(text, filename)
+    try:
+        defn = m.Definition.model_validate(data)
+    except ValidationError as exc:
+        problems += [_schema_finding(err, data, source) for err in exc.errors(include_url=False)]
+    if problems:
+        raise DefinitionError(sorted(problems, key=_line_order))
+    return defn, source
+
+
+def parse_definition_text(
+    text: str, filename: str = "definition.yaml"
+) -> tuple[Any, SourceMap, list[Finding]]:
+    """The plain data of definition YAML ``text``, its source map and the problems found so far
+    (duplicate keys, over-long texts). Raise :class:`DefinitionError` when the text cannot be
+    read at all: a syntax error, a forbidden character or a limit exceeded."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise _too_large(filename)
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        message = t("definition.invalid-character", char=f"U+{ord(bad.group()):04X}")
+        raise _fail("invalid-character", filename, message, line)
+    loader = _Loader(text)
     try:
         root = loader.get_single_node()
+        if root is None:
+            raise _fail("missing-field", filename, t("definition.empty-file"))
+        builder = _Builder(loader, loader.values)
+        data = builder.build(root, ())
+    except _LimitError as exc:
+        raise _fail(exc.code, filename, t(f"definition.{exc.code}", **exc.kw), exc.line) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         detail = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+        line = mark.line + 1 if mark else None
+        if "maximum nesting depth" in str(detail):  # libyaml's own cap, before the composer's
+            message = t("definition.nesting-too-deep", limit=MAX_DEPTH)
+            raise _fail("nesting-too-deep", filename, message, line) from exc
         message = t("definition.yaml-syntax", detail=detail)
-        raise _fail("yaml-syntax", filename, message, mark.line + 1 if mark else None) from exc
-    if root is None:
-        raise _fail("missing-field", filename, t("definition.empty-file"))
-    builder = _Builder(loader)
-    data = builder.build(root, ())
-    loader.dispose()
+        raise _fail("yaml-syntax", filename, message, line) from exc
+    finally:
+        loader.dispose()
     source = SourceMap(filename, builder.lines)
     problems = [
         _finding(
@@ -138,34 +202,119 @@ def load_definition_text_with_source(
         )
         for path, kw in builder.duplicates
     ]
-    try:
-        defn = m.Definition.model_validate(data)
-    except ValidationError as exc:
-        problems += [_schema_finding(err, data, source) for err in exc.errors(include_url=False)]
-    if problems:
-        problems.sort(key=lambda f: f.line if f.line is not None else 0)
-        raise DefinitionError(problems)
-    return defn, source
+    for path, length in builder.long_texts:
+        detail = t("definition.value-too-long", length=length, limit=MAX_TEXT)
+        problems.append(_finding("value-too-long", source, path, data, path, detail))
+    return data, source, problems
+
+
+class _LimitError(Exception):
+    """A definition beyond one of the limits (raised inside the loader, turned into a finding)."""
+
+    def __init__(self, code: str, line: int | None, **kw: Any) -> None:
+        super().__init__(code)
+        self.code, self.line, self.kw = code, line, kw
+
+
+class _LimitedComposer(Composer):
+    """PyYAML's composer with a cap on depth, values and aliases (it is recursive per level,
+    so deep nesting would otherwise end in a ``RecursionError``)."""
+
+    def init_limits(self) -> None:
+        self.depth = 0
+        self.values = 0
+        self.aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _LimitError("too-many-aliases", line, limit=MAX_ALIASES)
+            return super().compose_node(parent, index)
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _LimitError("too-many-values", line, limit=MAX_VALUES)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _LimitError("nesting-too-deep", line, limit=MAX_DEPTH)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _PyLoader(yaml.SafeLoader, _LimitedComposer):
+    """PyYAML's pure-Python safe loader with the limited composer."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.init_limits()
+
+    compose_node = _LimitedComposer.compose_node
+
+
+_Loader: type[Any] = _PyLoader
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml._yaml import CParser
+
+    class _CLoader(CParser, _LimitedComposer, SafeConstructor, Resolver):  # type: ignore[misc]
+        """libyaml's scanner and parser (fast) under the Python composer (limited)."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _LimitedComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self.init_limits()
+
+        # CParser composes in C, without limits: use the Python composer on its events.
+        get_single_node = _LimitedComposer.get_single_node
+        check_node = _LimitedComposer.check_node
+        get_node = _LimitedComposer.get_node
+
+    _Loader = _CLoader
 
 
 class _Builder:
-    """Turns a composed YAML node tree into plain data plus a path → line map."""
+    """Turns a composed YAML node tree into plain data plus a path → line map.
 
-    def __init__(self, loader: yaml.SafeLoader) -> None:
+    Aliases are expanded here: a node met again while it is being built is a self-reference,
+    and expansion may add at most :data:`MAX_ALIAS_VALUES` values beyond those written.
+    """
+
+    def __init__(self, loader: Any, written: int) -> None:
         self.loader = loader
         self.lines: dict[PathKey, int] = {(): 1}
         self.duplicates: list[tuple[PathKey, dict[str, Any]]] = []
+        self.long_texts: list[tuple[PathKey, int]] = []
+        self.budget = written + MAX_ALIAS_VALUES
+        self.active: set[int] = set()
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            items = []
-            for index, item in enumerate(node.value):
-                self.lines[(*path, index)] = item.start_mark.line + 1
-                items.append(self.build(item, (*path, index)))
-            return items
-        plain = isinstance(node, yaml.ScalarNode) and node.style is None
+        self.budget -= 1
+        if self.budget < 0:
+            raise _LimitError("alias-expansion", node.start_mark.line + 1, limit=MAX_ALIAS_VALUES)
+        if isinstance(node, yaml.CollectionNode):
+            if id(node) in self.active:
+                raise _LimitError("recursive-alias", node.start_mark.line + 1)
+            self.active.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, path)
+                items = []
+                for index, item in enumerate(node.value):
+                    self.lines[(*path, index)] = item.start_mark.line + 1
+                    items.append(self.build(item, (*path, index)))
+                return items
+            finally:
+                self.active.discard(id(node))
+        if len(node.value) > MAX_TEXT:
+            self.long_texts.append((path, len(node.value)))
+            return node.value[:MAX_TEXT]
+        # A plain scalar has no style: None from PyYAML's parser, "" from libyaml's.
+        plain = isinstance(node, yaml.ScalarNode) and not node.style
         if plain and node.tag in _RETYPED_TAGS and _is_text_path(path):
             return node.value
         try:
@@ -182,18 +331,31 @@ class _Builder:
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else []
                 for src in sources or [value_node]:
                     if isinstance(src, yaml.MappingNode):
-                        for key, value in self._mapping(src, path).items():
+                        merged = self.build(src, path)
+                        for key, value in merged.items():
                             out.setdefault(key, value)
                 continue
             # Keys are names: keep their text (`on:` and `no:` are not booleans here).
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
             line = key_node.start_mark.line + 1
+            if len(key) > MAX_TEXT:
+                self.long_texts.append((path, len(key)))
+                key = key[:40] + "…"
             if key in first:
                 self.duplicates.append(((*path, key), {"key": key, "first": first[key]}))
             first[key] = line
             self.lines[(*path, key)] = line
             out[key] = self.build(value_node, (*path, key))
         return out
+
+
+def _too_large(name: str) -> DefinitionError:
+    limit = f"{MAX_FILE_BYTES // (1024 * 1024)} MB"
+    return _fail("file-too-large", name, t("definition.file-too-large", limit=limit))
+
+
+def _line_order(finding: Finding) -> int:
+    return finding.line if finding.line is not None else 0
 
 
 def _is_text_path(path: PathKey) -> bool:
