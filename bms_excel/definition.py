@@ -13,6 +13,7 @@ value is a located finding within a second, never a hang or a traceback.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import types
@@ -23,6 +24,7 @@ from typing import Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
@@ -485,18 +487,25 @@ def _describe_object(data: Any, loc: PathKey) -> tuple[str | None, int]:
 
 def _known_fields(path: PathKey) -> list[str]:
     """The field names (aliases) of the model that validates the mapping at ``path``."""
+    cls = _model_at(path)
+    if cls is None:
+        return []
+    return [info.alias or name for name, info in cls.model_fields.items()]
+
+
+def _model_at(path: PathKey) -> type[BaseModel] | None:
+    """The model that validates the mapping at ``path`` (``None`` for a plain mapping)."""
     cls: type[BaseModel] | None = m.Definition
     for part in path:
         if isinstance(part, int) or cls is None:
             continue
-        info = next(
-            (f for n, f in cls.model_fields.items() if part in (n, f.alias)),
-            None,
-        )
+        info = _field_info(cls, part)
         cls = _model_in(info.annotation) if info is not None else None
-    if cls is None:
-        return []
-    return [info.alias or name for name, info in cls.model_fields.items()]
+    return cls
+
+
+def _field_info(cls: type[BaseModel], name: str) -> FieldInfo | None:
+    return next((f for n, f in cls.model_fields.items() if name in (n, f.alias)), None)
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -520,3 +529,123 @@ def number_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+# -- lenient validation (bms check) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What :func:`validate_leniently` removed so the rest could be validated and checked.
+
+    ``field`` is the removed field (for an unknown field: the known one it was probably meant
+    to be); ``code`` the code of a dropped list item (a unit, a period …); ``path`` where it was.
+    """
+
+    path: PathKey
+    field: str | None = None
+    code: str | None = None
+
+
+def validate_leniently(
+    data: Any, source: SourceMap, max_rounds: int = 20
+) -> tuple[m.Definition | None, list[Finding], list[Repair], SourceMap]:
+    """Validate ``data`` and report every schema problem, then validate what is left.
+
+    Each problem is reported once; the field in error (or, when the field is required, the
+    list item holding it) is removed and the rest validated again, so the quality checks can
+    run on everything that is right. Returns the definition (``None`` when a required part
+    outside any list is wrong), the problems, what was removed and the source map of the
+    remaining data (list positions shift when items are dropped).
+    """
+    current = copy.deepcopy(data)
+    problems: list[Finding] = []
+    repairs: list[Repair] = []
+    seen: set[tuple[str, int | None, str]] = set()
+    for _ in range(max_rounds):
+        try:
+            return m.Definition.model_validate(current), problems, repairs, source
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+        cuts: dict[PathKey, Repair] = {}
+        for err in errors:
+            loc: PathKey = tuple(err["loc"])
+            # An object that lost a field may now break its own rules (weighted_mean without
+            # weight_by): the consequence of a problem already reported.
+            if not any(r.path[: len(loc)] == loc for r in repairs):
+                finding = _schema_finding(err, current, source)
+                key = (finding.code, finding.line, finding.message)
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(finding)
+                suggestion = finding.extra.get("suggestion")
+            else:
+                suggestion = None
+            cut = _cut_point(loc, current)
+            if cut is None:
+                return None, problems, repairs, source
+            if cut not in cuts:
+                cuts[cut] = _repair(cut, current, suggestion)
+        # Drop ancestors' descendants; apply from the last position so list indices hold.
+        chosen = [c for c in cuts if not any(o != c and c[: len(o)] == o for o in cuts)]
+        for cut in sorted(chosen, reverse=True):
+            parent = _at(current, cut[:-1])
+            del parent[cut[-1]]
+            if isinstance(cut[-1], int):
+                source = _shift_lines(source, cut)
+            repairs.append(cuts[cut])
+    return None, problems, repairs, source
+
+
+def _at(data: Any, path: PathKey) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _cut_point(loc: PathKey, data: Any) -> PathKey | None:
+    """The smallest part to remove for the error at ``loc``: the field itself when it is
+    optional or unknown, else the list item holding it; ``None`` when there is none."""
+    existing: list[str | int] = []
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        existing.append(part)
+    for end in range(len(existing), 0, -1):
+        path, last = tuple(existing[:end]), existing[end - 1]
+        if isinstance(last, int):
+            return path
+        cls = _model_at(path[:-1])
+        info = None if cls is None else _field_info(cls, last)
+        if info is None or not info.is_required():
+            return path
+    return None
+
+
+def _repair(cut: PathKey, data: Any, suggestion: str | None) -> Repair:
+    last = cut[-1]
+    if isinstance(last, str):
+        return Repair(cut, field=suggestion or last)
+    item = _at(data, cut)
+    code = item.get("code") if isinstance(item, dict) else None
+    return Repair(cut, code=None if code is None else str(code))
+
+
+def _shift_lines(source: SourceMap, dropped: PathKey) -> SourceMap:
+    """``source`` after the list item at ``dropped`` is removed: later items move up one."""
+    head, index, n = dropped[:-1], dropped[-1], len(dropped)
+    assert isinstance(index, int)
+    lines: dict[PathKey, int] = {}
+    for path, line in source.lines.items():
+        if len(path) >= n and path[: n - 1] == head and isinstance(path[n - 1], int):
+            position = path[n - 1]
+            assert isinstance(position, int)
+            if position == index:
+                continue
+            if position > index:
+                path = (*head, position - 1, *path[n:])
+        lines[path] = line
+    return SourceMap(source.file, lines)

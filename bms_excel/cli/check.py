@@ -3,33 +3,59 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bms_excel.cli import main, state
-from bms_excel.cli.render import findings_table, print_json, stdout_console, summary_line
-from bms_excel.errors import ConfigError, DefinitionError, Finding, exit_code_for
+from bms_excel.cli.render import (
+    findings_table,
+    print_json,
+    severity_label,
+    stderr_console,
+    stdout_console,
+    summary_line,
+)
+from bms_excel.errors import ConfigError, Finding, exit_code_for
 from bms_excel.i18n import t
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bms_excel.model import Definition
+    from bms_excel.project import Project
 
 JSON_KEYS = ("code", "severity", "file", "line", "path", "message")
 
 
 def run_check(path: Path, max_indicators: int | None = None) -> list[Finding]:
-    """Load ``path`` and run every quality check; schema problems are returned as findings."""
-    from bms_excel.checks import check_definition
-    from bms_excel.definition import load_definition_with_source
+    """Every problem of the definition at ``path``: schema problems and quality checks at once."""
+    from bms_excel.checks import check_definition_file
 
     if not path.is_file():
         raise ConfigError(t("cli.file-not-found", path=str(path)))
-    try:
-        defn, source = load_definition_with_source(path)
-    except DefinitionError as exc:
-        return list(exc.problems)
-    if max_indicators is not None:
-        settings = defn.settings.model_copy(update={"max_indicators_per_unit": max_indicators})
-        defn = defn.model_copy(update={"settings": settings})
-    return check_definition(defn, source)
+    return check_definition_file(path, max_indicators)
+
+
+def print_finding_lines(con: Console, findings: Sequence[Finding]) -> None:
+    """One ``file:line: severity: message [code]`` line per finding (the README's format)."""
+    for f in findings:
+        con.print(f.format_line(severity_label(f.severity)), markup=False, highlight=False)
+
+
+def checked_definition(project: Project) -> Definition:
+    """The project's definition when ``bms check`` finds no error in it; else print every
+    error in the one-line format on stderr and exit with 2 (a configuration error)."""
+    path = project.definition_path
+    errors = [f for f in run_check(path) if f.severity == "error"]
+    if errors:
+        con = stderr_console()
+        print_finding_lines(con, errors)
+        con.print(t("check.summary", file=str(path), summary=summary_line(errors)), markup=False)
+        sys.exit(2)
+    return project.load_definition()
 
 
 @main.command("check")
@@ -54,7 +80,12 @@ def check_command(
         print_json({"findings": [{k: getattr(f, k) for k in JSON_KEYS} for f in findings]})
     else:
         con = stdout_console()
-        if findings:
-            con.print(findings_table(findings, ("file", "line", "path")))
+        if findings and sys.stdout.isatty():
+            table = findings_table(findings, ("file", "line", "path"))
+            code = table.columns[-1]  # a code is what scripts and people search for: never cut
+            code.no_wrap, code.min_width = True, max(len(f.code) for f in findings)
+            con.print(table)
+        else:  # piped or redirected: one greppable line per finding
+            print_finding_lines(con, findings)
         con.print(t("check.summary", file=str(path), summary=summary_line(findings)))
     sys.exit(exit_code_for(findings))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from bms_excel.cli import main, state
+from bms_excel.cli.check import checked_definition
 from bms_excel.cli.render import print_json, stderr_console, stdout_console
 from bms_excel.errors import ConfigError
 from bms_excel.i18n import LANGUAGES, get_language, t
@@ -66,7 +67,7 @@ def generate_command(
     if macros and vba_project is None:
         raise ConfigError(t("generate.macros-need-vba"))
     project = state(ctx).project()
-    definition = project.load_definition()
+    definition = checked_definition(project)
     chosen = project.resolve_period(period, definition)
     lang = workbook_lang or state(ctx).lang or project.language or get_language()
     out_dir = out or project.generated_dir / chosen
