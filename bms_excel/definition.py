@@ -40,7 +40,7 @@ PathKey = tuple[str | int, ...]
 # 200 000 values, nested at most 12 levels; texts are names and descriptions.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 40
-MAX_ALIASES = 1_000
+MAX_ALIASES = 10_000
 #: How many values the aliases of a file may add when they are expanded (billion laughs).
 MAX_ALIAS_VALUES = 100_000
 MAX_VALUES = 250_000
@@ -299,8 +299,9 @@ class _Builder:
         if self.budget < 0:
             raise _LimitError("alias-expansion", node.start_mark.line + 1, limit=MAX_ALIAS_VALUES)
         if isinstance(node, yaml.CollectionNode):
-            if id(node) in self.active:
-                raise _LimitError("recursive-alias", node.start_mark.line + 1)
+            if id(node) in self.active:  # located at the alias (its key or list item)
+                line = self.lines.get(path, node.start_mark.line + 1)
+                raise _LimitError("recursive-alias", line)
             self.active.add(id(node))
             try:
                 if isinstance(node, yaml.MappingNode):
