@@ -189,12 +189,12 @@ def parse_definition_text(
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         detail = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
-        line = mark.line + 1 if mark else None
+        where: int | None = mark.line + 1 if mark else None
         if "maximum nesting depth" in str(detail):  # libyaml's own cap, before the composer's
             message = t("definition.nesting-too-deep", limit=MAX_DEPTH)
-            raise _fail("nesting-too-deep", filename, message, line) from exc
+            raise _fail("nesting-too-deep", filename, message, where) from exc
         message = t("definition.yaml-syntax", detail=detail)
-        raise _fail("yaml-syntax", filename, message, line) from exc
+        raise _fail("yaml-syntax", filename, message, where) from exc
     finally:
         loader.dispose()
     source = SourceMap(filename, builder.lines)
@@ -228,7 +228,7 @@ class _LimitedComposer(Composer):
         self.aliases = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[attr-defined]  # from the parser beside it
         line = event.start_mark.line + 1 if event.start_mark else None
         if isinstance(event, AliasEvent):
             self.aliases += 1
@@ -261,7 +261,7 @@ _Loader: type[Any] = _PyLoader
 if getattr(yaml, "__with_libyaml__", False):
     from yaml._yaml import CParser
 
-    class _CLoader(CParser, _LimitedComposer, SafeConstructor, Resolver):  # type: ignore[misc]
+    class _CLoader(CParser, _LimitedComposer, SafeConstructor, Resolver):
         """libyaml's scanner and parser (fast) under the Python composer (limited)."""
 
         def __init__(self, stream: str) -> None:

@@ -161,7 +161,8 @@ def test_limits_leave_a_large_county_alone() -> None:
     text = (
         "version: 1\ncounty:\n  code: F\n  name: Fylket\n"
         "  contact: &kari {name: Kari Nordmann, email: kari@example.no}\n"
-        "sectors: [{code: S, name: Sektor}]\nunits:\n" + units
+        "sectors: [{code: S, name: Sektor}]\nunits:\n"
+        + units
         + "focus_areas: [{code: R, name: Regional}]\n"
         "periods: [{code: 2026-T1, label: T1, end: 2026-04-30, deadline: 2026-05-15}]\n"
     )
