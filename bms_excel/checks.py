@@ -20,6 +20,7 @@ from bms_excel.definition import (
     Repair,
     SourceMap,
     format_path,
+    load_definition_with_source,
     number_text,
     parse_definition_text,
     read_definition_text,
@@ -54,6 +55,20 @@ def check_definition(defn: m.Definition, source: SourceMap | None = None) -> lis
     checker.run()
     # File order reads best; sorted() is stable, so one object's findings keep check order.
     return sorted(checker.findings, key=lambda f: f.line or 0)
+
+
+#: Check codes that make a status rule impossible to build: no command can use the definition.
+UNUSABLE = frozenset({"threshold-direction", "status-rule-incomplete"})
+
+
+def load_usable_definition(path: Path) -> m.Definition:
+    """Load ``path``; raise :class:`DefinitionError` for its schema problems and for every
+    :data:`UNUSABLE` check finding (which would otherwise fail deep inside a command)."""
+    defn, source = load_definition_with_source(path)
+    errors = [f for f in check_definition(defn, source) if f.code in UNUSABLE]
+    if errors:
+        raise DefinitionError(errors)
+    return defn
 
 
 def check_definition_file(path: Path, max_indicators: int | None = None) -> list[Finding]:

@@ -45,6 +45,14 @@ MAX_ALIASES = 10_000
 MAX_ALIAS_VALUES = 100_000
 MAX_VALUES = 250_000
 MAX_TEXT = 5_000
+#: Every code loading a definition can give (the README's table lists them; the quality-check
+#: codes are in :data:`bms_excel.checks.CHECK_SEVERITY`).
+LOAD_CODES = (
+    "file-unreadable", "file-too-large", "invalid-character", "yaml-syntax", "duplicate-key",
+    "too-many-aliases", "alias-expansion", "recursive-alias", "nesting-too-deep",
+    "too-many-values", "value-too-long", "missing-field", "unknown-field", "not-a-number",
+    "invalid-format", "invalid-value",
+)  # fmt: skip
 # What YAML forbids in a stream (PyYAML's Reader.NON_PRINTABLE): NUL and other control bytes.
 _NON_PRINTABLE = re.compile(
     "[^\\x09\\x0a\\x0d\\x20-\\x7e\\x85\\xa0-\\ud7ff\\ue000-\\ufffd\\U00010000-\\U0010ffff]"

@@ -44,6 +44,11 @@ _HEADER_NAMES = {
 _DELIMITERS = (";", "\t", ",")
 _PERIOD_RE = re.compile(r"^\d{4}(-(T[1-3]|Q[1-4]|M(0[1-9]|1[0-2])))?$")
 _DOT_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
+#: Every finding code of an import (the README's table lists them).
+CODES = (
+    "values-unreadable", "values-columns", "values-fields", "values-bad-period",
+    "values-empty-key", "not-a-number", "unknown-reference", "values-duplicate", "value-conflict",
+)  # fmt: skip
 #: A controller's file is a few thousand lines; anything far larger is not one.
 MAX_BYTES = 20 * 1024 * 1024
 

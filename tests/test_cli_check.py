@@ -86,26 +86,42 @@ def test_on_a_narrow_terminal_the_table_never_cuts_a_code(tmp_path: Path) -> Non
         assert re.search(rf"│ {re.escape(code)} +│", output), code
 
 
-def test_generate_prints_definition_errors_in_the_same_format(tmp_path: Path) -> None:
-    project = init_project(tmp_path / "p", example="stfk", period="2026-T2")
+def _rule_mistake(root: Path) -> tuple[Path, int]:
+    """A project whose R2.1 is lower-is-better with thresholds the wrong way round."""
+    project = init_project(root, example="stfk", period="2026-T2")
     text = project.definition_path.read_text(encoding="utf-8")
-    # R2.1 (higher is better, target 70 %) made lower-is-better with thresholds the wrong way.
     old = "                direction: higher\n                # Ambisjonsnivået fra Heimdals"
     assert text.count(old) == 1
     text = text.replace(old, old.replace("higher", "lower"))
     text = text.replace('target: "70 %"', "thresholds: {green: 5, yellow: 3}", 1)
     project.definition_path.write_text(text, encoding="utf-8")
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if "{green: 5, yellow: 3}" in s)
+    return project.root, line
+
+
+def test_generate_prints_definition_errors_in_the_same_format(tmp_path: Path) -> None:
+    root, line = _rule_mistake(tmp_path / "p")
     for lang, severity in (("nb", "feil"), ("en", "error")):
         result = subprocess.run(
-            [BMS, "--lang", lang, "generate"], cwd=project.root, capture_output=True, text=True
+            [BMS, "--lang", lang, "generate"], cwd=root, capture_output=True, text=True
         )
         assert result.returncode == 2
         assert result.stdout == ""
         lines = [m for m in map(LINE.match, result.stderr.splitlines()) if m]
-        line = next(i for i, s in enumerate(text.splitlines(), 1) if "{green: 5, yellow: 3}" in s)
         assert [(m["line"], m["sev"], m["code"]) for m in lines] == [
             (str(line), severity, "threshold-direction")
         ]
         assert "disagree" not in result.stderr and "green=" not in result.stderr
         assert "Traceback" not in result.stderr
-    assert not (project.generated_dir / "2026-T2").exists()
+    assert not (root / "utsendt" / "2026-T2").exists()
+
+
+def test_every_command_stops_on_a_status_rule_that_cannot_be_built(tmp_path: Path) -> None:
+    """collect and consolidate too: the located finding, exit 2, never a ValueError."""
+    root, line = _rule_mistake(tmp_path / "p")
+    for command in (["collect"], ["consolidate"], ["import-values", "bms.toml"]):
+        result = subprocess.run([BMS, *command], cwd=root, capture_output=True, text=True)
+        assert result.returncode == 2, (command, result.stderr)
+        lines = [m for m in map(LINE.match, result.stderr.splitlines()) if m]
+        assert [(m["line"], m["code"]) for m in lines] == [(str(line), "threshold-direction")]
+        assert "Traceback" not in result.stderr and "disagree" not in result.stderr

@@ -83,13 +83,21 @@ NORWEGIAN = (
 )
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+@pytest.mark.parametrize(
+    ("encoding", "separator"),
+    [
+        ("utf-8", ";"),
+        ("utf-8-sig", ";"),
+        ("cp1252", ";"),
+        ("utf-16", "\t"),
+    ],  # utf-16: "Unicode text"
+)
 def test_a_norwegian_excel_csv_is_read_in_every_encoding_excel_writes(
-    tmp_path: Path, encoding: str
+    tmp_path: Path, encoding: str, separator: str
 ) -> None:
     project = init_project(tmp_path / "p", example="stfk", period="2026-T2")
     path = tmp_path / "tall.csv"
-    path.write_bytes(NORWEGIAN.encode(encoding))
+    path.write_bytes(NORWEGIAN.replace(";", separator).encode(encoding))
     code, data = _run(project.root, str(path), "--json")
     assert code == 0, data
     assert (data["values"], data["added"], data["findings"]) == (5, 5, [])

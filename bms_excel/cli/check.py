@@ -18,7 +18,7 @@ from bms_excel.cli.render import (
     stdout_console,
     summary_line,
 )
-from bms_excel.errors import ConfigError, Finding, exit_code_for
+from bms_excel.errors import ConfigError, DefinitionError, Finding, exit_code_for
 from bms_excel.i18n import t
 
 if TYPE_CHECKING:
@@ -45,16 +45,23 @@ def print_finding_lines(con: Console, findings: Sequence[Finding]) -> None:
         con.print(f.format_line(severity_label(f.severity)), markup=False, highlight=False)
 
 
+def print_definition_error(exc: DefinitionError) -> None:
+    """A definition that stops a command: its problems in the one-line format on stderr."""
+    con = stderr_console()
+    if not exc.problems:
+        con.print(f"bms: {exc.message}", markup=False, highlight=False)
+        return
+    print_finding_lines(con, exc.problems)
+    name = exc.problems[0].file or ""
+    con.print(t("check.summary", file=name, summary=summary_line(exc.problems)), markup=False)
+
+
 def checked_definition(project: Project) -> Definition:
-    """The project's definition when ``bms check`` finds no error in it; else print every
-    error in the one-line format on stderr and exit with 2 (a configuration error)."""
-    path = project.definition_path
-    errors = [f for f in run_check(path) if f.severity == "error"]
+    """The project's definition when ``bms check`` finds no error in it; else raise
+    :class:`DefinitionError` with every error (printed in the one-line format, exit code 2)."""
+    errors = [f for f in run_check(project.definition_path) if f.severity == "error"]
     if errors:
-        con = stderr_console()
-        print_finding_lines(con, errors)
-        con.print(t("check.summary", file=str(path), summary=summary_line(errors)), markup=False)
-        sys.exit(2)
+        raise DefinitionError(errors)
     return project.load_definition()
 
 
