@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bms_excel import definition as d
+from bms_excel import definition_yaml as dy
 from bms_excel.errors import DefinitionError
 from bms_excel.project import init_project
 
@@ -73,7 +74,7 @@ def long_county_name() -> bytes:
 
 
 def many_aliases() -> bytes:
-    return b"a: &a x\nb: [" + b"*a, " * (d.MAX_ALIASES + 1) + b"]\n"
+    return b"a: &a x\nb: [" + b"*a, " * (dy.MAX_ALIASES + 1) + b"]\n"
 
 
 # (generator, code, line of the finding or None)
@@ -143,7 +144,7 @@ def test_the_pure_python_parser_keeps_the_same_limits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without libyaml (PyYAML built without it) the same limits hold."""
-    monkeypatch.setattr(d, "_Loader", d._PyLoader)
+    monkeypatch.setattr(dy, "_Loader", dy._PyLoader)
     for make, code, _ in CASES:
         path = tmp_path / f"{make.__name__}.yaml"
         path.write_bytes(make())
