@@ -172,3 +172,11 @@ def test_limits_leave_a_large_county_alone() -> None:
     assert time.perf_counter() - start < 5.0
     assert len(defn.units) == 5_000
     assert {u.contact.email for u in defn.units if u.contact} == {"kari@example.no"}
+
+
+def test_too_many_values_is_a_finding_not_a_hang() -> None:
+    """A flat list just over the cap (about 1 MB): the composer stops at the cap."""
+    text = "- a\n" * (dy.MAX_VALUES + 10)
+    with pytest.raises(DefinitionError) as info:
+        d.load_definition_text(text)
+    assert [(p.code, p.line) for p in info.value.problems] == [("too-many-values", dy.MAX_VALUES)]
