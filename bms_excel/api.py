@@ -39,9 +39,10 @@ from bms_excel.control_workbook import (
     add_macros_to_generated,
     build_control_workbook,
 )
-from bms_excel.errors import ConfigError, Finding
-from bms_excel.history import open_history, read_history_csv
+from bms_excel.errors import ConfigError, DefinitionError, Finding
+from bms_excel.history import open_history
 from bms_excel.i18n import LANGUAGES, Language, t
+from bms_excel.import_values import ImportResult, import_values
 from bms_excel.kostra_import import (
     ImportReport,
     check_coverage,
@@ -54,7 +55,6 @@ from bms_excel.kostra_import import (
 from bms_excel.model import Definition
 from bms_excel.project import Project, find_project, init_project
 from bms_excel.reader import WorkbookData
-from bms_excel.records import ValueRecord
 from bms_excel.signing import protection_password
 from bms_excel.validate import read_meta, validate_data
 
@@ -67,7 +67,7 @@ __all__ = [
     "CollectReport",
     "ControlWorkbook",
     "ImportKostraResult",
-    "ImportValuesResult",
+    "ImportResult",
     "OpenWorkbookResult",
     "Project",
     "check_definition_file",
@@ -114,7 +114,7 @@ def generate_project(
     # openpyxl (≈0.3 s to import) is loaded only by the commands that write with it.
     from bms_excel.generate import generate_workbooks
 
-    definition = project.load_definition()
+    definition = _checked_definition(project)
     chosen = project.resolve_period(period, definition)
     only = list(units) or None
     history = None
@@ -140,6 +140,15 @@ def generate_project(
     if vba_project is not None:
         result = add_macros_to_generated(result, vba_project)
     return result
+
+
+def _checked_definition(project: Project) -> Definition:
+    """The project's definition when ``bms check`` finds no error in it; else raise
+    :class:`DefinitionError` with every error (no workbook is made from a broken scorecard)."""
+    errors = [f for f in check_definition_file(project.definition_path) if f.severity == "error"]
+    if errors:
+        raise DefinitionError(errors)
+    return project.load_definition()
 
 
 # -- collect and validate ----------------------------------------------------------------------
@@ -203,53 +212,17 @@ def validate_open_workbook(project: Project, data: WorkbookData, name: str) -> O
 # -- history: controller values and KOSTRA -----------------------------------------------------
 
 
-@dataclass
-class ImportValuesResult:
-    """What ``bms import-values`` read, stored and found (nothing is stored with findings)."""
+def import_values_project(project: Project, file: Path) -> ImportResult:
+    """``bms import-values``: the controller's figures and earlier results (a
+    ``period;unit;indicator;value`` CSV as Norwegian Excel saves it) into the history database.
 
-    file: Path
-    history: Path
-    values: list[ValueRecord]
-    added: int = 0
-    findings: list[Finding] = field(default_factory=list)
-
-
-def import_values_project(project: Project, file: Path) -> ImportValuesResult:
-    """``bms import-values``: a ``period,unit,indicator,value`` CSV into the history database.
-
-    Rows naming a unit, indicator or period the definition lacks are line-located
-    ``unknown-reference`` errors, and then nothing is stored.
+    Every bad line is a line-located finding, and then nothing is stored; a figure that
+    differs from a unit's accepted return is a ``value-conflict`` warning.
     """
     definition = project.load_definition()
     if not file.is_file():
         raise ConfigError(t("cli.file-not-found", path=str(file)))
-    values = read_history_csv(file)
-    result = ImportValuesResult(file, project.history_path, values)
-    result.findings = _unknown_references(values, definition, file.name)
-    if not result.findings:
-        with open_history(project.history_path) as db:
-            result.added = db.import_history_csv(file).values_added
-    return result
-
-
-def _unknown_references(
-    values: list[ValueRecord], definition: Definition, file: str
-) -> list[Finding]:
-    units = {u.code for u in definition.units} | {definition.county.code}
-    indicators = {i.code for *_, i in definition.iter_indicators()}
-    periods = {p.code for p in definition.periods}
-    findings = []
-    for line, v in enumerate(values, start=2):
-        for ok, key, value in (
-            (v.unit in units, "values.unknown-unit", v.unit),
-            (v.indicator in indicators, "values.unknown-indicator", v.indicator),
-            (v.period in periods, "values.unknown-period", v.period),
-        ):
-            if not ok:
-                findings.append(
-                    Finding("unknown-reference", "error", t(key, value=value), file=file, line=line)
-                )
-    return findings
+    return import_values(file, definition, project.history_path)
 
 
 @dataclass

@@ -17,10 +17,14 @@ from typing import Any
 from bms_excel import model as m
 from bms_excel.definition import (
     PathKey,
+    Repair,
     SourceMap,
     format_path,
     load_definition_with_source,
     number_text,
+    parse_definition_text,
+    read_definition_text,
+    validate_leniently,
 )
 from bms_excel.errors import ConfigError, DefinitionError, Finding, Severity
 from bms_excel.i18n import t
@@ -33,7 +37,7 @@ from bms_excel.i18n import t
 CHECK_SEVERITY: dict[str, Severity] = {
     "duplicate-code": "error", "code-not-nested": "error", "unknown-reference": "error",
     "missing-weight-attribute": "error", "link-cycle": "error", "threshold-direction": "error",
-    "target-out-of-range": "error", "missing-owner": "error",
+    "target-out-of-range": "error", "missing-owner": "error", "status-rule-incomplete": "error",
     "deadline-before-period-end": "error",
     "missing-target": "warning", "missing-contact": "warning", "focus-area-unused": "warning",
     "focus-areas-unbalanced": "warning", "too-many-indicators": "warning",
@@ -53,20 +57,86 @@ def check_definition(defn: m.Definition, source: SourceMap | None = None) -> lis
     return sorted(checker.findings, key=lambda f: f.line or 0)
 
 
+#: Check codes that make a status rule impossible to build: no command can use the definition.
+UNUSABLE = frozenset({"threshold-direction", "status-rule-incomplete"})
+
+
+def load_usable_definition(path: Path) -> m.Definition:
+    """Load ``path``; raise :class:`DefinitionError` for its schema problems and for every
+    :data:`UNUSABLE` check finding (which would otherwise fail deep inside a command)."""
+    defn, source = load_definition_with_source(path)
+    errors = [f for f in check_definition(defn, source) if f.code in UNUSABLE]
+    if errors:
+        raise DefinitionError(errors)
+    return defn
+
+
 def check_definition_file(path: Path, *, max_indicators: int | None = None) -> list[Finding]:
-    """``bms check``: load ``path`` and check it: the load problems if it does not load, else
-    the checks. ``max_indicators`` overrides ``settings.max_indicators_per_unit``; a ``path``
-    that is not a file raises ``ConfigError``."""
+    """Every problem of the definition at ``path`` in one list, in file order.
+
+    A file that cannot be read gives that one problem. Otherwise every schema problem is
+    reported, the wrong parts are set aside (:func:`~bms_excel.definition.validate_leniently`)
+    and the quality checks run on the rest, so a misspelt field never hides other mistakes.
+    Check findings that only follow from a part set aside (``missing-owner`` after ``ownr:``)
+    are left out. ``max_indicators`` overrides ``settings.max_indicators_per_unit``; a
+    ``path`` that is not a file raises :class:`ConfigError`.
+    """
     if not path.is_file():
         raise ConfigError(t("cli.file-not-found", path=str(path)))
     try:
-        defn, source = load_definition_with_source(path)
+        text, name = read_definition_text(path)
+        data, source, problems = parse_definition_text(text, name)
     except DefinitionError as exc:
         return list(exc.problems)
-    if max_indicators is not None:
-        settings = defn.settings.model_copy(update={"max_indicators_per_unit": max_indicators})
-        defn = defn.model_copy(update={"settings": settings})
-    return check_definition(defn, source)
+    defn, schema, repairs, source = validate_leniently(data, source)
+    problems += schema
+    if defn is not None:
+        if max_indicators is not None:
+            update = {"max_indicators_per_unit": max_indicators}
+            defn = defn.model_copy(update={"settings": defn.settings.model_copy(update=update)})
+        found = check_definition(defn, source)
+        problems += [f for f in found if not _follows_from(f, repairs)]
+    return sorted(problems, key=lambda f: f.line or 0)
+
+
+# Check codes that a removed field (or a dropped list item) can cause by its absence alone.
+# fmt: off
+_CONSEQUENCES: dict[str, frozenset[str]] = {
+    "target": frozenset({"missing-target", "threshold-direction", "status-rule-incomplete"}),
+    "thresholds": frozenset({"missing-target", "status-rule-incomplete"}),
+    "status_rule": frozenset({"status-rule-incomplete", "threshold-direction"}),
+    "direction": frozenset({"threshold-direction", "status-rule-incomplete"}),
+    "owner": frozenset({"missing-owner"}), "result_level": frozenset({"missing-result-level"}),
+    "contact": frozenset({"missing-contact"}), "email": frozenset({"missing-contact"}),
+    "kostra": frozenset({"kostra-incomplete"}), "region": frozenset({"kostra-incomplete"}),
+    "kostra_region": frozenset({"kostra-incomplete"}),
+}
+# Counts over the whole definition: not to be trusted once a part is set aside.
+_COUNTED = frozenset({
+    "focus-area-unused", "focus-areas-unbalanced", "only-activity", "too-many-indicators",
+    "unit-without-indicators", "empty-sector", "missing-weight-attribute", "kostra-incomplete",
+})
+_COUNTING_FIELDS = frozenset({"attributes", "scope", "weight_by", "sector", "settings"})
+# fmt: on
+
+
+def _follows_from(finding: Finding, repairs: list[Repair]) -> bool:
+    """Whether ``finding`` may be only the consequence of a part set aside."""
+    for r in repairs:
+        if r.field is None:  # a dropped list item: counts change, its code no longer resolves
+            if finding.code in _COUNTED or finding.extra.get("ref") == r.code:
+                return True
+            continue
+        counted = r.field in _COUNTING_FIELDS or r.path[0] == "settings" or len(r.path) == 1
+        if (counted or "attributes" in r.path) and finding.code in _COUNTED:
+            return True
+        owner = format_path(r.path[:-1])
+        here = finding.path is not None and (
+            finding.path == owner or finding.path.startswith((owner + ".", owner + "["))
+        )
+        if here and finding.code in _CONSEQUENCES.get(r.field, frozenset()):
+            return True
+    return False
 
 
 def summarise(findings: list[Finding]) -> dict[str, int]:
@@ -211,6 +281,7 @@ class _Checker:
                 path,
                 obj,
                 field=format_path(path[-2:] if isinstance(path[-1], int) else path[-1:]),
+                extra={"ref": ref},
                 kind=t(f"definition.kind.{kind}"),
                 ref=ref,
             )
@@ -248,9 +319,13 @@ class _Checker:
         if ind.result_level is None:
             self.add("missing-result-level", path, obj)
         self._limits(ind, ind.target, ind.thresholds, path, obj)
+        self._rule(ind, ind.target, ind.thresholds, path, obj)
         for k, o in enumerate(ind.overrides):
             oobj = f"{obj}, {t('definition.override-number', number=k + 1)}"
             self._limits(ind, o.target, o.thresholds, (*path, "overrides", k), oobj)
+            # An override without a target keeps the indicator's (model.effective_target).
+            target = o.target if o.target is not None else ind.target
+            self._rule(ind, target, o.thresholds, (*path, "overrides", k), oobj)
         if ind.source == "kostra" and ind.kostra is not None:
             county = not (ind.kostra.region or self.defn.county.kostra_region)
             units = [
@@ -264,6 +339,25 @@ class _Checker:
                 self.add(
                     "kostra-incomplete", (*path, "kostra"), obj, extra, missing=_listing(names)
                 )
+
+    def _rule(
+        self,
+        ind: m.Indicator,
+        target: m.Target | None,
+        thresholds: m.Thresholds | None,
+        path: PathKey,
+        obj: str,
+    ) -> None:
+        """What :func:`bms_excel.status.resolve_rule` needs of an explicit ``status_rule``."""
+        kind = ind.status_rule
+        if kind in ("thresholds", "percent_of_target") and ind.direction == "range":
+            self.add("threshold-direction.range-rule", (*path, "status_rule"), obj, rule=kind)
+        elif kind == "band" and target is None and ind.direction != "range":
+            self.add("status-rule-incomplete.band", (*path, "status_rule"), obj)
+        elif kind == "thresholds" and thresholds is None and not (target and target.is_band):
+            self.add("status-rule-incomplete.thresholds", (*path, "status_rule"), obj)
+        elif kind == "percent_of_target" and (target is None or target.is_band):
+            self.add("status-rule-incomplete.percent", (*path, "status_rule"), obj)
 
     def _limits(
         self,

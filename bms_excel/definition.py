@@ -4,10 +4,18 @@ Loading (:func:`load_definition`) turns every YAML or schema problem of a file i
 :class:`~bms_excel.errors.Finding` and raises them all at once in a
 :class:`~bms_excel.errors.DefinitionError`. Cross-object quality rules the schema cannot express
 are in :mod:`bms_excel.checks`.
+
+The definition is hostile input too (a file from e-mail, a shared folder): its size, nesting
+depth, number of aliases, what the aliases expand to, the number of values and the length of
+every text are capped (:mod:`bms_excel.definition_yaml`), so an alias bomb, a self-referencing
+alias, deep nesting or a huge value is a located finding within a second, never a hang or a
+traceback. :func:`validate_leniently` reports every schema problem and sets the wrong parts
+aside, so ``bms check`` can run the quality checks on the rest.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import types
@@ -18,23 +26,28 @@ from typing import Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from bms_excel import model as m
+from bms_excel.definition_yaml import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_TEXT,
+    PathKey,
+    YamlLimitError,
+    compose,
+)
 from bms_excel.errors import DefinitionError, Finding
 from bms_excel.i18n import t
 
-PathKey = tuple[str | int, ...]
-
-# Scalars under these keys are text even when YAML would read them as a number or a boolean:
-# a period code `2026`, an org number `974760673`, a county code `NO` (YAML 1.1 reads it false).
-_TEXT_KEYS = frozenset(
-    {"code", "name", "label", "sector", "unit", "period", "from", "to", "owner", "description"}
-    | {"phone", "org_number", "kostra_region", "region", "table", "contents", "note", "text"}
-    | {"unit_of_measure", "email"}
-)
-_TEXT_LIST_KEYS = frozenset({"sectors", "units", "comparison"})
-_RETYPED_TAGS = frozenset(f"tag:yaml.org,2002:{n}" for n in ("int", "float", "bool"))
-_MERGE_TAG = "tag:yaml.org,2002:merge"
+#: Every code loading a definition can give (the README's table lists them; the quality-check
+#: codes are in :data:`bms_excel.checks.CHECK_SEVERITY`).
+LOAD_CODES = (
+    "file-unreadable", "file-too-large", "invalid-character", "yaml-syntax", "duplicate-key",
+    "too-many-aliases", "alias-expansion", "recursive-alias", "nesting-too-deep",
+    "too-many-values", "value-too-long", "missing-field", "unknown-field", "not-a-number",
+    "invalid-format", "invalid-value",
+)  # fmt: skip
 # fmt: off
 # The list key holding each kind of coded object, and its catalogue name.
 _KINDS = {
@@ -97,40 +110,72 @@ def load_definition_text(text: str, filename: str = "definition.yaml") -> m.Defi
 
 def load_definition_with_source(path: Path) -> tuple[m.Definition, SourceMap]:
     """Load ``path`` and return the definition with its source map (for :func:`check_definition`)."""
+    text, name = read_definition_text(path)
+    return load_definition_text_with_source(text, name)
+
+
+def read_definition_text(path: Path) -> tuple[str, str]:
+    """The text of ``path`` and its name for findings; raise :class:`DefinitionError` when it
+    cannot be read, is too large or is not UTF-8."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            # Read one byte past the cap: a device or a growing file never fills the memory.
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError as exc:
         raise _fail("file-unreadable", name, t("definition.file-not-found")) from exc
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise _fail("file-unreadable", name, t("definition.file-os-error", reason=reason)) from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_large(name)
     try:
         text = raw.decode("utf-8-sig")  # Notepad and Excel may write a byte-order mark
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         message = t("definition.file-not-utf8", line=line)
         raise _fail("file-unreadable", name, message, line) from exc
-    return load_definition_text_with_source(text, name)
+    return text, name
 
 
 def load_definition_text_with_source(
     text: str, filename: str = "definition.yaml"
 ) -> tuple[m.Definition, SourceMap]:
     """Load definition YAML ``text`` and return the definition with its source map."""
-    loader = yaml.SafeLoader(text)
+    data, source, problems = parse_definition_text(text, filename)
     try:
-        root = loader.get_single_node()
+        defn = m.Definition.model_validate(data)
+    except ValidationError as exc:
+        problems += [_schema_finding(err, data, source) for err in exc.errors(include_url=False)]
+    if problems:
+        raise DefinitionError(sorted(problems, key=_line_order))
+    return defn, source
+
+
+def parse_definition_text(
+    text: str, filename: str = "definition.yaml"
+) -> tuple[Any, SourceMap, list[Finding]]:
+    """The plain data of definition YAML ``text``, its source map and the problems found so far
+    (duplicate keys, over-long texts). Raise :class:`DefinitionError` when the text cannot be
+    read at all: a syntax error, a forbidden character or a limit exceeded."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise _too_large(filename)
+    try:
+        composed = compose(text)
+    except YamlLimitError as exc:
+        raise _fail(exc.code, filename, t(f"definition.{exc.code}", **exc.kw), exc.line) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         detail = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+        where: int | None = mark.line + 1 if mark else None
+        if "maximum nesting depth" in str(detail):  # libyaml's own cap, before the composer's
+            message = t("definition.nesting-too-deep", limit=MAX_DEPTH)
+            raise _fail("nesting-too-deep", filename, message, where) from exc
         message = t("definition.yaml-syntax", detail=detail)
-        raise _fail("yaml-syntax", filename, message, mark.line + 1 if mark else None) from exc
-    if root is None:
+        raise _fail("yaml-syntax", filename, message, where) from exc
+    if composed is None:
         raise _fail("missing-field", filename, t("definition.empty-file"))
-    builder = _Builder(loader)
-    data = builder.build(root, ())
-    loader.dispose()
+    data, builder = composed
     source = SourceMap(filename, builder.lines)
     problems = [
         _finding(
@@ -138,71 +183,19 @@ def load_definition_text_with_source(
         )
         for path, kw in builder.duplicates
     ]
-    try:
-        defn = m.Definition.model_validate(data)
-    except ValidationError as exc:
-        problems += [_schema_finding(err, data, source) for err in exc.errors(include_url=False)]
-    if problems:
-        problems.sort(key=lambda f: f.line if f.line is not None else 0)
-        raise DefinitionError(problems)
-    return defn, source
+    for path, length in builder.long_texts:
+        detail = t("definition.value-too-long", length=length, limit=MAX_TEXT)
+        problems.append(_finding("value-too-long", source, path, data, path, detail))
+    return data, source, problems
 
 
-class _Builder:
-    """Turns a composed YAML node tree into plain data plus a path → line map."""
-
-    def __init__(self, loader: yaml.SafeLoader) -> None:
-        self.loader = loader
-        self.lines: dict[PathKey, int] = {(): 1}
-        self.duplicates: list[tuple[PathKey, dict[str, Any]]] = []
-
-    def build(self, node: yaml.Node, path: PathKey) -> Any:
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            items = []
-            for index, item in enumerate(node.value):
-                self.lines[(*path, index)] = item.start_mark.line + 1
-                items.append(self.build(item, (*path, index)))
-            return items
-        plain = isinstance(node, yaml.ScalarNode) and node.style is None
-        if plain and node.tag in _RETYPED_TAGS and _is_text_path(path):
-            return node.value
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except (ValueError, yaml.YAMLError):
-            # A date-like scalar such as 2026-13-01 fails in PyYAML; let the schema report it.
-            return node.value
-
-    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        first: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:  # `<<: *anchor`: explicit keys win
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else []
-                for src in sources or [value_node]:
-                    if isinstance(src, yaml.MappingNode):
-                        for key, value in self._mapping(src, path).items():
-                            out.setdefault(key, value)
-                continue
-            # Keys are names: keep their text (`on:` and `no:` are not booleans here).
-            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
-            line = key_node.start_mark.line + 1
-            if key in first:
-                self.duplicates.append(((*path, key), {"key": key, "first": first[key]}))
-            first[key] = line
-            self.lines[(*path, key)] = line
-            out[key] = self.build(value_node, (*path, key))
-        return out
+def _too_large(name: str) -> DefinitionError:
+    limit = f"{MAX_FILE_BYTES // (1024 * 1024)} MB"
+    return _fail("file-too-large", name, t("definition.file-too-large", limit=limit))
 
 
-def _is_text_path(path: PathKey) -> bool:
-    if not path:
-        return False
-    last = path[-1]
-    if isinstance(last, int):
-        return len(path) >= 2 and path[-2] in _TEXT_LIST_KEYS
-    return last in _TEXT_KEYS or (len(path) >= 2 and path[-2] == "unit_regions")
+def _line_order(finding: Finding) -> int:
+    return finding.line if finding.line is not None else 0
 
 
 def _fail(code: str, name: str, message: str, line: int | None = None) -> DefinitionError:
@@ -323,18 +316,25 @@ def _describe_object(data: Any, loc: PathKey) -> tuple[str | None, int]:
 
 def _known_fields(path: PathKey) -> list[str]:
     """The field names (aliases) of the model that validates the mapping at ``path``."""
+    cls = _model_at(path)
+    if cls is None:
+        return []
+    return [info.alias or name for name, info in cls.model_fields.items()]
+
+
+def _model_at(path: PathKey) -> type[BaseModel] | None:
+    """The model that validates the mapping at ``path`` (``None`` for a plain mapping)."""
     cls: type[BaseModel] | None = m.Definition
     for part in path:
         if isinstance(part, int) or cls is None:
             continue
-        info = next(
-            (f for n, f in cls.model_fields.items() if part in (n, f.alias)),
-            None,
-        )
+        info = _field_info(cls, part)
         cls = _model_in(info.annotation) if info is not None else None
-    if cls is None:
-        return []
-    return [info.alias or name for name, info in cls.model_fields.items()]
+    return cls
+
+
+def _field_info(cls: type[BaseModel], name: str) -> FieldInfo | None:
+    return next((f for n, f in cls.model_fields.items() if name in (n, f.alias)), None)
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -358,3 +358,123 @@ def number_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+# -- lenient validation (bms check) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What :func:`validate_leniently` removed so the rest could be validated and checked.
+
+    ``field`` is the removed field (for an unknown field: the known one it was probably meant
+    to be); ``code`` the code of a dropped list item (a unit, a period …); ``path`` where it was.
+    """
+
+    path: PathKey
+    field: str | None = None
+    code: str | None = None
+
+
+def validate_leniently(
+    data: Any, source: SourceMap, max_rounds: int = 20
+) -> tuple[m.Definition | None, list[Finding], list[Repair], SourceMap]:
+    """Validate ``data`` and report every schema problem, then validate what is left.
+
+    Each problem is reported once; the field in error (or, when the field is required, the
+    list item holding it) is removed and the rest validated again, so the quality checks can
+    run on everything that is right. Returns the definition (``None`` when a required part
+    outside any list is wrong), the problems, what was removed and the source map of the
+    remaining data (list positions shift when items are dropped).
+    """
+    current = copy.deepcopy(data)
+    problems: list[Finding] = []
+    repairs: list[Repair] = []
+    seen: set[tuple[str, int | None, str]] = set()
+    for _ in range(max_rounds):
+        try:
+            return m.Definition.model_validate(current), problems, repairs, source
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+        cuts: dict[PathKey, Repair] = {}
+        for err in errors:
+            loc: PathKey = tuple(err["loc"])
+            # An object that lost a field may now break its own rules (weighted_mean without
+            # weight_by): the consequence of a problem already reported.
+            if not any(r.path[: len(loc)] == loc for r in repairs):
+                finding = _schema_finding(err, current, source)
+                key = (finding.code, finding.line, finding.message)
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(finding)
+                suggestion = finding.extra.get("suggestion")
+            else:
+                suggestion = None
+            cut = _cut_point(loc, current)
+            if cut is None:
+                return None, problems, repairs, source
+            if cut not in cuts:
+                cuts[cut] = _repair(cut, current, suggestion)
+        # Drop ancestors' descendants; apply from the last position so list indices hold.
+        chosen = [c for c in cuts if not any(o != c and c[: len(o)] == o for o in cuts)]
+        for cut in sorted(chosen, reverse=True):
+            parent = _at(current, cut[:-1])
+            del parent[cut[-1]]
+            if isinstance(cut[-1], int):
+                source = _shift_lines(source, cut)
+            repairs.append(cuts[cut])
+    return None, problems, repairs, source
+
+
+def _at(data: Any, path: PathKey) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _cut_point(loc: PathKey, data: Any) -> PathKey | None:
+    """The smallest part to remove for the error at ``loc``: the field itself when it is
+    optional or unknown, else the list item holding it; ``None`` when there is none."""
+    existing: list[str | int] = []
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        existing.append(part)
+    for end in range(len(existing), 0, -1):
+        path, last = tuple(existing[:end]), existing[end - 1]
+        if isinstance(last, int):
+            return path
+        cls = _model_at(path[:-1])
+        info = None if cls is None else _field_info(cls, last)
+        if info is None or not info.is_required():
+            return path
+    return None
+
+
+def _repair(cut: PathKey, data: Any, suggestion: str | None) -> Repair:
+    last = cut[-1]
+    if isinstance(last, str):
+        return Repair(cut, field=suggestion or last)
+    item = _at(data, cut)
+    code = item.get("code") if isinstance(item, dict) else None
+    return Repair(cut, code=None if code is None else str(code))
+
+
+def _shift_lines(source: SourceMap, dropped: PathKey) -> SourceMap:
+    """``source`` after the list item at ``dropped`` is removed: later items move up one."""
+    head, index, n = dropped[:-1], dropped[-1], len(dropped)
+    assert isinstance(index, int)
+    lines: dict[PathKey, int] = {}
+    for path, line in source.lines.items():
+        if len(path) >= n and path[: n - 1] == head and isinstance(path[n - 1], int):
+            position = path[n - 1]
+            assert isinstance(position, int)
+            if position == index:
+                continue
+            if position > index:
+                path = (*head, position - 1, *path[n:])
+        lines[path] = line
+    return SourceMap(source.file, lines)

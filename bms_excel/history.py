@@ -18,24 +18,20 @@ is ``BEGIN IMMEDIATE`` with a short busy timeout, so a second writer fails fast 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
-import math
 import os
-import re
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
 from bms_excel import __version__
-from bms_excel.errors import BmsError, Finding, OutputError
+from bms_excel.errors import Finding, OutputError
 from bms_excel.history_schema import MIGRATIONS, SCHEMA_VERSION
 from bms_excel.i18n import t
 from bms_excel.layout import previous_periods
@@ -47,12 +43,9 @@ from bms_excel.records import (
     SubmissionRecord,
     ValueRecord,
 )
-from bms_excel.values import NOT_APPLICABLE_WORDS
 
 #: How long a writer waits for another writer's transaction before giving up (milliseconds).
 BUSY_TIMEOUT_MS = 1500
-# The period codes of the model (bms_excel.model.Period.code).
-_PERIOD_RE = re.compile(r"^\d{4}(-(T[1-3]|Q[1-4]|M(0[1-9]|1[0-2])))?$")
 
 
 _VALUE_COLUMNS = (
@@ -518,17 +511,25 @@ class History:
             con.executemany(sql.replace("INSERT", "INSERT OR IGNORE", 1), rows)
             return con.total_changes - before
 
+    def record_values(self, values: Sequence[ValueRecord]) -> RecordOutcome:
+        """Store controller-loaded values (``bms import-values``, ``history.csv``): one
+        file-less submission per unit and period, superseding that source's earlier one."""
+        if not values:
+            return RecordOutcome(run_id=0)
+        batch = SubmissionBatch(period="", values=list(values))
+        outcome = self.record_batch(batch, run_info=RunInfo("import-history"))
+        self.finish_run(outcome.run_id)  # nothing more to write: the run is complete
+        return outcome
+
     def import_history_csv(
         self, source: str | os.PathLike[str] | Iterable[Mapping[str, str]], *, name: str = ""
     ) -> RecordOutcome:
         """Seed earlier periods from ``history.csv`` rows as controller-loaded values."""
-        values = read_history_csv(source, name=name)
-        if not values:
-            return RecordOutcome(run_id=0)
-        batch = SubmissionBatch(period="", values=values)
-        outcome = self.record_batch(batch, run_info=RunInfo("import-history"))
-        self.finish_run(outcome.run_id)  # nothing more to write: the run is complete
-        return outcome
+        from bms_excel.import_values import read_history_csv  # the CSV reader lives there
+
+        if isinstance(source, os.PathLike):
+            source = Path(source)
+        return self.record_values(read_history_csv(source, name=name))
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -844,50 +845,3 @@ def content_sha256(values: Iterable[ValueRecord]) -> str:
         lines.append("\t".join([*parts, str(int(v.has_error))]))
     lines.sort()
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
-
-
-def read_history_csv(
-    source: str | os.PathLike[str] | Iterable[Mapping[str, str]], *, name: str = ""
-) -> list[ValueRecord]:
-    """Read ``period,unit,indicator,value`` rows (``.`` decimals, blank = missing, ``i.a.``)."""
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        name = name or path.name
-        text = path.read_text(encoding="utf-8-sig")
-        first = text.split("\n", 1)[0]
-        delimiter = ";" if ";" in first and "," not in first else ","
-        rows: Iterable[Mapping[str, str]] = list(
-            csv.DictReader(io.StringIO(text), delimiter=delimiter)
-        )
-    else:
-        rows = source
-    name = name or "history.csv"
-    out: list[ValueRecord] = []
-    for line, row in enumerate(rows, start=2):
-        missing = [c for c in ("period", "unit", "indicator", "value") if c not in row]
-        if missing:
-            raise BmsError(t("history.csv-columns", columns=", ".join(missing)), f"{name}:1")
-        period, unit, indicator = (
-            str(row[c] or "").strip() for c in ("period", "unit", "indicator")
-        )
-        raw = str(row["value"] or "").strip()
-        extra = row.get(None)  # type: ignore[call-overload]  # csv's restkey: too many fields
-        if extra:  # "12,5": a decimal comma in a comma-separated file
-            raise BmsError(t("history.csv-value", value=",".join([raw, *extra])), f"{name}:{line}")
-        if not _PERIOD_RE.match(period):
-            raise BmsError(t("history.csv-period", period=period), f"{name}:{line}")
-        if not unit or not indicator:
-            raise BmsError(t("history.csv-empty-key"), f"{name}:{line}")
-        record = ValueRecord(unit, period, indicator, "missing", source="controller", file=name)
-        if raw.casefold() in NOT_APPLICABLE_WORDS:
-            record = replace(record, kind="not-applicable", raw=raw)
-        elif raw:
-            try:
-                number = float(raw)
-            except ValueError as exc:
-                raise BmsError(t("history.csv-value", value=raw), f"{name}:{line}") from exc
-            if not math.isfinite(number):
-                raise BmsError(t("history.csv-value", value=raw), f"{name}:{line}")
-            record = replace(record, kind="number", value=number, raw=raw)
-        out.append(record)
-    return out

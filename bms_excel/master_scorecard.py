@@ -339,7 +339,10 @@ def _county_row(
     previous = travel.get("previous_value") if travel else None
     put(ws, row, cols["previous"], previous, number_format=fmt)
     put(ws, row, cols["trend"], _trend_text(rule, value, previous, travel, lang))
-    put(ws, row, cols["source"], t(f"master.source.{ind.source}", lang))
+    # Where this county value came from (a figure given for the county, or the units'
+    # aggregate), not the indicator's declared source; without a value, who should deliver it.
+    origin = {"units": "unit", "county": rec.get("source")}.get(str(basis)) or ind.source
+    put(ws, row, cols["source"], t(f"master.source.{origin}", lang))
     for cell in ws[row]:
         a = cell.alignment
         cell.alignment = Alignment(

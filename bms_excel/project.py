@@ -62,10 +62,11 @@ class Project:
         return self.root / CONFIG_NAME
 
     def load_definition(self) -> Definition:
-        """Load and validate the project's definition (raises ``DefinitionError``)."""
-        from bms_excel.definition import load_definition
+        """Load and validate the project's definition (raises ``DefinitionError``, also for a
+        status rule that cannot be built: see :func:`bms_excel.checks.load_usable_definition`)."""
+        from bms_excel.checks import load_usable_definition
 
-        return load_definition(self.definition_path)
+        return load_usable_definition(self.definition_path)
 
     def resolve_period(self, period: str | None, definition: Definition) -> str:
         """The period to work on: ``period`` if given, else the project's, else the last one."""

@@ -199,6 +199,8 @@ TEST_ONLY: dict[str, str] = {
     "examples/__init__.py:load_example_history": "move to tests/conftest.py (a test helper)",
     "generate.py:history_from_rows": "move to tests/conftest.py (a test helper)",
     "history.py:audit_trail": "keep if the README promises the audit trail as a query, else tests",
+    "history.py:audit_events": "a command that shows the audit trail (issue 16), else tests",
+    "history.py:import_history_csv": "move to tests (seeds a history from a known-good CSV)",
     "kostra.py:parse_file": "private or drop (callers use the format-specific parsers)",
     "layout.py:input_cells": "move to tests (a test helper)",
     "ooxml.py:assert_clean": "move to tests with the schema validator (issue 14, item 2)",

@@ -311,6 +311,16 @@ CASES: list[tuple[str, list[tuple[str, str]], list[tuple[str, str, str | tuple[s
     ("range-without-target", [("target: {low: -1, high: 1}\n", "")],
      [("threshold-direction", "error", "direction: range"),
       ("missing-target", "warning", "- code: O1.1")]),
+    ("range-with-threshold-rule", [("tolerance: 2\n", "status_rule: thresholds\n")],
+     [("threshold-direction", "error", "status_rule: thresholds")]),
+    ("band-rule-without-target", [('target: "4,0 – 4,5"\n', "status_rule: band\n")],
+     [("status-rule-incomplete", "error", "status_rule: band"),
+      ("missing-target", "warning", "- code: T1.2")]),
+    ("threshold-rule-without-thresholds", [("target: 6\n", "target: 6\n                status_rule: thresholds\n"),
+                                           ("thresholds: {green: 6, yellow: 8}\n", "")],
+     [("status-rule-incomplete", "error", "status_rule: thresholds")]),
+    ("percent-rule-with-band", [('target: "4,0 – 4,5"', 'target: "4,0 – 4,5"\n                status_rule: percent_of_target')],
+     [("status-rule-incomplete", "error", "status_rule: percent")]),
     ("target-out-of-range", [("target: 85", "target: 185")],
      [("target-out-of-range", "error", "target: 185")]),
     ("band-out-of-range", [('"4,0 – 4,5"', '"4,0 – 5,5"')],
@@ -496,3 +506,74 @@ def test_dynamic_message_keys_exist() -> None:
     dynamic |= {f"check.result-level.{n}" for n in range(5)}
     dynamic |= {f"check.field.{k}" for k in ("target", "green", "yellow")}
     assert dynamic <= keys
+
+
+# -- every problem in one run (issue 12, item 7) ---------------------------------------------
+
+
+def _codes_and_lines(path: Path) -> list[tuple[str, int | None]]:
+    return [(f.code, f.line) for f in c.check_definition_file(path)]
+
+
+def test_a_misspelt_field_hides_no_other_mistake(tmp_path: Path) -> None:
+    text = mutate(
+        ("owner: Rektor\n", "ownr: Rektor\n"),  # unknown-field (schema)
+        ("{green: 85, yellow: 80}", "{green: 80, yellow: 85}"),  # threshold-direction
+        ("- code: O1.2", "- code: O1.1"),  # duplicate-code
+        ("deadline: 2026-05-15", "deadline: 2026-04-15"),  # deadline-before-period-end
+    )
+    path = tmp_path / "def.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert _codes_and_lines(path) == [
+        ("threshold-direction", line_of(text, "{green: 80, yellow: 85}")),
+        ("unknown-field", line_of(text, "ownr: Rektor")),
+        ("duplicate-code", line_of(text, "- code: O1.1", 2)),
+        ("deadline-before-period-end", line_of(text, "deadline: 2026-04-15")),
+    ]  # and no missing-owner: the misspelt field already says so
+
+
+def test_wrong_values_are_set_aside_and_the_rest_is_checked(tmp_path: Path) -> None:
+    text = mutate(
+        (
+            "decimals: 1\n                valid_range: [0, 100]\n                direction: higher\n"
+            "                target: 85",
+            "decimals: mange\n                valid_range: [0, 100]\n"
+            "                direction: higher\n                target: 85",
+        ),
+        ("label: 1. tertial 2026\n", ""),  # a required field: the period is set aside
+        ("deadline: 2027-01-31", "deadline: 2026-12-01"),
+        ("owner: HR-sjef\n", ""),  # missing-owner (a quality check)
+    )
+    path = tmp_path / "def.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert _codes_and_lines(path) == [
+        ("not-a-number", line_of(text, "decimals: mange")),
+        ("missing-owner", line_of(text, "- code: O1.2")),
+        ("missing-field", line_of(text, "- code: 2026-T1")),
+        # Located right although the period above it was set aside (list positions shift).
+        ("deadline-before-period-end", line_of(text, "deadline: 2026-12-01")),
+    ]
+
+
+def test_a_check_error_means_the_status_rule_cannot_be_built() -> None:
+    """The checks know what ``status.resolve_rule`` needs: whenever it fails for a unit and
+    period, ``bms check`` reports an error for that indicator (so generate stops first)."""
+    from bms_excel.status import resolve_rule
+
+    for name, replacements, _ in CASES:
+        defn, source = d.load_definition_text_with_source(mutate(*replacements), "def.yaml")
+        paths = {d.format_path(path): ind.code for *_, ind, path in c._indicator_entries(defn)}
+        flagged = {
+            code
+            for f in c.check_definition(defn, source)
+            if f.code in ("threshold-direction", "status-rule-incomplete")
+            for where, code in paths.items()
+            if f.path == where or str(f.path).startswith(where + ".")
+        }
+        for *_, ind in defn.iter_indicators():
+            for unit in [None, *defn.units]:
+                for period in [None, *(p.code for p in defn.periods)]:
+                    try:
+                        resolve_rule(ind, defn.settings, unit, period)
+                    except ValueError:
+                        assert ind.code in flagged, (name, ind.code)

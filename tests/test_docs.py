@@ -52,11 +52,15 @@ def test_every_command_is_documented() -> None:
 
 def test_every_finding_code_is_in_the_readme_table() -> None:
     from bms_excel.checks import CHECK_SEVERITY
+    from bms_excel.definition import LOAD_CODES
+    from bms_excel.import_values import CODES as IMPORT_CODES
     from bms_excel.reader import SEVERITIES
 
     codes = {
         **_emitted_codes(),
         **dict.fromkeys(CHECK_SEVERITY, "definition"),
+        **dict.fromkeys(LOAD_CODES, "definition"),
+        **dict.fromkeys(IMPORT_CODES, "import-values"),
         **dict.fromkeys(SEVERITIES, "reader"),
     }
     assert len(codes) > 60, "the scan found too few codes to prove anything"

@@ -45,9 +45,9 @@ class BmsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DefinitionError as exc:
-            from bms_excel.cli.render import print_error_lines
+            from bms_excel.cli.check import print_definition_error
 
-            print_error_lines([p.format_line() for p in exc.problems] or [exc.message])
+            print_definition_error(exc)
             sys.exit(2)
         except BmsError as exc:
             from bms_excel.cli.render import print_error_lines

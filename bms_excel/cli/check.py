@@ -3,17 +3,46 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bms_excel.api import check_definition_file
 from bms_excel.cli import main, state
-from bms_excel.cli.render import findings_table, print_json, stdout_console, summary_line
-from bms_excel.errors import exit_code_for
+from bms_excel.cli.render import (
+    findings_table,
+    print_json,
+    severity_label,
+    stderr_console,
+    stdout_console,
+    summary_line,
+)
+from bms_excel.errors import DefinitionError, Finding, exit_code_for
 from bms_excel.i18n import t
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 JSON_KEYS = ("code", "severity", "file", "line", "path", "message")
+
+
+def print_finding_lines(con: Console, findings: Sequence[Finding]) -> None:
+    """One ``file:line: severity: message [code]`` line per finding (the README's format)."""
+    for f in findings:
+        con.print(f.format_line(severity_label(f.severity)), markup=False, highlight=False)
+
+
+def print_definition_error(exc: DefinitionError) -> None:
+    """A definition that stops a command: its problems in the one-line format on stderr."""
+    con = stderr_console()
+    if not exc.problems:
+        con.print(f"bms: {exc.message}", markup=False, highlight=False)
+        return
+    print_finding_lines(con, exc.problems)
+    name = exc.problems[0].file or ""
+    con.print(t("check.summary", file=name, summary=summary_line(exc.problems)), markup=False)
 
 
 @main.command("check")
@@ -38,7 +67,12 @@ def check_command(
         print_json({"findings": [{k: getattr(f, k) for k in JSON_KEYS} for f in findings]})
     else:
         con = stdout_console()
-        if findings:
-            con.print(findings_table(findings, ("file", "line", "path")))
+        if findings and sys.stdout.isatty():
+            table = findings_table(findings, ("file", "line", "path"))
+            code = table.columns[-1]  # a code is what scripts and people search for: never cut
+            code.no_wrap, code.min_width = True, max(len(f.code) for f in findings)
+            con.print(table)
+        else:  # piped or redirected: one greppable line per finding
+            print_finding_lines(con, findings)
         con.print(t("check.summary", file=str(path), summary=summary_line(findings)))
     sys.exit(exit_code_for(findings))
