@@ -8,9 +8,11 @@ so :class:`PartCache` keeps the parts that only depend on state which grows mono
 
 openpyxl writes ``<sheetData>`` through lxml one element at a time, which is most of what is
 left. :func:`sheet_data` renders the same bytes with string formatting for the cells a unit
-workbook holds (inline text, numbers, booleans, plain formulas); a sheet with anything else
+workbook holds (inline text, numbers, booleans, plain formulas with their cached results, see
+:mod:`bms_excel.cached_formula`); a sheet with anything else
 (dates, rich text, comments, hyperlinks, array formulas) falls back to openpyxl's writer.
-The parts are byte for byte what openpyxl writes (``tests/test_package_writer.py``).
+The parts are byte for byte what openpyxl writes once the formulas' results are filled in
+(``tests/test_package_writer.py``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ from openpyxl.xml.constants import (
     CPROPS_TYPE,
 )
 from openpyxl.xml.functions import tostring
+
+from bms_excel.cached_formula import fill_results, formula_cell, sheet_results
 
 #: zlib level of the package: the default, as openpyxl uses. Level 1 saves about 0.7 ms per
 #: unit workbook (3 % of generating it) but makes the file 10 % larger; not worth it.
@@ -105,7 +109,7 @@ def sheet_data(ws: Worksheet) -> bytes | None:
             elif type(value) is not str and kind in ("f", "s"):
                 return None  # rich text, array and data-table formulas
             elif kind == "f":
-                out.append(f"{start}><f>{_escape(value[1:])}</f><v></v></c>")
+                out.append(formula_cell(start, value, _escape(value[1:])))
             elif kind == "s":
                 space = ' xml:space="preserve"' if value != value.strip() else ""
                 text = _escape(value)
@@ -212,6 +216,8 @@ class _MemoryExcelWriter(ExcelWriter):
             writer.write()
             ws._rels = writer._rels
             data = writer.read()
+            if writer.rows_xml is None:  # openpyxl wrote the rows: add the formulas' results
+                data = fill_results(data, sheet_results(ws._cells))
             plain = not (ws._rels or ws._images or ws._charts or ws._tables or ws.legacy_drawing)
             # openpyxl's first save of a sheet with columns lacks the ``outlineLevelCol`` of
             # the later ones (``<cols>`` sets it); keep only frames that would repeat.
