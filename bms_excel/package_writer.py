@@ -49,7 +49,7 @@ from openpyxl.xml.constants import (
 )
 from openpyxl.xml.functions import tostring
 
-from bms_excel.cached_formula import fill_results, formula_cell, sheet_results
+from bms_excel.cached_formula import Formula, fill_results, formula_cell, sheet_results
 
 #: zlib level of the package: the default, as openpyxl uses. Level 1 saves about 0.7 ms per
 #: unit workbook (3 % of generating it) but makes the file 10 % larger; not worth it.
@@ -58,6 +58,9 @@ _EMPTY_SHEET_DATA = b"<sheetData></sheetData>"
 #: What lxml escapes in text content (``\r`` as a character reference so it survives).
 _TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
 _NEEDS_ESCAPE = re.compile("[&<>\r]")
+#: Cell value types written here as text or formula (anything else, e.g. rich text or array
+#: formulas, goes through openpyxl's writer).
+_TEXTS = (str, Formula)
 
 
 def _escape(text: str) -> str:
@@ -106,7 +109,7 @@ def sheet_data(ws: Worksheet) -> bytes | None:
                 start += f' t="{kind}"'
             if value is None or value == "":
                 out.append(f"{start}></c>")
-            elif type(value) is not str and kind in ("f", "s"):
+            elif type(value) not in _TEXTS and kind in ("f", "s"):
                 return None  # rich text, array and data-table formulas
             elif kind == "f":
                 out.append(formula_cell(start, value, _escape(value[1:])))
