@@ -89,7 +89,9 @@ def sheet_results(cells: Mapping[tuple[int, int], Any]) -> dict[str, Any]:
 
 
 #: A formula cell as openpyxl writes it: no ``t``, a plain ``<f>``, an empty ``<v>``.
-_EMPTY_RESULT = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)><f>([^<]*)</f><v(?:/>|></v>)</c>')
+_EMPTY_RESULT = re.compile(
+    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*)><f>([^<]*)</f><v(?:/>|></v>)</c>'
+)
 
 
 def fill_results(part: bytes, results: Mapping[str, Any]) -> bytes:

@@ -134,9 +134,7 @@ def put(ws: Worksheet, row: int, col: int, value: Any, **style: Any) -> Cell:
     return cell
 
 
-def put_formula(
-    ws: Worksheet, row: int, col: int, formula: str, result: Any, **style: Any
-) -> Cell:
+def put_formula(ws: Worksheet, row: int, col: int, formula: str, result: Any, **style: Any) -> Cell:
     """Write a formula built by the status engine (the only way formulas enter the master).
 
     ``result`` is what it computes, stored as its cached value (:mod:`bms_excel.cached_formula`).

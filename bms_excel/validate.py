@@ -107,9 +107,17 @@ class _Collector:
         cell: str | None = None,
         **params: Any,
     ) -> None:
+        # The indicator a finding is about, so a report can give an excluded value its reason.
+        extra = {"indicator": params["code"]} if "code" in params else {}
         self.findings.append(
             Finding(
-                finding_code, severity, t(key, **params), file=self.file, sheet=sheet, cell=cell
+                finding_code,
+                severity,
+                t(key, **params),
+                file=self.file,
+                sheet=sheet,
+                cell=cell,
+                extra=extra,
             )
         )
 

@@ -138,7 +138,12 @@ def _awkward_inputs(demo: DemoResult, unit_code: str) -> tuple[UnitInputs, int]:
         if i % 2:
             comments[code] = "Forklaring"
     actions = (
-        {"code": codes[0], "action": "Full", "responsible": "Rektor", "deadline": dt.date(2026, 10, 1)},
+        {
+            "code": codes[0],
+            "action": "Full",
+            "responsible": "Rektor",
+            "deadline": dt.date(2026, 10, 1),
+        },
         {"action": "Uten ansvarlig", "deadline": dt.date(2026, 11, 1)},
         {"action": "Uten frist", "responsible": "  "},
         {"action": "   ", "responsible": ""},  # blank action text: not an action
