@@ -28,11 +28,14 @@ class UnitInputs:
 
     ``results`` and ``comments`` by indicator code (the cell content as Excel stores it: a
     number, a text, ``None``), ``actions`` the Tiltak rows from the first (role → content).
+    ``percent`` names the result cells that carry a percent format, as Excel's automatic
+    percent entry leaves them (``68 %`` typed → 0.68 shown as a percentage).
     """
 
     results: Mapping[str, object] = field(default_factory=dict)
     comments: Mapping[str, object] = field(default_factory=dict)
     actions: tuple[Mapping[str, object], ...] = ()
+    percent: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -56,6 +59,14 @@ def _len_trim(raw: object) -> int:
     if isinstance(raw, str):
         return len(" ".join(part for part in raw.split(" ") if part))
     return 1  # a number, a date or a boolean shows as some text
+
+
+def percent_entry(raw: object, percent_formatted: bool) -> object:
+    """A cell's content as a ``%`` indicator's formulas read it: a percent-formatted number
+    times 100 (:func:`bms_excel.status.percent_entry_value`), anything else as it is."""
+    if percent_formatted and _is_number(raw):
+        return float(raw) * 100  # type: ignore[arg-type]
+    return raw
 
 
 def status_result(rule: StatusRule, raw: object, lang: str) -> str:

@@ -46,6 +46,7 @@ from bms_excel.status import (
     Status,
     StatusRule,
     excel_status_formula,
+    percent_entry_value,
     resolve_rule,
     status_label,
 )
@@ -55,6 +56,7 @@ from bms_excel.unit_results import (
     comment_missing_result,
     control_results,
     out_of_range_result,
+    percent_entry,
     status_result,
 )
 from bms_excel.templates import LoadedTemplate, clean_text, format_date, render_header
@@ -369,9 +371,13 @@ def write_scorecard(
         if cells.input:
             raw, comment = inputs.results.get(ind.code), inputs.comments.get(ind.code)
             values["result"], values["comment"] = raw, comment
-            shown_status = status_result(rule, raw, lang)
+            # A % indicator reads a percent-formatted fraction as Excel's percent entry meant
+            # it (68 % → 68), as the collector does.
+            number = percent_entry(raw, percent and ind.code in inputs.percent)
+            shown_status = status_result(rule, number, lang)
             values["status"] = _Formula(
-                excel_status_formula(rule, cells.result_ref, lang), shown_status
+                excel_status_formula(rule, cells.result_ref, lang, percent_entry=percent),
+                shown_status,
             )
             values["comment_rule"] = t(f"wb.comment-rule.{ind.comment_required}", lang)
             needs_comment = comment_missing_result(
@@ -380,12 +386,13 @@ def write_scorecard(
             values["comment_missing"] = _comment_missing_formula(
                 ind.comment_required, cells.status_ref, cells.comment_ref, lang, needs_comment
             )
-            beyond = out_of_range_result(ind.valid_range, raw)
+            beyond = out_of_range_result(ind.valid_range, number)
             if ind.valid_range is not None:
                 low, high = ind.valid_range
                 ref = cells.result_ref
+                v = percent_entry_value(ref) if percent else ref
                 values["out_of_range"] = _Formula(
-                    f"=IF(ISNUMBER({ref}),IF(OR({ref}<{low!r},{ref}>{high!r}),1,0),0)", beyond
+                    f"=IF(ISNUMBER({ref}),IF(OR({v}<{low!r},{v}>{high!r}),1,0),0)", beyond
                 )
             else:
                 values["out_of_range"] = _Formula("=0", beyond)
@@ -402,6 +409,8 @@ def write_scorecard(
         for role, cols in letters.items():
             unlocked = cells.input and role in ("result", "comment")
             number_format = numbers if role in ("history", "result") else None
+            if role == "result" and ind.code in inputs.percent:
+                number_format = "0%"  # as Excel's percent entry leaves the cell
             for i, col in enumerate(cols):
                 value: object
                 if role == "history":

@@ -22,7 +22,7 @@ from bms_excel.control_workbook import build_control_workbook
 from bms_excel.demo import DemoResult, run_demo
 from bms_excel.generate import WorkbookWriter, save_atomic
 from bms_excel.layout import build_layout
-from bms_excel.status import Status, status_label
+from bms_excel.status import Status, evaluate, resolve_rule, status_label
 from bms_excel.unit_results import UnitInputs
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
@@ -126,10 +126,17 @@ def _awkward_inputs(demo: DemoResult, unit_code: str) -> tuple[UnitInputs, int]:
     ]  # no booleans: LibreOffice stores TRUE as the number 1, Excel's ISNUMBER(TRUE) is false
     results: dict[str, object] = {}
     comments: dict[str, object] = {}
+    percent: set[str] = set()
+    # Excel's percent entry on % indicators: "99,5 %" → 0.995 (green at 100 with 0 decimals,
+    # red if read as 0.995), "68 %" → 0.68, "150 %" → 1.5 (outside 0–100).
+    entries = [0.995, 0.68, 1.5]
     for i, code in enumerate(codes):
         ind = definition.indicator(code)
         if i < len(choices):
             results[code] = choices[i]
+        elif ind.unit_of_measure == "%" and entries:
+            results[code] = entries.pop(0)
+            percent.add(code)
         elif ind.valid_range is not None:
             low, high = ind.valid_range
             results[code] = (low, high, (low + high) / 2)[i % 3]
@@ -148,7 +155,8 @@ def _awkward_inputs(demo: DemoResult, unit_code: str) -> tuple[UnitInputs, int]:
         {"action": "Uten frist", "responsible": "  "},
         {"action": "   ", "responsible": ""},  # blank action text: not an action
     )
-    return UnitInputs(results=results, comments=comments, actions=actions), len(codes)
+    inputs = UnitInputs(results, comments, actions, frozenset(percent))
+    return inputs, len(codes)
 
 
 def test_prefilled_unit_workbook_caches_what_libreoffice_computes(
@@ -175,6 +183,17 @@ def test_prefilled_unit_workbook_caches_what_libreoffice_computes(
     assert counts["owner"] == 2  # none, and only spaces
     assert counts["deadline"] == 1
     assert cached[(sheet, layout.control.ready.count_ref)] == "NEI"
+    # The percent entries are judged as the percentages they are (the collector agrees).
+    by_code = {c.code: c for c in layout.scorecard.indicators}
+    entered = sorted(inputs.percent, key=lambda code: by_code[code].row)
+    assert len(entered) == 3
+    first = by_code[entered[0]]
+    rule = resolve_rule(
+        definition.indicator(first.code), definition.settings, definition.unit("ORKDAL"), "2026-T2"
+    )
+    assert cached[(layout.sheets.scorecard, first.status_ref)] == status_label(evaluate(rule, 99.5))
+    assert evaluate(rule, 99.5) != evaluate(rule, 0.995)
+    assert counts["invalid"] >= 3  # 150 % is outside 0–100
 
 
 def test_the_next_unit_gets_its_own_control_results(demo: DemoResult, tmp_path: Path) -> None:
