@@ -375,6 +375,7 @@ def _extract_values(
     sheet = renamed.get(layout.sheets.scorecard, layout.sheets.scorecard)
     cells = data.values.get(sheet, {})
     formulas = data.formulas.get(sheet, frozenset())
+    percent_cells = data.percent.get(sheet, frozenset())
     meta_rows = _meta_rows(ident.fields)
     period = ident.period or ""
     sheet_gone = sheet not in data.values
@@ -434,6 +435,7 @@ def _extract_values(
             period,
             cells,
             formulas,
+            percent_cells,
             at,
             cells_at,
             definition,
@@ -469,6 +471,7 @@ def _value_record(
     period: str,
     cells: Mapping[tuple[int, int], CellValue],
     formulas: frozenset[tuple[int, int]],
+    percent_cells: frozenset[tuple[int, int]],
     at: Any,
     cells_at: Any,
     definition: Definition,
@@ -489,8 +492,23 @@ def _value_record(
             "formula-in-input", "error", "validate.formula-in-input", sheet, res_ref, code=ind.code
         )
         has_error = True
-    parsed = parse_value(raw, percent=ind.unit_of_measure.strip() == "%")
+    percent = ind.unit_of_measure.strip() == "%"
+    parsed = parse_value(raw, percent=percent)
     value = parsed.value
+    if percent and res_rc in percent_cells and parsed.code is None and value is not None:
+        # Excel's percent entry: "68 %" typed is 0.68 in a percent-formatted cell; the
+        # workbook's own status formula reads it as 68 too (status.percent_entry_value).
+        out.add(
+            "percent-entry",
+            "warning",
+            "validate.percent-entry",
+            sheet,
+            res_ref,
+            code=ind.code,
+            fraction=_text(value),
+            value=_text(value * 100),
+        )
+        value = float(f"{value * 100:.15g}")  # the percentage as Excel shows it: 68, not 68.00…01
     if parsed.kind == "number" and parsed.code == "text-number":
         out.add(
             "text-number",
