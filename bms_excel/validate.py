@@ -506,13 +506,16 @@ def _value_record(
             res_ref,
             code=ind.code,
             fraction=_text(value),
-            value=_text(value * 100),
+            value=_text(float(f"{value * 100:.15g}")),
         )
         value = float(f"{value * 100:.15g}")  # the percentage as Excel shows it: 68, not 68.00…01
     if parsed.kind == "number" and parsed.code == "text-number":
+        # One rule with the workbook: a number stored as text is «Ugyldig» there and keeps
+        # «Klar til innsending» at NEI, so it is an error here too and is not used; the
+        # message says which number it would be, so it can be typed in again.
         out.add(
             "text-number",
-            "warning",
+            "error",
             "validate.text-number",
             sheet,
             res_ref,
@@ -520,6 +523,7 @@ def _value_record(
             text=parsed.text or "",
             value=_text(value),
         )
+        has_error = True
     elif parsed.kind == "invalid":
         out.add(
             "not-a-number",

@@ -22,8 +22,10 @@ from bms_excel.control_workbook import build_control_workbook
 from bms_excel.demo import DemoResult, run_demo
 from bms_excel.generate import WorkbookWriter, save_atomic
 from bms_excel.layout import build_layout
+from bms_excel.reader import read_workbook
 from bms_excel.status import Status, evaluate, resolve_rule, status_label
 from bms_excel.unit_results import UnitInputs
+from bms_excel.validate import validate_data
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
 
@@ -222,3 +224,77 @@ def test_control_workbook_has_no_formula_without_its_result(tmp_path: Path) -> N
     built = build_control_workbook(tmp_path / "kontroll.xlsx")
     # The control workbook holds settings and instructions, no formulas: nothing can go stale.
     assert assert_cached_equals_recalculated(built.path, tmp_path / "out") == {}
+
+
+def _statuses_both_ways(
+    demo: DemoResult, inputs: UnitInputs, folder: Path
+) -> tuple[dict[str, str], dict[str, str], str, list[Any]]:
+    """Per input indicator: the workbook's status (LibreOffice) and the collector's; the
+    workbook's «Klar til innsending» and the collector's error findings."""
+    definition = demo.project.load_definition()
+    unit = definition.unit("ORKDAL")
+    writer = WorkbookWriter(definition, "2026-T2", secret=demo.project.secret)
+    wb, layout = writer.fill(unit, inputs)
+    path = folder / "2026-T2_ORKDAL.xlsx"
+    save_atomic(wb, path, parts=writer.parts)
+    values = recalculated_values(path, folder / "out")
+    form = {
+        c.code: values[layout.sheets.scorecard][c.status_ref]
+        for c in layout.scorecard.indicators
+        if c.input
+    }
+    ready = values[layout.sheets.control][layout.control.ready.count_ref]
+    extract = validate_data(
+        read_workbook(path), definition, demo.project.secret, path.name, expected_period="2026-T2"
+    )
+    collector = {}
+    for record in extract.values:
+        rule = resolve_rule(
+            definition.indicator(record.indicator), definition.settings, unit, "2026-T2"
+        )
+        status = {
+            "invalid": Status.INVALID,
+            "missing": Status.MISSING,
+            "not-applicable": Status.NOT_APPLICABLE,
+        }.get(record.kind) or evaluate(rule, record.value)
+        collector[record.indicator] = status_label(Status.INVALID if record.has_error else status)
+    errors = [(f.code, f.cell) for f in extract.findings if f.severity == "error"]
+    return form, collector, ready, errors
+
+
+def test_text_numbers_get_one_status_in_the_workbook_and_the_collector(
+    demo: DemoResult, tmp_path: Path
+) -> None:
+    definition = demo.project.load_definition()
+    layout = build_layout(definition, definition.unit("ORKDAL"), "2026-T2", "nb")
+    cells = [c for c in layout.scorecard.indicators if c.input]
+    typed: dict[str, object] = {c.code: 1.0 for c in cells}
+    texts = ["103254,0", "1 234", "70 %", "12.5", "abc", " i.a. "]
+    for cell, text in zip(cells, texts, strict=False):
+        typed[cell.code] = text
+    inputs = UnitInputs(results=typed, comments={c.code: "Forklaring" for c in cells})
+    form, collector, ready, errors = _statuses_both_ways(demo, inputs, tmp_path)
+    assert form == collector
+    invalid = status_label(Status.INVALID)
+    assert [form[c.code] for c in cells[:5]] == [invalid] * 5
+    assert form[cells[5].code] == status_label(Status.NOT_APPLICABLE)
+    assert ready == "NEI" and errors
+    text_number_cells = {cell for code, cell in errors if code == "text-number"}
+    assert text_number_cells == {c.result_ref for c in cells[:4]}
+
+
+def test_a_workbook_ready_to_send_has_no_error_in_the_collector(
+    demo: DemoResult, tmp_path: Path
+) -> None:
+    definition = demo.project.load_definition()
+    layout = build_layout(definition, definition.unit("ORKDAL"), "2026-T2", "nb")
+    cells = [c for c in layout.scorecard.indicators if c.input]
+    typed: dict[str, object] = {}
+    for c in cells:
+        ind = definition.indicator(c.code)
+        low, high = ind.valid_range or (0.0, 100.0)
+        typed[c.code] = (low + high) / 2
+    inputs = UnitInputs(results=typed, comments={c.code: "Forklaring" for c in cells})
+    form, collector, ready, errors = _statuses_both_ways(demo, inputs, tmp_path)
+    assert form == collector
+    assert ready == "JA" and errors == []
