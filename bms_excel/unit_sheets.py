@@ -50,6 +50,7 @@ from bms_excel.status import (
     resolve_rule,
     status_label,
 )
+from bms_excel.templates import LoadedTemplate, clean_text, format_date, render_header
 from bms_excel.unit_results import (
     ScorecardResults,
     UnitInputs,
@@ -59,7 +60,6 @@ from bms_excel.unit_results import (
     percent_entry,
     status_result,
 )
-from bms_excel.templates import LoadedTemplate, clean_text, format_date, render_header
 from bms_excel.values import parse_value
 
 if TYPE_CHECKING:

@@ -92,14 +92,14 @@ def test_formula_results_are_written_as_cached_values_by_both_row_writers() -> N
         ws[ref] = "=1"
         ws[ref]._value = Formula(f'=IF(A2<1,"x&y",{ref[0]}3)', result)
     expected = (
-        '<c r="A1" t="str"><f>IF(A2&lt;1,"x&amp;y",A3)</f><v>Gr&#248;nn &amp; &lt;r&#248;d&gt;</v></c>'
-        '<c r="B1"><f>IF(A2&lt;1,"x&amp;y",B3)</f><v>92.857142857</v></c>'
-        '<c r="C1"><f>IF(A2&lt;1,"x&amp;y",C3)</f><v>0</v></c>'
-        '<c r="D1" t="b"><f>IF(A2&lt;1,"x&amp;y",D3)</f><v>1</v></c>'
-        '<c r="E1" t="e"><f>IF(A2&lt;1,"x&amp;y",E3)</f><v>#DIV/0!</v></c>'
-        '<c r="F1" t="str"><f>IF(A2&lt;1,"x&amp;y",F3)</f><v></v></c>'
-        '<c r="G1"><f>IF(A2&lt;1,"x&amp;y",G3)</f><v></v></c>'
-    ).encode()
+        b'<c r="A1" t="str"><f>IF(A2&lt;1,"x&amp;y",A3)</f><v>Gr&#248;nn &amp; &lt;r&#248;d&gt;</v></c>'
+        b'<c r="B1"><f>IF(A2&lt;1,"x&amp;y",B3)</f><v>92.857142857</v></c>'
+        b'<c r="C1"><f>IF(A2&lt;1,"x&amp;y",C3)</f><v>0</v></c>'
+        b'<c r="D1" t="b"><f>IF(A2&lt;1,"x&amp;y",D3)</f><v>1</v></c>'
+        b'<c r="E1" t="e"><f>IF(A2&lt;1,"x&amp;y",E3)</f><v>#DIV/0!</v></c>'
+        b'<c r="F1" t="str"><f>IF(A2&lt;1,"x&amp;y",F3)</f><v></v></c>'
+        b'<c r="G1"><f>IF(A2&lt;1,"x&amp;y",G3)</f><v></v></c>'
+    )
     fast = _parts(workbook_bytes(wb))["xl/worksheets/sheet1.xml"]
     assert expected in fast
     ws["A5"] = dt.date(2026, 4, 30)  # openpyxl's own writer, results filled in afterwards
