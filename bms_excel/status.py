@@ -435,8 +435,20 @@ def percent_entry_value(value_ref: str) -> str:
 
     Typing ``68 %`` into a cell makes Excel store 0.68 with a percent format;
     ``CELL("format", …)`` starts with ``P`` for exactly those formats (Excel and LibreOffice).
+    The product is rounded as :func:`percent_from_fraction` rounds it.
     """
-    return f'IF(LEFT(CELL("format",{value_ref}),1)="P",{value_ref}*100,{value_ref})'
+    scaled = f"ROUND({value_ref}*100,{_PERCENT_DECIMALS})"
+    return f'IF(LEFT(CELL("format",{value_ref}),1)="P",{scaled},{value_ref})'
+
+
+#: 0.145 * 100 is 14.499999999999998 in binary: without rounding the product, "14,5 %" would
+#: be judged as 14 (and LibreOffice and Excel disagree that close to a tie).
+_PERCENT_DECIMALS = 10
+
+
+def percent_from_fraction(fraction: float) -> float:
+    """The percentage a percent-formatted fraction shows (0.145 → 14.5), as the formulas get it."""
+    return round_displayed(fraction * 100, _PERCENT_DECIMALS)
 
 
 def excel_status_formula(

@@ -19,7 +19,14 @@ from numbers import Real
 
 from bms_excel.i18n import t
 from bms_excel.layout import UnitLayout
-from bms_excel.status import Status, StatusRule, classify_input, evaluate, status_label
+from bms_excel.status import (
+    Status,
+    StatusRule,
+    classify_input,
+    evaluate,
+    percent_from_fraction,
+    status_label,
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ def percent_entry(raw: object, percent_formatted: bool) -> object:
     """A cell's content as a ``%`` indicator's formulas read it: a percent-formatted number
     times 100 (:func:`bms_excel.status.percent_entry_value`), anything else as it is."""
     if percent_formatted and _is_number(raw):
-        return float(raw) * 100  # type: ignore[arg-type]
+        return percent_from_fraction(float(raw))  # type: ignore[arg-type]
     return raw
 
 

@@ -33,7 +33,7 @@ from bms_excel.ooxml import over_cell_limit
 from bms_excel.reader import CellValue, WorkbookData
 from bms_excel.records import ActionRecord, AssessmentRecord, ValueRecord
 from bms_excel.signing import definition_hash, verify_meta
-from bms_excel.status import Status, StatusRule, evaluate, resolve_rule
+from bms_excel.status import Status, StatusRule, evaluate, percent_from_fraction, resolve_rule
 from bms_excel.values import is_formula_injection, parse_value
 
 if TYPE_CHECKING:
@@ -506,9 +506,9 @@ def _value_record(
             res_ref,
             code=ind.code,
             fraction=_text(value),
-            value=_text(float(f"{value * 100:.15g}")),
+            value=_text(percent_from_fraction(value)),
         )
-        value = float(f"{value * 100:.15g}")  # the percentage as Excel shows it: 68, not 68.00…01
+        value = percent_from_fraction(value)  # 68, as the workbook's status formula reads it
     if parsed.kind == "number" and parsed.code == "text-number":
         # One rule with the workbook: a number stored as text is «Ugyldig» there and keeps
         # «Klar til innsending» at NEI, so it is an error here too and is not used; the
