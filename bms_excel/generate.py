@@ -42,11 +42,13 @@ from bms_excel.package_writer import PartCache, workbook_bytes
 from bms_excel.resources import workbook_template
 from bms_excel.signing import definition_hash, protection_password, sign_meta
 from bms_excel.templates import LoadedTemplate, has_jinja, load_template, template_context
+from bms_excel.unit_results import UnitInputs
 from bms_excel.unit_sheets import (
     CellWriter,
     control_formulas,
     limits_text,
     protect,
+    set_control_results,
     target_text,
     write_actions,
     write_assessment,
@@ -208,8 +210,11 @@ class WorkbookWriter:
         for unit in units:
             self.template.check_render(self.context(unit))
 
-    def fill(self, unit: Unit) -> tuple[Workbook, UnitLayout]:
+    def fill(self, unit: Unit, filled: UnitInputs | None = None) -> tuple[Workbook, UnitLayout]:
         """Reset the template and write ``unit``'s workbook into it (not saved).
+
+        ``filled`` pre-fills the input cells (a new workbook has none); every formula is
+        written with the result it computes from them.
 
         The workbook belongs to the writer and is valid until the next ``fill``; it must not
         be changed: sheets whose inputs did not change are carried over to the next unit.
@@ -218,7 +223,7 @@ class WorkbookWriter:
         ctx = self.context(unit)
         tpl, out = self.template, self.cells
         texts = tpl.render_cells(ctx)
-        inputs = self._sheet_inputs(layout)
+        inputs = self._sheet_inputs(layout, filled)
         keep = {key for key, value in inputs.items() if self._sheet_state.get(key) == value}
         self._sheet_state = {}  # until this fill has finished, no sheet is known to be complete
         rendered = tpl.reset(texts, keep)
@@ -235,13 +240,16 @@ class WorkbookWriter:
         ):
             tpl.sheets[key].title = title
         self._varying = [(cell.parent, cell) for cell in rendered]
-        write_scorecard(out, tpl, layout, self.definition, unit, ctx, self.history, self.kostra)
+        found = write_scorecard(
+            out, tpl, layout, self.definition, unit, ctx, self.history, self.kostra, filled
+        )
         if "actions" not in keep:
-            write_actions(out, tpl, layout, self.period)
+            write_actions(out, tpl, layout, self.period, filled.actions if filled else ())
         if "assessment" not in keep:
             write_assessment(out, tpl, layout, self.definition)
         if "control" not in keep:
             write_control(out, tpl, layout)
+        set_control_results(tpl, layout, found, filled)
         lists = wb.create_sheet(names.lists)
         write_lists(out, lists, layout)
         for key, ref in (
@@ -280,7 +288,7 @@ class WorkbookWriter:
         self.parts.frame_keys = {id(sheets[key]): frames[key] for key in sheets}
         return wb, layout
 
-    def _sheet_inputs(self, layout: UnitLayout) -> dict[str, str]:
+    def _sheet_inputs(self, layout: UnitLayout, filled: UnitInputs | None) -> dict[str, str]:
         """Per template sheet except Målekort, what its content depends on besides placeholders.
 
         The definition, period, language, template and password are fixed for the writer, so
@@ -291,7 +299,7 @@ class WorkbookWriter:
         """
         return {
             "guide": "",
-            "actions": repr((layout.actions, layout.lists.names)),
+            "actions": repr((layout.actions, layout.lists.names, filled and filled.actions)),
             "assessment": repr(layout.assessment),
             "control": repr((layout.control, control_formulas(layout))),
         }

@@ -332,15 +332,23 @@ def _excluded_rows(data: MasterData, row: int) -> list[list[tuple[Any, dict[str,
     head = {"font": HEADER_FONT, "fill": HEADER_FILL, "alignment": CENTER}
     out.append([(text, head) for text in labels])
     wrap = {"alignment": WRAP}
+    # The error finding that left a value out gives the reason (a number outside the valid
+    # range is not "not a number"); without one, the consolidation's own reason.
+    causes: dict[tuple[str | None, str], Finding] = {}
+    for f in data.findings:
+        indicator = f.extra.get("indicator")
+        if f.severity == "error" and isinstance(indicator, str):
+            causes.setdefault((f.file, indicator), f)
     for r in data.excluded:
         shown = r.get("raw") or (r["value"] if r.get("value") is not None else "")
+        cause = causes.get((r["file"], r["indicator"]))
         values = (
             r["unit"] or "",
             r["unit_name"],
             r["indicator"],
             shown,
-            r["reason"],
-            r["message"],
+            cause.code if cause else r["reason"],
+            cause.message if cause else r["message"],
             r["file"] or "",
         )
         out.append([(v, wrap) for v in values])

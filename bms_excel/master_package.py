@@ -24,6 +24,7 @@ from typing import BinaryIO
 from openpyxl import Workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from bms_excel.cached_formula import fill_results, sheet_results
 from bms_excel.errors import OutputError
 from bms_excel.i18n import t
 from bms_excel.master_lists import DATA_TABLE
@@ -162,7 +163,10 @@ def workbook_payload(wb: Workbook) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     deferred = deferred_rows(wb)
-    if not deferred:
+    # openpyxl writes formulas without results: fill in the ones the writers know.
+    results = {ws.path.lstrip("/"): sheet_results(ws._cells) for ws in wb.worksheets}
+    results = {part: found for part, found in results.items() if found}
+    if not deferred and not results:
         return buffer.getvalue()
     by_part = {wb[title].path.lstrip("/"): rows for title, rows in deferred.items()}
     pending_rels = {_rels_part(part) for part, rows in by_part.items() if rows.links}
@@ -174,6 +178,8 @@ def workbook_payload(wb: Workbook) -> bytes:
         rels_xml: dict[str, str] = {}
         for info in src.infolist():
             blob = src.read(info)
+            if info.filename in results:
+                blob = fill_results(blob, results[info.filename])
             rows = by_part.get(info.filename)
             if rows is None:
                 if info.filename not in pending_rels:

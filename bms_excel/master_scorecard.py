@@ -52,10 +52,13 @@ from bms_excel.status import (
     STATUS_COLOURS,
     Status,
     StatusRule,
+    classify_input,
+    evaluate,
     excel_score_formula,
     excel_status_formula,
     resolve_rule,
     round_displayed,
+    score,
     status_label,
 )
 
@@ -326,15 +329,24 @@ def _county_row(
         put(ws, row, cols[key], number, number_format=limit_fmt)
         refs[key] = f"{letter[key]}{row}"
     value_ref = f"{letter['county-value']}{row}"
+    # What the formulas compute from the value cell, stored as their cached results.
+    shown = classify_input(na_word if value is None and basis == "none" else value)
     put_formula(
         ws,
         row,
         cols["status"],
         excel_status_formula(rule, value_ref, lang, refs=refs),
+        status_label(evaluate(rule, shown), lang),
         alignment=CENTER,
     )
+    the_score = score(rule, shown)
     put_formula(
-        ws, row, cols["score"], excel_score_formula(rule, value_ref, refs=refs), number_format="0"
+        ws,
+        row,
+        cols["score"],
+        excel_score_formula(rule, value_ref, refs=refs),
+        "" if the_score is None else the_score,
+        number_format="0",
     )
     previous = travel.get("previous_value") if travel else None
     put(ws, row, cols["previous"], previous, number_format=fmt)

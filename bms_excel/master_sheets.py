@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bms_excel.cached_formula import Formula
 from bms_excel.collect import FileOutcome, UnitReport
 from bms_excel.errors import Finding
 from bms_excel.i18n import t
@@ -133,10 +134,14 @@ def put(ws: Worksheet, row: int, col: int, value: Any, **style: Any) -> Cell:
     return cell
 
 
-def put_formula(ws: Worksheet, row: int, col: int, formula: str, **style: Any) -> Cell:
-    """Write a formula built by the status engine (the only way formulas enter the master)."""
+def put_formula(ws: Worksheet, row: int, col: int, formula: str, result: Any, **style: Any) -> Cell:
+    """Write a formula built by the status engine (the only way formulas enter the master).
+
+    ``result`` is what it computes, stored as its cached value (:mod:`bms_excel.cached_formula`).
+    """
     cell = ws.cell(row=row, column=col, value=formula)
     assert cell.data_type == "f"
+    cell._value = Formula(formula, result)
     if style:
         apply_style(cell, style)
     return cell

@@ -8,9 +8,11 @@ so :class:`PartCache` keeps the parts that only depend on state which grows mono
 
 openpyxl writes ``<sheetData>`` through lxml one element at a time, which is most of what is
 left. :func:`sheet_data` renders the same bytes with string formatting for the cells a unit
-workbook holds (inline text, numbers, booleans, plain formulas); a sheet with anything else
+workbook holds (inline text, numbers, booleans, plain formulas with their cached results, see
+:mod:`bms_excel.cached_formula`); a sheet with anything else
 (dates, rich text, comments, hyperlinks, array formulas) falls back to openpyxl's writer.
-The parts are byte for byte what openpyxl writes (``tests/test_package_writer.py``).
+The parts are byte for byte what openpyxl writes once the formulas' results are filled in
+(``tests/test_package_writer.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from openpyxl.xml.constants import (
 )
 from openpyxl.xml.functions import tostring
 
+from bms_excel.cached_formula import Formula, fill_results, formula_cell, sheet_results
+
 #: zlib level of the package: the default, as openpyxl uses. Level 1 saves about 0.7 ms per
 #: unit workbook (3 % of generating it) but makes the file 10 % larger; not worth it.
 COMPRESS_LEVEL = 6
@@ -54,6 +58,9 @@ _EMPTY_SHEET_DATA = b"<sheetData></sheetData>"
 #: What lxml escapes in text content (``\r`` as a character reference so it survives).
 _TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
 _NEEDS_ESCAPE = re.compile("[&<>\r]")
+#: Cell value types written here as text or formula (anything else, e.g. rich text or array
+#: formulas, goes through openpyxl's writer).
+_TEXTS = (str, Formula)
 
 
 def _escape(text: str) -> str:
@@ -102,10 +109,10 @@ def sheet_data(ws: Worksheet) -> bytes | None:
                 start += f' t="{kind}"'
             if value is None or value == "":
                 out.append(f"{start}></c>")
-            elif type(value) is not str and kind in ("f", "s"):
+            elif type(value) not in _TEXTS and kind in ("f", "s"):
                 return None  # rich text, array and data-table formulas
             elif kind == "f":
-                out.append(f"{start}><f>{_escape(value[1:])}</f><v></v></c>")
+                out.append(formula_cell(start, value, _escape(value[1:])))
             elif kind == "s":
                 space = ' xml:space="preserve"' if value != value.strip() else ""
                 text = _escape(value)
@@ -212,6 +219,8 @@ class _MemoryExcelWriter(ExcelWriter):
             writer.write()
             ws._rels = writer._rels
             data = writer.read()
+            if writer.rows_xml is None:  # openpyxl wrote the rows: add the formulas' results
+                data = fill_results(data, sheet_results(ws._cells))
             plain = not (ws._rels or ws._images or ws._charts or ws._tables or ws.legacy_drawing)
             # openpyxl's first save of a sheet with columns lacks the ``outlineLevelCol`` of
             # the later ones (``<cols>`` sets it); keep only frames that would repeat.

@@ -43,6 +43,7 @@ from defusedxml import DefusedXmlException
 
 from bms_excel.errors import Finding, Severity, WorkbookReadError
 from bms_excel.i18n import t
+from bms_excel.number_formats import percent_cells, percent_styles
 
 FileKind = Literal[
     "xlsx",
@@ -151,6 +152,8 @@ class WorkbookData:
     #: sheet → the cells holding an Excel error value (``#DIV/0!``, ``#N/A`` …) and its text;
     #: python-calamine reads such a cell as empty.
     errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    #: Sheet name → the cells with a percent number format (:mod:`bms_excel.number_formats`).
+    percent: dict[str, frozenset[tuple[int, int]]] = field(default_factory=dict)
     workbook_protection: dict[str, str] | None = None
     defined_names: dict[str, str] = field(default_factory=dict)
     custom_properties: dict[str, PropertyValue] = field(default_factory=dict)
@@ -613,6 +616,7 @@ def _read_structure(
             key = f"{names[int(local)]}!{key}"
         workbook.defined_names[key] = node.text or ""
     wanted = set(sheets.names(names))
+    percent_styles_found = percent_styles(parts.get("xl/styles.xml"))
     for node, name in zip(sheet_nodes, names, strict=True):
         state: SheetState = _STATES.get(node.get("state", ""), "visible")
         target = targets.get(node.get(f"{_NS_REL}id", ""), "")
@@ -623,6 +627,7 @@ def _read_structure(
             if name in wanted:
                 workbook.formulas[name] = formulas
                 workbook.errors[name] = error_cells(blob)
+                workbook.percent[name] = percent_cells(blob, percent_styles_found)
         workbook.sheets.append(SheetInfo(name, state, protection))
         deadline.check()
     _read_properties(parts, workbook)

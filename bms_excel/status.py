@@ -430,16 +430,47 @@ def _conditions(rule: StatusRule, shown: str, lim: dict[str, str]) -> tuple[str,
     return green, yellow
 
 
+def percent_entry_value(value_ref: str) -> str:
+    """The number a ``%`` indicator's cell means: a percent-formatted fraction times 100.
+
+    Typing ``68 %`` into a cell makes Excel store 0.68 with a percent format;
+    ``CELL("format", …)`` starts with ``P`` for exactly those formats (Excel and LibreOffice).
+    The product is rounded as :func:`percent_from_fraction` rounds it.
+    """
+    scaled = f"ROUND({value_ref}*100,{_PERCENT_DECIMALS})"
+    return f'IF(LEFT(CELL("format",{value_ref}),1)="P",{scaled},{value_ref})'
+
+
+#: 0.145 * 100 is 14.499999999999998 in binary: without rounding the product, "14,5 %" would
+#: be judged as 14 (and LibreOffice and Excel disagree that close to a tie).
+_PERCENT_DECIMALS = 10
+
+
+def percent_from_fraction(fraction: float) -> float:
+    """The percentage a percent-formatted fraction shows (0.145 → 14.5), as the formulas get it."""
+    return round_displayed(fraction * 100, _PERCENT_DECIMALS)
+
+
 def excel_status_formula(
-    rule: StatusRule, value_ref: str, lang: str = "nb", refs: Mapping[str, str] | None = None
+    rule: StatusRule,
+    value_ref: str,
+    lang: str = "nb",
+    refs: Mapping[str, str] | None = None,
+    *,
+    percent_entry: bool = False,
 ) -> str:
-    """An Excel formula giving ``status_label(evaluate(rule, classify_input(cell)), lang)``."""
+    """An Excel formula giving ``status_label(evaluate(rule, classify_input(cell)), lang)``.
+
+    With ``percent_entry`` a percent-formatted number is judged times 100 (Excel's automatic
+    percent entry, see :func:`percent_entry_value`), as the collector reads it.
+    """
     label = {s: _str(status_label(s, lang)) for s in Status}
     lim = _limits(rule, refs)
     if rule.kind == "none":
         numeric = label[Status.NO_TARGET]
     else:
-        shown = f"ROUND({value_ref},{rule.decimals})"
+        number = percent_entry_value(value_ref) if percent_entry else value_ref
+        shown = f"ROUND({number},{rule.decimals})"
         green, yellow = _conditions(rule, shown, lim)
         numeric = (
             f"IF({green},{label[Status.GREEN]},"

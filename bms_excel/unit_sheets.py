@@ -24,6 +24,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bms_excel.cached_formula import Formula
 from bms_excel.errors import TemplateError
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
@@ -45,10 +46,20 @@ from bms_excel.status import (
     Status,
     StatusRule,
     excel_status_formula,
+    percent_entry_value,
     resolve_rule,
     status_label,
 )
 from bms_excel.templates import LoadedTemplate, clean_text, format_date, render_header
+from bms_excel.unit_results import (
+    ScorecardResults,
+    UnitInputs,
+    comment_missing_result,
+    control_results,
+    out_of_range_result,
+    percent_entry,
+    status_result,
+)
 from bms_excel.values import parse_value
 
 if TYPE_CHECKING:
@@ -63,10 +74,9 @@ _TEXT_MAX = "32767"
 _LOCALES = {"nb": "nb_NO", "nn": "nn_NO", "en": "en_GB"}
 
 
-class _Formula(str):
-    """A string that is meant to be a formula (everything else is written as text)."""
-
-    formula = True
+#: A string that is meant to be a formula (everything else is written as text), with the result
+#: it computes (written as the cell's cached value).
+_Formula = Formula
 
 
 _coordinate = lru_cache(maxsize=65536)(coordinate_to_tuple)
@@ -149,6 +159,7 @@ class CellWriter:
             cleaned = clean_text(value, f"'{ws.title}'!{ref}")  # type: ignore[arg-type]
             cell._value = cleaned
             if kind is _Formula and len(cleaned) > 1 and cleaned.startswith("="):
+                cell._value = _Formula(cleaned, value.result)  # type: ignore[attr-defined]
                 cell.data_type = "f"
             else:
                 cell.data_type = "e" if cleaned in ERROR_CODES and not text else "s"
@@ -218,7 +229,9 @@ def _history_value(raw: str, percent: bool) -> object:
     return None if parsed.kind == "missing" else raw
 
 
-def _comment_missing_formula(rule: str, status: str, comment: str, lang: str) -> str:
+def _comment_missing_formula(
+    rule: str, status: str, comment: str, lang: str, result: int | None = None
+) -> str:
     blank = f"LEN(TRIM({comment}))=0"
     red, yellow = status_label(Status.RED, lang), status_label(Status.YELLOW, lang)
     condition = {
@@ -228,8 +241,8 @@ def _comment_missing_formula(rule: str, status: str, comment: str, lang: str) ->
         "always": "TRUE",
     }[rule]
     if condition is None:
-        return _Formula("=0")
-    return _Formula(f"=IF(AND({condition},{blank}),1,0)")
+        return _Formula("=0", result)
+    return _Formula(f"=IF(AND({condition},{blank}),1,0)", result)
 
 
 def _result_validation(ind: Indicator, ref: str, na_name: str, lang: str) -> DataValidation:
@@ -288,12 +301,17 @@ def write_scorecard(
     ctx: Mapping[str, object],
     history: History,
     kostra: Mapping[str, KostraView] | None = None,
-) -> None:
+    inputs: UnitInputs | None = None,
+) -> ScorecardResults:
     """Målekort: header row, group rows, one row per indicator with inputs, status and checks.
 
     A KOSTRA row shows the unit's figure of the period's KOSTRA year from ``kostra`` (locked):
-    the number, with a status formula over it, or SSB's status text (never 0).
+    the number, with a status formula over it, or SSB's status text (never 0). ``inputs``
+    pre-fills result and comment cells. Every formula carries its result; the returned
+    :class:`ScorecardResults` feed the Kontroll sheet's.
     """
+    inputs = inputs or UnitInputs()
+    found = ScorecardResults()
     ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
     period = layout.period
     letters: dict[str, list[str]] = {role: [col] for role, col in sc.columns.items()}
@@ -351,28 +369,48 @@ def write_scorecard(
             "owner": ind.owner or "",
         }
         if cells.input:
-            values["status"] = _Formula(excel_status_formula(rule, cells.result_ref, lang))
-            values["comment_rule"] = t(f"wb.comment-rule.{ind.comment_required}", lang)
-            values["comment_missing"] = _comment_missing_formula(
-                ind.comment_required, cells.status_ref, cells.comment_ref, lang
+            raw, comment = inputs.results.get(ind.code), inputs.comments.get(ind.code)
+            values["result"], values["comment"] = raw, comment
+            # A % indicator reads a percent-formatted fraction as Excel's percent entry meant
+            # it (68 % → 68), as the collector does.
+            number = percent_entry(raw, percent and ind.code in inputs.percent)
+            shown_status = status_result(rule, number, lang)
+            values["status"] = _Formula(
+                excel_status_formula(rule, cells.result_ref, lang, percent_entry=percent),
+                shown_status,
             )
+            values["comment_rule"] = t(f"wb.comment-rule.{ind.comment_required}", lang)
+            needs_comment = comment_missing_result(
+                ind.comment_required, shown_status, comment, lang
+            )
+            values["comment_missing"] = _comment_missing_formula(
+                ind.comment_required, cells.status_ref, cells.comment_ref, lang, needs_comment
+            )
+            beyond = out_of_range_result(ind.valid_range, number)
             if ind.valid_range is not None:
                 low, high = ind.valid_range
                 ref = cells.result_ref
+                v = percent_entry_value(ref) if percent else ref
                 values["out_of_range"] = _Formula(
-                    f"=IF(ISNUMBER({ref}),IF(OR({ref}<{low!r},{ref}>{high!r}),1,0),0)"
+                    f"=IF(ISNUMBER({ref}),IF(OR({v}<{low!r},{v}>{high!r}),1,0),0)", beyond
                 )
             else:
-                values["out_of_range"] = _Formula("=0")
+                values["out_of_range"] = _Formula("=0", beyond)
+            found.comment_flags.append(needs_comment)
+            found.range_flags.append(beyond)
         else:
             values["result"] = t(f"wb.source.{ind.source}", lang)
             if ind.source == "kostra" and kostra:
                 values.update(
                     _kostra_cells(kostra.get(ind.code), unit, rule, cells.result_ref, lang)
                 )
+        shown = values.get("status")
+        found.status_cells.append(getattr(shown, "result", shown))
         for role, cols in letters.items():
             unlocked = cells.input and role in ("result", "comment")
             number_format = numbers if role in ("history", "result") else None
+            if role == "result" and ind.code in inputs.percent:
+                number_format = "0%"  # as Excel's percent entry leaves the cell
             for i, col in enumerate(cols):
                 value: object
                 if role == "history":
@@ -421,6 +459,7 @@ def write_scorecard(
         ws.conditional_formatting.add(
             sc.column_range("comment"), FormulaRule(formula=[flag], fill=_fill("FFC7CE"))
         )
+    return found
 
 
 def _kostra_cells(
@@ -432,7 +471,8 @@ def _kostra_cells(
         return {}
     note = t("wb.kostra.fact", lang, year=view.year)
     if fig.status in (None, "ok") and fig.value is not None:
-        status = _Formula(excel_status_formula(rule, result_ref, lang))
+        shown = status_result(rule, fig.value, lang)
+        status = _Formula(excel_status_formula(rule, result_ref, lang), shown)
         return {"result": fig.value, "status": status, "comment": note}
     kind = fig.status if fig.status not in (None, "ok") else "not-available"
     known = kind in ("not-applicable", "not-available", "confidential")
@@ -445,15 +485,24 @@ def _kostra_cells(
     return {"result": text, "status": shown, "comment": note}
 
 
-def write_actions(out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, period: Period) -> None:
-    """Tiltak: ``action_rows`` blank input rows with dropdowns and a date-validated deadline."""
+def write_actions(
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    period: Period,
+    rows: Sequence[Mapping[str, object]] = (),
+) -> None:
+    """Tiltak: ``action_rows`` input rows (blank, or pre-filled from ``rows``) with dropdowns
+    and a date-validated deadline."""
     ws, acts, lang = tpl.sheets["actions"], layout.actions, layout.language
     styles = tpl.table_styles["actions"]
     for row in range(acts.first_row, acts.last_row + 1):
+        given = rows[row - acts.first_row] if row - acts.first_row < len(rows) else {}
         for role, col in acts.columns.items():
             number_format = "dd.mm.yyyy" if role == "deadline" else None
+            value = given.get(role)
             out.put(
-                ws, f"{col}{row}", None, styles[role], unlocked=True, number_format=number_format
+                ws, f"{col}{row}", value, styles[role], unlocked=True, number_format=number_format
             )
         ws.row_dimensions[row].height = tpl.row_heights[("actions", "row")]
     first, last = dt.date(period.year - 1, 1, 1), dt.date(period.year + 4, 12, 31)
@@ -577,6 +626,7 @@ def write_control(out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout) -> N
         styles["ready.fix"],
     )
     ws.row_dimensions[ready.row].height = tpl.row_heights[("control", "ready")]
+    # The results are the unit's (see :func:`set_control_results`), never a kept sheet's.
     ws.conditional_formatting.add(
         counts, CellIsRule(operator="greaterThan", formula=["0"], fill=_fill("FFC7CE"))
     )
@@ -587,6 +637,23 @@ def write_control(out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout) -> N
         ws.conditional_formatting.add(
             ready.count_ref, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=_fill(colour))
         )
+
+
+def set_control_results(
+    tpl: LoadedTemplate, layout: UnitLayout, found: ScorecardResults, inputs: UnitInputs | None
+) -> None:
+    """Store the Kontroll formulas' results (also on a sheet kept from the previous unit)."""
+    ws = tpl.sheets["control"]
+    results = control_results(
+        layout,
+        found.status_cells,
+        found.comment_flags,
+        found.range_flags,
+        inputs.actions if inputs else (),
+    )
+    for ref, result in results.items():
+        cell = ws._cells[_coordinate(ref)]
+        cell._value = _Formula(str(cell._value), result)
 
 
 def write_lists(out: CellWriter, ws: Worksheet, layout: UnitLayout) -> None:

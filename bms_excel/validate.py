@@ -33,7 +33,7 @@ from bms_excel.ooxml import over_cell_limit
 from bms_excel.reader import CellValue, WorkbookData
 from bms_excel.records import ActionRecord, AssessmentRecord, ValueRecord
 from bms_excel.signing import definition_hash, verify_meta
-from bms_excel.status import Status, StatusRule, evaluate, resolve_rule
+from bms_excel.status import Status, StatusRule, evaluate, percent_from_fraction, resolve_rule
 from bms_excel.values import is_formula_injection, parse_value
 
 if TYPE_CHECKING:
@@ -107,9 +107,17 @@ class _Collector:
         cell: str | None = None,
         **params: Any,
     ) -> None:
+        # The indicator a finding is about, so a report can give an excluded value its reason.
+        extra = {"indicator": params["code"]} if "code" in params else {}
         self.findings.append(
             Finding(
-                finding_code, severity, t(key, **params), file=self.file, sheet=sheet, cell=cell
+                finding_code,
+                severity,
+                t(key, **params),
+                file=self.file,
+                sheet=sheet,
+                cell=cell,
+                extra=extra,
             )
         )
 
@@ -368,6 +376,7 @@ def _extract_values(
     cells = data.values.get(sheet, {})
     formulas = data.formulas.get(sheet, frozenset())
     errors = data.errors.get(sheet, {})
+    percent_cells = data.percent.get(sheet, frozenset())
     meta_rows = _meta_rows(ident.fields)
     period = ident.period or ""
     sheet_gone = sheet not in data.values
@@ -426,7 +435,7 @@ def _extract_values(
             unit,
             period,
             cells,
-            (formulas, errors),
+            (formulas, errors, percent_cells),
             at,
             cells_at,
             definition,
@@ -461,7 +470,9 @@ def _value_record(
     unit: Unit,
     period: str,
     cells: Mapping[tuple[int, int], CellValue],
-    marks: tuple[frozenset[tuple[int, int]], Mapping[tuple[int, int], str]],
+    marks: tuple[
+        frozenset[tuple[int, int]], Mapping[tuple[int, int], str], frozenset[tuple[int, int]]
+    ],
     at: Any,
     cells_at: Any,
     definition: Definition,
@@ -473,7 +484,7 @@ def _value_record(
     res_rc = at(cells_at.result_ref)
     com_rc = at(cells_at.comment_ref)
     res_ref, com_ref = a1(*res_rc), a1(*com_rc)
-    formulas, errors = marks
+    formulas, errors, percent_cells = marks
     raw = cells.get(res_rc)
     # An error value (#DIV/0!, #N/A …) reads as an empty cell: it is what the workbook shows.
     shown = errors.get(res_rc)
@@ -498,12 +509,30 @@ def _value_record(
         has_error = True
     if com_rc in formulas:
         out.add("formula-in-input", "error", "validate.formula-in-text", sheet, com_ref)
-    parsed = parse_value(raw, percent=ind.unit_of_measure.strip() == "%")
+    percent = ind.unit_of_measure.strip() == "%"
+    parsed = parse_value(raw, percent=percent)
     value = parsed.value
+    if percent and res_rc in percent_cells and parsed.code is None and value is not None:
+        # Excel's percent entry: "68 %" typed is 0.68 in a percent-formatted cell; the
+        # workbook's own status formula reads it as 68 too (status.percent_entry_value).
+        out.add(
+            "percent-entry",
+            "warning",
+            "validate.percent-entry",
+            sheet,
+            res_ref,
+            code=ind.code,
+            fraction=_text(value),
+            value=_text(percent_from_fraction(value)),
+        )
+        value = percent_from_fraction(value)  # 68, as the workbook's status formula reads it
     if parsed.kind == "number" and parsed.code == "text-number":
+        # One rule with the workbook: a number stored as text is «Ugyldig» there and keeps
+        # «Klar til innsending» at NEI, so it is an error here too and is not used; the
+        # message says which number it would be, so it can be typed in again.
         out.add(
             "text-number",
-            "warning",
+            "error",
             "validate.text-number",
             sheet,
             res_ref,
@@ -511,6 +540,7 @@ def _value_record(
             text=parsed.text or "",
             value=_text(value),
         )
+        has_error = True
     elif parsed.kind == "invalid":
         out.add(
             "not-a-number",

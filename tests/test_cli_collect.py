@@ -96,12 +96,24 @@ def test_collect_json_contract(project: Callable[..., Project]) -> None:
 
 
 def test_collect_warnings_only_exit_0_and_lines(project: Callable[..., Project]) -> None:
-    proj = project(HEIMDAL="2,5")
+    proj = project(HEIMDAL=None)
     result = _run("--project", str(proj.root), "collect")
     assert result.exit_code == 0, result.output
     lines = [m.groupdict() for m in map(LINE.match, result.stdout.splitlines()) if m]
     assert [(x["file"], x["sheet"], x["cell"], x["severity"], x["code"]) for x in lines] == [
-        (f"{PERIOD}_HEIMDAL.xlsx", "Målekort", "I9", "advarsel", "text-number")
+        (f"{PERIOD}_HEIMDAL.xlsx", "Målekort", "I9", "advarsel", "missing-value")
+    ]
+
+
+def test_a_number_typed_as_text_is_an_error_as_in_the_workbook(
+    project: Callable[..., Project],
+) -> None:
+    proj = project(HEIMDAL="2,5")
+    result = _run("--project", str(proj.root), "collect")
+    assert result.exit_code == 1, result.output
+    lines = [m.groupdict() for m in map(LINE.match, result.stdout.splitlines()) if m]
+    assert [(x["file"], x["sheet"], x["cell"], x["severity"], x["code"]) for x in lines] == [
+        (f"{PERIOD}_HEIMDAL.xlsx", "Målekort", "I9", "feil", "text-number")
     ]
 
 

@@ -596,3 +596,25 @@ def test_unit_texts_with_braces_or_beyond_a_cells_limit_do_not_stop_the_master(
         "IF(ISBLANK($D9),1,SUM(Sheet1!C1))"
     )
     assert _normalise_refs("LOG10(2)+XFE1") == "LOG10(2)+XFE1"
+
+
+def test_avvik_gives_each_excluded_value_the_reason_of_its_own_finding(tmp_path: Path) -> None:
+    from test_roundtrip import DEFINITION_YAML
+
+    ranged = DEFINITION_YAML.replace(
+        'unit_of_measure: "%",', 'unit_of_measure: "%", valid_range: [0, 100],'
+    )
+    assert ranged != DEFINITION_YAML
+    project = make_project(tmp_path, ranged)
+    returns = {code: dict(values) for code, values in RETURNS.items()}
+    returns["A"]["I_WMEAN"] = 250  # a number, outside the valid range
+    returns["B"]["I_MEAN"] = "abc"  # not a number
+    fill_returns(project, returns)
+    result = consolidate_project(project)
+    wb = openpyxl.load_workbook(result.master)
+    try:
+        rows = [r for r in wb["Avvik"].iter_rows(values_only=True) if r and r[0] in ("A", "B")]
+    finally:
+        wb.close()
+    reasons = {(r[0], r[2]): r[4] for r in rows if r[2] in ("I_WMEAN", "I_MEAN")}
+    assert reasons == {("A", "I_WMEAN"): "out-of-range", ("B", "I_MEAN"): "not-a-number"}

@@ -10,6 +10,7 @@ import zipfile
 import openpyxl
 from openpyxl.styles import Font
 
+from bms_excel.cached_formula import ErrorValue, Formula, fill_results, sheet_results
 from bms_excel.examples import load_example_definition, load_example_history
 from bms_excel.generate import WorkbookWriter, history_from_rows
 from bms_excel.package_writer import PartCache, sheet_data, workbook_bytes
@@ -43,8 +44,14 @@ def test_every_part_of_every_example_workbook_is_what_openpyxl_writes() -> None:
             continue
         theirs, mine = _parts(buffer.getvalue()), _parts(ours)
         assert list(mine) == list(theirs), unit.code
+        results = {ws.path.lstrip("/"): sheet_results(ws._cells) for ws in wb.worksheets}
+        filled = 0
         for name in theirs:
-            assert mine[name] == theirs[name], (unit.code, name)
+            # openpyxl writes formulas without results; ours carry them.
+            expected = fill_results(theirs[name], results.get(name, {}))
+            filled += expected != theirs[name]
+            assert mine[name] == expected, (unit.code, name)
+        assert filled == 2  # Målekort and Kontroll
 
 
 def test_sheet_data_matches_openpyxl_for_awkward_text_and_falls_back_for_dates() -> None:
@@ -66,3 +73,36 @@ def test_sheet_data_matches_openpyxl_for_awkward_text_and_falls_back_for_dates()
     ws["F1"] = dt.date(2026, 4, 30)
     assert sheet_data(ws) is None  # dates go through openpyxl's own writer
     assert zipfile.ZipFile(io.BytesIO(workbook_bytes(wb))).testzip() is None
+
+
+def test_formula_results_are_written_as_cached_values_by_both_row_writers() -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    results: dict[str, object] = {
+        "A1": "Grønn & <rød>",
+        "B1": 92.857142857,
+        "C1": 0,
+        "D1": True,
+        "E1": ErrorValue("#DIV/0!"),
+        "F1": "",
+        "G1": None,
+    }
+    for ref, result in results.items():
+        ws[ref] = "=1"
+        ws[ref]._value = Formula(f'=IF(A2<1,"x&y",{ref[0]}3)', result)
+    expected = (
+        b'<c r="A1" t="str"><f>IF(A2&lt;1,"x&amp;y",A3)</f><v>Gr&#248;nn &amp; &lt;r&#248;d&gt;</v></c>'
+        b'<c r="B1"><f>IF(A2&lt;1,"x&amp;y",B3)</f><v>92.857142857</v></c>'
+        b'<c r="C1"><f>IF(A2&lt;1,"x&amp;y",C3)</f><v>0</v></c>'
+        b'<c r="D1" t="b"><f>IF(A2&lt;1,"x&amp;y",D3)</f><v>1</v></c>'
+        b'<c r="E1" t="e"><f>IF(A2&lt;1,"x&amp;y",E3)</f><v>#DIV/0!</v></c>'
+        b'<c r="F1" t="str"><f>IF(A2&lt;1,"x&amp;y",F3)</f><v></v></c>'
+        b'<c r="G1"><f>IF(A2&lt;1,"x&amp;y",G3)</f><v></v></c>'
+    )
+    fast = _parts(workbook_bytes(wb))["xl/worksheets/sheet1.xml"]
+    assert expected in fast
+    ws["A5"] = dt.date(2026, 4, 30)  # openpyxl's own writer, results filled in afterwards
+    assert sheet_data(ws) is None
+    slow = _parts(workbook_bytes(wb))["xl/worksheets/sheet1.xml"]
+    assert expected in slow

@@ -30,6 +30,7 @@ from bms_excel.status import (
     score,
     status_label,
 )
+from bms_excel.unit_results import percent_entry
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
 
@@ -56,7 +57,9 @@ TEXTS: tuple[Any, ...] = (
     ERROR_INPUT,
 )
 # Columns: A input, B status nb, C status en, D score, E status nb (refs), F score (refs),
-# G..K limits green, yellow, low, high, tolerance (read through refs).
+# G..K limits green, yellow, low, high, tolerance (read through refs); L the input as Excel's
+# percent entry stores it (a number / 100, percent-formatted), M the % indicator's status over
+# L, N the % indicator's status over the unformatted A (no percent entry: as B).
 LIMIT_COLUMNS = {"green": "G", "yellow": "H", "low": "I", "high": "J", "tolerance": "K"}
 
 
@@ -155,6 +158,12 @@ def _build(path: Path) -> list[Row]:
             ws[f"D{r}"] = excel_score_formula(rule, ref)
             ws[f"E{r}"] = excel_status_formula(rule, ref, "nb", refs)
             ws[f"F{r}"] = excel_score_formula(rule, ref, refs)
+            entered = raw / 100 if isinstance(raw, float) else raw
+            if entered is not None:
+                ws[f"L{r}"] = entered
+                ws[f"L{r}"].number_format = "0%"
+            ws[f"M{r}"] = excel_status_formula(rule, f"$L${r}", "nb", percent_entry=True)
+            ws[f"N{r}"] = excel_status_formula(rule, ref, "nb", percent_entry=True)
     wb.save(path)
     return rows
 
@@ -183,7 +192,8 @@ def _same_score(got: Any, want: float | None) -> bool:
 def test_grid_is_large_and_free_of_errors(grid: tuple[list[Row], dict[str, Any]]) -> None:
     rows, values = grid
     assert len(rows) > 2000
-    assert formula_errors({SHEET: {k: v for k, v in values[SHEET].items() if k[0] != "A"}}) == []
+    inputs = {k: v for k, v in values[SHEET].items() if k[0] not in ("A", "L")}
+    assert formula_errors({SHEET: inputs}) == []
     assert values[SHEET][f"A{rows[-1].row}"] == "#DIV/0!"
 
 
@@ -199,6 +209,19 @@ def test_status_formulas_equal_python(
         got = cells.get(f"{column}{row.row}")
         if got != want:
             wrong.append((row.row, row.rule, row.raw, got, want))
+    assert wrong == []
+
+
+def test_percent_entry_status_equals_python(grid: tuple[list[Row], dict[str, Any]]) -> None:
+    rows, values = grid
+    cells = values[SHEET]
+    wrong = []
+    for row in rows:
+        entered = row.raw / 100 if isinstance(row.raw, float) else _expected_input(row.raw)
+        want = status_label(evaluate(row.rule, classify_input(percent_entry(entered, True))))
+        plain = status_label(evaluate(row.rule, classify_input(_expected_input(row.raw))))
+        if cells.get(f"M{row.row}") != want or cells.get(f"N{row.row}") != plain:
+            wrong.append((row.row, row.rule, row.raw, cells.get(f"M{row.row}"), want))
     assert wrong == []
 
 
