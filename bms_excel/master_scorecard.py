@@ -339,7 +339,9 @@ def _county_row(
     previous = travel.get("previous_value") if travel else None
     put(ws, row, cols["previous"], previous, number_format=fmt)
     put(ws, row, cols["trend"], _trend_text(rule, value, previous, travel, lang))
-    put(ws, row, cols["source"], t(f"master.source.{ind.source}", lang))
+    # A county figure's own source (a controller figure for a unit indicator is the controller's).
+    source = rec.get("source") if basis == "county" and rec.get("source") else ind.source
+    put(ws, row, cols["source"], t(f"master.source.{source}", lang))
     for cell in ws[row]:
         a = cell.alignment
         cell.alignment = Alignment(
