@@ -23,7 +23,7 @@ from bms_excel.generate import generate_workbooks
 from bms_excel.history import open_history
 from bms_excel.i18n import t
 from bms_excel.kostra_import import import_kostra, kostra_views
-from bms_excel.master import consolidate_project
+from bms_excel.master import ConsolidationResult, consolidate_project
 from bms_excel.project import Project, init_project
 from bms_excel.simulate import simulate_returns
 from bms_excel.status import Status, status_label
@@ -43,6 +43,7 @@ class DemoResult:
     check_findings: list[Finding] = field(default_factory=list)
     collect: CollectReport | None = None
     focus_areas: list[dict[str, Any]] = field(default_factory=list)
+    consolidation: ConsolidationResult | None = None
 
 
 def prepare_demo_folder(out: Path) -> None:
@@ -153,6 +154,7 @@ def run_demo(
     result.paths["reminders"] = str(reminder)
     result.paths["master"] = str(consolidated.master)
     result.collect = report
+    result.consolidation = consolidated
     result.focus_areas = consolidated.focus_areas()
     counts = Counter(u.state for u in report.units)
     step(
