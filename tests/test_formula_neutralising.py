@@ -69,9 +69,8 @@ def test_each_case_in_the_reminder_list(
 ) -> None:
     # A contact name is free text from the definition: it is neutralised the same way.
     first = stfk.units[0]
-    contact = first.contact.model_copy(update={"name": text}) if first.contact else None
-    if contact is None:
-        pytest.skip("the example's first unit has no contact")
+    assert first.contact is not None
+    contact = first.contact.model_copy(update={"name": text})
     units = (first.model_copy(update={"contact": contact}), *stfk.units[1:])
     definition = stfk.model_copy(update={"units": units})
     empty = tmp_path / "inn"
