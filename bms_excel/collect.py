@@ -34,6 +34,7 @@ from bms_excel.records import (
     ValueRecord,
 )
 from bms_excel.validate import UNREAD_SHEETS, Extract, validate_data
+from bms_excel.values import neutralise
 
 #: Files per batch above which a process pool pays for its start-up (measured: ~16 ms).
 POOL_THRESHOLD = 64
@@ -443,16 +444,11 @@ def write_reminder_csv(report: CollectReport, definition: Definition, out_dir: P
     writer = csv.DictWriter(buf, fieldnames=headers, delimiter=";", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _neutral(v) for k, v in row.items()})
+        writer.writerow({k: neutralise(v) for k, v in row.items()})
     path = out_dir / f"purreliste_{report.period}.csv"
     write_text_atomic(path, "\ufeff" + buf.getvalue())
     report.reminder_csv = path
     return path
-
-
-def _neutral(text: str) -> str:
-    # A CSV opened in Excel runs cells starting with = + - @ as formulas: neutralise them.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def write_text_atomic(path: Path, text: str) -> None:

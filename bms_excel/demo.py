@@ -29,7 +29,7 @@ from bms_excel.errors import ConfigError, Finding
 from bms_excel.examples import example_dir, load_example_definition
 from bms_excel.history import open_history
 from bms_excel.i18n import t
-from bms_excel.master import consolidate_project
+from bms_excel.master import ConsolidationResult, consolidate_project
 from bms_excel.simulate import simulate_returns
 from bms_excel.status import Status, status_label
 
@@ -48,6 +48,7 @@ class DemoResult:
     check_findings: list[Finding] = field(default_factory=list)
     collect: CollectReport | None = None
     focus_areas: list[dict[str, Any]] = field(default_factory=list)
+    consolidation: ConsolidationResult | None = None
 
 
 def prepare_demo_folder(out: Path) -> None:
@@ -149,6 +150,7 @@ def run_demo(
     result.paths["reminders"] = str(reminder)
     result.paths["master"] = str(consolidated.master)
     result.collect = report
+    result.consolidation = consolidated
     result.focus_areas = consolidated.focus_areas()
     counts = Counter(u.state for u in report.units)
     step(

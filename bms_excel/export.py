@@ -31,7 +31,8 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells cannot run as formulas in a spreadsheet."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        # pandas 3 gives text columns the "str" dtype, older frames "object": both hold text.
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
             out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
     return out
 
@@ -68,8 +69,15 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     safe = neutralised(frame)
     return _write_atomic(
         path,
+        # CRLF like the reminder list; it also makes the writer quote a text holding a bare
+        # carriage return, which Excel would otherwise read as the end of the row.
         lambda tmp: safe.to_csv(
-            tmp, sep=CSV_SEPARATOR, decimal=CSV_DECIMAL, index=False, encoding="utf-8-sig"
+            tmp,
+            sep=CSV_SEPARATOR,
+            decimal=CSV_DECIMAL,
+            index=False,
+            encoding="utf-8-sig",
+            lineterminator="\r\n",
         ),
     )
 

@@ -106,6 +106,15 @@ def filled(tmp_path_factory: pytest.TempPathFactory, fill: Callable[..., Path]) 
     return {u: fill(u, out / f"{PERIOD}_{u}.xlsx") for u in GENERATED_UNITS}
 
 
+@pytest.fixture(scope="session")
+def demo_project(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The whole ``bms demo`` cycle, run once per session (read-only use): a
+    :class:`bms_excel.demo.DemoResult` whose ``consolidation`` holds the master's frames."""
+    from bms_excel.demo import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo") / "demo")
+
+
 def copy_file(src: Path, dest: Path) -> Path:
     """Copy ``src`` to ``dest`` keeping its modified time."""
     dest.parent.mkdir(parents=True, exist_ok=True)

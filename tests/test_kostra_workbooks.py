@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bms_excel.cli import main
-from bms_excel.demo import DemoResult, run_demo
+from bms_excel.demo import DemoResult
 from bms_excel.examples import example_dir, load_example_definition
 from bms_excel.generate import generate_workbooks
 from bms_excel.history import ExternalFigure, open_history
@@ -110,8 +110,8 @@ def test_consolidation_takes_the_kostra_year(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    return run_demo(tmp_path_factory.mktemp("demo") / "demo")
+def demo(demo_project: DemoResult) -> DemoResult:
+    return demo_project
 
 
 def test_demo_master_shows_the_comparison_groups_and_a_chart(demo: DemoResult) -> None:

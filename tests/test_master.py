@@ -302,8 +302,10 @@ def test_replacing_one_units_file_changes_exactly_its_rows(project: Project) -> 
     first = consolidate_project(project)
     before = data_sheet(first.master)
     corrected = {"B": {**RETURNS["B"], "I_SUM": 55, "I_MEAN": 61}}
-    time.sleep(1.1)  # a later file (collection orders duplicates by time)
+    later = project.submissions_dir / f"{PERIOD}_B.xlsx"
+    saved = later.stat().st_mtime
     fill_returns(project, corrected)
+    os.utime(later, (saved + 60, saved + 60))  # the correction is a later file
     second = consolidate_project(project)
     after = data_sheet(second.master)
     assert second.changed

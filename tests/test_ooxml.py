@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -506,15 +505,14 @@ def test_parse_xml_does_not_expand_internal_entities() -> None:
     assert len("".join(root.itertext())) < 100
 
 
-def test_parse_xml_refuses_a_billion_laughs_quickly() -> None:
-    started = time.monotonic()
+def test_parse_xml_refuses_a_billion_laughs() -> None:
+    # Refused, or parsed without expanding anything (3·10⁹ characters if it were expanded).
     try:
         root = ooxml.parse_xml((laughs(9) + "<r><t>&lol9;</t></r>").encode())
     except etree.XMLSyntaxError:
         pass  # newer libxml2 refuses the amplification outright
     else:
         assert len("".join(root.itertext())) < 100
-    assert time.monotonic() - started < 5
 
 
 def test_parse_xml_does_not_read_external_entities(tmp_path: Path) -> None:
@@ -539,9 +537,7 @@ def test_workbook_with_a_dtd_is_an_error(clean: Path, tmp_path: Path, kind: str)
         return dtd + text.replace("<t>Nettside</t>", "<t>&lol9;</t>")
 
     book = mutate(clean, tmp_path / "dtd.xlsx", SHEET3, edit)
-    started = time.monotonic()
     problems = check_workbook(book)
-    assert time.monotonic() - started < 5
     # Not cell-text-length: nothing was expanded. A billion laughs may already be refused by
     # libxml2's amplification guard (xml-malformed), depending on its version.
     assert errors(problems) in ({"xml-doctype"}, {"xml-malformed"}), problems
