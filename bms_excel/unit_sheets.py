@@ -19,7 +19,7 @@ from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -39,6 +39,7 @@ from bms_excel.model import (
     Unit,
     effective_target,
 )
+from bms_excel.printing import page_setup, smallest_font
 from bms_excel.status import (
     NOT_APPLICABLE_WORDS,
     STATUS_COLOURS,
@@ -421,6 +422,15 @@ def write_scorecard(
         ws.conditional_formatting.add(
             sc.column_range("comment"), FormulaRule(formula=[flag], fill=_fill("FFC7CE"))
         )
+    # The history columns vary per project: fit the scale to this sheet's visible columns.
+    if "smallest-font" not in out.memo:
+        out.memo["smallest-font"] = smallest_font(ws)
+    page_setup(
+        ws,
+        smallest_font=out.memo["smallest-font"],
+        last_col=ws.max_column,
+        title_cols="A:B",
+    )
 
 
 def _kostra_cells(
@@ -456,6 +466,9 @@ def write_actions(out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, peri
                 ws, f"{col}{row}", None, styles[role], unlocked=True, number_format=number_format
             )
         ws.row_dimensions[row].height = tpl.row_heights[("actions", "row")]
+    # Only the input rows print, not the empty formatted rows below them.
+    last_col = max(column_index_from_string(c) for c in acts.columns.values())
+    ws.print_area = f"A1:{get_column_letter(last_col)}{acts.last_row}"
     first, last = dt.date(period.year - 1, 1, 1), dt.date(period.year + 4, 12, 31)
     serial = lambda d: str((d - dt.date(1899, 12, 30)).days)  # noqa: E731 - Excel date serial
     shown = {"start": format_date(first), "end": format_date(last)}
