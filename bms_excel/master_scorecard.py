@@ -127,7 +127,7 @@ def write_county(ws: Worksheet, data: MasterData) -> None:
         for key in COUNTY_SHEET_COLUMNS
     ]
     # Narrow enough to print one page wide at 80 % (no text under 8 pt); text columns wrap.
-    widths = [7, 30, 9, 14, 11, 14, 10, 7, 7, 7, 7, 8, 9, 7, 10, 11, 9]
+    widths = [8, 29, 9, 14, 11, 14, 10, 7, 7, 7, 7, 8, 9, 7, 10, 11, 9]
     header_row(ws, COUNTY_HEADER_ROW, labels, widths)
     ws.row_dimensions[COUNTY_HEADER_ROW].height = 32
     county = {r["indicator"]: r for r in data.county}
