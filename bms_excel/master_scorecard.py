@@ -527,5 +527,5 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     spans: dict[str, list[int]] = {}
     for j, (area, _) in enumerate(indicators, start=4):
         spans.setdefault(area.code, []).append(j)
-    groups = [(cols[0], cols[-1]) for cols in spans.values()]
-    print_setup(ws, lang, f"{hdr - 3}:{hdr}", "A:B", groups=groups)
+    area_cols = [(cols[0], cols[-1]) for cols in spans.values()]
+    print_setup(ws, lang, f"{hdr - 3}:{hdr}", "A:B", groups=area_cols)

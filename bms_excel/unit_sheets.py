@@ -28,6 +28,7 @@ from bms_excel.errors import TemplateError
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
 from bms_excel.layout import ACTION_STATUSES, HIDDEN_ROLES, UnitLayout, sheet_ref
+from bms_excel.limit_text import limits_text, target_text
 from bms_excel.model import (
     Definition,
     Factor,
@@ -35,7 +36,6 @@ from bms_excel.model import (
     Goal,
     Indicator,
     Period,
-    Target,
     Unit,
     effective_target,
 )
@@ -178,40 +178,6 @@ def _fmt(value: float, lang: str) -> str:
     return format_decimal(value, locale=_LOCALES.get(lang, "nb_NO"), decimal_quantization=False)
 
 
-def target_text(target: Target | None, lang: str) -> str:
-    """The ambition level as shown: the definition's own text (``5 – 4,5``) or a number."""
-    if target is None:
-        return "–"
-    if target.text:
-        return target.text
-    if target.value is not None:
-        return _fmt(target.value, lang)
-    assert target.low is not None and target.high is not None
-    return f"{_fmt(target.low, lang)} – {_fmt(target.high, lang)}"
-
-
-def limits_text(rule: StatusRule, lang: str) -> str:
-    """The status limits of ``rule`` in words: ``Grønn ≥ 85 · Gul ≥ 80``."""
-    if rule.kind == "thresholds":
-        assert rule.green is not None and rule.yellow is not None
-        return t(
-            f"wb.limits.{rule.direction}",
-            lang,
-            green=_fmt(rule.green, lang),
-            yellow=_fmt(rule.yellow, lang),
-        )
-    if rule.kind == "band":
-        assert rule.low is not None and rule.high is not None
-        return t(
-            "wb.limits.band",
-            lang,
-            low=_fmt(rule.low, lang),
-            high=_fmt(rule.high, lang),
-            tolerance=_fmt(rule.tolerance, lang),
-        )
-    return t("wb.limits.none", lang)
-
-
 def _history_value(raw: str, percent: bool) -> object:
     parsed = parse_value(raw, percent=percent)
     if parsed.kind == "number":
@@ -347,8 +313,8 @@ def write_scorecard(
             "code": ind.code,
             "name": ind.name,
             "measure": ind.unit_of_measure,
-            "target": target_text(target, lang),
-            "limits": limits_text(rule, lang),
+            "target": target_text(target, ind, lang),
+            "limits": limits_text(rule, ind, lang),
             "owner": ind.owner or "",
         }
         if cells.input:
@@ -423,11 +389,11 @@ def write_scorecard(
             sc.column_range("comment"), FormulaRule(formula=[flag], fill=_fill("FFC7CE"))
         )
     # The history columns vary per project: fit the scale to this sheet's visible columns.
-    if "smallest-font" not in out.memo:
-        out.memo["smallest-font"] = smallest_font(ws)
+    if ("smallest-font",) not in out.memo:
+        out.memo[("smallest-font",)] = smallest_font(ws)
     page_setup(
         ws,
-        smallest_font=out.memo["smallest-font"],
+        smallest_font=out.memo[("smallest-font",)],
         last_col=ws.max_column,
         title_cols="A:B",
     )

@@ -55,7 +55,7 @@ SCORECARD_COLUMNS = (
     ("comment", 24, '{{ t("wb.col.comment") }}'),
     ("owner", 12, '{{ t("wb.col.owner") }}'),
     ("comment_missing", 6, '{{ t("wb.col.helper") }}'),
-    ("out_of_range", 6, '{{ t("wb.col.helper") }}'),
+    ("out_of_range", 6, '{{ t("wb.col.out-of-range") }}'),
 )
 INPUT_ROLES = ("result", "comment")
 
