@@ -272,7 +272,7 @@ def location_text(f: Finding) -> str:
         return ""
     if not f.sheet:
         return f.file
-    where = f"'[{f.file}]{f.sheet}'".replace("'", "''")[1:-1]
+    where = f"[{f.file}]{f.sheet}".replace("'", "''")  # a quote inside is doubled, once
     return f"'{where}'" + (f"!{f.cell}" if f.cell else "")
 
 

@@ -546,3 +546,27 @@ def test_every_font_record_of_the_master_has_a_name_and_a_size(project: Project)
         name, size = font.find(f"{ns}name"), font.find(f"{ns}sz")
         assert name is not None and name.get("val") == "Calibri", ElementTree.tostring(font)
         assert size is not None and float(size.get("val", "0")) >= 10, ElementTree.tostring(font)
+
+
+def test_findings_locations_are_excel_references_with_single_quotes() -> None:
+    from bms_excel.errors import Finding
+    from bms_excel.master_lists import location_text
+
+    def at(file: str, sheet: str | None, cell: str | None) -> str:
+        return location_text(Finding("x", "warning", "", file=file, sheet=sheet, cell=cell))
+
+    assert at("2026-T2/A.xlsx", "Målekort", "L21") == "'[2026-T2/A.xlsx]Målekort'!L21"
+    assert at("A.xlsx", "Målekort", None) == "'[A.xlsx]Målekort'"
+    assert at("Kari's.xlsx", "Ark", "B2") == "'[Kari''s.xlsx]Ark'!B2"  # Excel's own escape
+    assert at("A.xlsx", None, None) == "A.xlsx"
+
+
+def test_om_shows_the_history_path_relative_to_the_project(project: Project) -> None:
+    master = consolidate_project(project).master
+    wb = openpyxl.load_workbook(master, read_only=True)
+    try:
+        rows = {r[0]: r[1] for r in wb["Om"].iter_rows(min_row=4, max_row=12, values_only=True)}
+    finally:
+        wb.close()
+    assert rows["Historikkdatabase"] == project.history_path.relative_to(project.root).as_posix()
+    assert str(project.root) not in str(rows.values())
