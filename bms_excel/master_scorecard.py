@@ -349,7 +349,7 @@ def _county_row(
     for cell in ws[row]:
         a = cell.alignment
         cell.alignment = Alignment(
-            horizontal=a.horizontal, vertical="center", wrap_text=a.wrap_text
+            horizontal=a.horizontal, vertical="center", wrap_text=a.wrap_text, indent=a.indent
         )
 
 
