@@ -39,7 +39,7 @@ from bms_excel.model import (
     Unit,
     effective_target,
 )
-from bms_excel.printing import page_setup, smallest_font
+from bms_excel.printing import page_setup, smallest_font, text_lines
 from bms_excel.status import (
     NOT_APPLICABLE_WORDS,
     STATUS_COLOURS,
@@ -163,6 +163,10 @@ class CellWriter:
         ws._cells[(row, column)] = cell
         self.written.append((ws, cell))
         return cell
+
+
+#: Målekort columns whose generated text wraps (the row height is made to fit them).
+_WRAPPED_ROLES = ("name", "measure", "target", "limits", "comment_rule", "owner")
 
 
 def _fill(colour: str) -> PatternFill:
@@ -355,7 +359,15 @@ def write_scorecard(
                     unlocked=unlocked,
                     number_format=number_format,
                 )
-        ws.row_dimensions[row].height = tpl.row_heights[("scorecard", kind)]
+        # Tall enough for the longest wrapped text the row is generated with (a long name or
+        # limit would otherwise be cut: neither Excel nor LibreOffice grows it on opening).
+        lines = max(
+            text_lines(str(values[role]), tpl.scorecard_widths.get(role))
+            for role in _WRAPPED_ROLES
+            if isinstance(values.get(role), str)
+        )
+        height = tpl.row_heights[("scorecard", kind)]
+        ws.row_dimensions[row].height = max(height or 15, 13 * lines + 4) if lines > 1 else height
         if cells.input:
             key: tuple[object, ...] = ("result", ind.code, cells.result_ref, na_name, lang)
             if key not in out.memo:

@@ -45,13 +45,13 @@ UNLOCKED = Protection(locked=False)
 SCORECARD_COLUMNS = (
     ("code", 8, '{{ t("wb.col.code") }}'),
     ("name", 30, '{{ t("wb.col.name") }}'),
-    ("measure", 8, '{{ t("wb.col.measure") }}'),
-    ("target", 11, '{{ t("wb.col.target") }}'),
+    ("measure", 10, '{{ t("wb.col.measure") }}'),
+    ("target", 12, '{{ t("wb.col.target") }}'),
     ("limits", 16, '{{ t("wb.col.limits") }}'),
     ("history", 9, "{{ history_period }}"),
     ("result", 10, '{{ t("wb.col.result", period=period.code) }}'),
     ("status", 9, '{{ t("wb.col.status") }}'),
-    ("comment_rule", 12, '{{ t("wb.col.comment-rule") }}'),
+    ("comment_rule", 13, '{{ t("wb.col.comment-rule") }}'),
     ("comment", 24, '{{ t("wb.col.comment") }}'),
     ("owner", 12, '{{ t("wb.col.owner") }}'),
     ("comment_missing", 6, '{{ t("wb.col.helper") }}'),
@@ -145,7 +145,8 @@ def _scorecard(ws: Worksheet) -> None:
             )
             cell.border = BOX
             cell.alignment = Alignment(
-                wrap_text=role in ("name", "comment", "limits", "comment_rule", "owner", "target"),
+                wrap_text=role
+                in ("name", "measure", "comment", "limits", "comment_rule", "owner", "target"),
                 vertical="top",
             )
             if role in ("history", "result", "status"):
