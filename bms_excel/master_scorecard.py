@@ -83,6 +83,7 @@ COUNTY_SHEET_COLUMNS = (
 COUNTY_HEADER_ROW = 4
 UNITS_HEADER_ROW = 7  # rows 4–6 hold focus area, code and name above each indicator column
 # Fill and font colour per status, as in the unit workbooks.
+_RIGHT = Alignment(horizontal="right")
 _WRAP_INDENTED = Alignment(wrap_text=True, vertical="top", indent=1)
 _OUT_OF_SCOPE = PatternFill("solid", fgColor="D9D9D9", bgColor="D9D9D9")
 
@@ -475,7 +476,11 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     first = hdr + 1
     centre_id = style_id(ws, alignment=CENTER)
     grey_id = style_id(ws, fill=_OUT_OF_SCOPE)
-    value_ids = [style_id(ws, number_format=number_format(ind.decimals)) for _, ind in indicators]
+    # Right-aligned, texts ("i.a.") too, so a number never runs into the next cell's text.
+    value_ids = [
+        style_id(ws, number_format=number_format(ind.decimals), alignment=_RIGHT)
+        for _, ind in indicators
+    ]
     widths = [9.0] * len(indicators)
     row_styles: dict[tuple[bool, ...], tuple[int, ...]] = {}
     styles: list[tuple[int, ...] | None] = []
