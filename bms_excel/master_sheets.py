@@ -26,6 +26,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel.collect import FileOutcome, UnitReport
@@ -344,7 +345,7 @@ def write_overview(ws: Worksheet, data: MasterData) -> None:
     put(ws, 4, 1, t("master.overview.sectors", lang), font=SECTION_FONT)
     labels = [t("master.col.focus-area", lang), t("master.col.county", lang)]
     labels += [s.name for s in sectors] + [t("master.overview.green-units", lang)]
-    widths = [28.0, 11.0] + [11.0] * len(sectors) + [16.0]  # one page wide at 80 % or more
+    widths = [30.0, 11.0] + [12.0] * len(sectors) + [14.0]  # one page wide at 80 % or more
     header_row(ws, 5, labels, widths)
     ws.row_dimensions[5].height = 45
     row = 6
@@ -407,7 +408,9 @@ def write_overview(ws: Worksheet, data: MasterData) -> None:
         chart.y_axis.majorGridlines = None
         chart.legend.position = "b"
         chart.width, chart.height = _OVERVIEW_CHART_CM, 7.0
-        ws.add_chart(chart, f"A{last + 2}")  # below the table: beside it, it would not print
+        # Below the table, from the top of the next page: beside it, it would not print whole.
+        ws.add_chart(chart, f"A{last + 3}")
+        ws.row_breaks.append(Break(id=last + 1))
     # Block 3: units × focus areas (16 rows below the chart's top, so they never overlap).
     row = last + 2 + (16 if counts else 0)
     put(ws, row, 1, t("master.overview.units", lang), font=SECTION_FONT)

@@ -51,7 +51,7 @@ SCORECARD_COLUMNS = (
     ("history", 9, "{{ history_period }}"),
     ("result", 10, '{{ t("wb.col.result", period=period.code) }}'),
     ("status", 9, '{{ t("wb.col.status") }}'),
-    ("comment_rule", 13, '{{ t("wb.col.comment-rule") }}'),
+    ("comment_rule", 14, '{{ t("wb.col.comment-rule") }}'),
     ("comment", 24, '{{ t("wb.col.comment") }}'),
     ("owner", 12, '{{ t("wb.col.owner") }}'),
     ("comment_missing", 6, '{{ t("wb.col.helper") }}'),
