@@ -84,6 +84,7 @@ COUNTY_HEADER_ROW = 4
 UNITS_HEADER_ROW = 7  # rows 4–6 hold focus area, code and name above each indicator column
 # Fill and font colour per status, as in the unit workbooks.
 _RIGHT = Alignment(horizontal="right")
+_RIGHT_WRAP = Alignment(horizontal="right", wrap_text=True)
 _WRAP_INDENTED = Alignment(wrap_text=True, vertical="top", indent=1)
 _OUT_OF_SCOPE = PatternFill("solid", fgColor="D9D9D9", bgColor="D9D9D9")
 
@@ -128,7 +129,7 @@ def write_county(ws: Worksheet, data: MasterData) -> None:
         for key in COUNTY_SHEET_COLUMNS
     ]
     # Narrow enough to print one page wide at 80 % (no text under 8 pt); text columns wrap.
-    widths = [8, 29, 9, 14, 11, 14, 10, 7, 7, 7, 7, 8, 9, 7, 10, 11, 9]
+    widths = [8, 28, 10, 14, 11, 14, 10, 7, 7, 7, 7, 8, 9, 7, 10, 11, 9]
     header_row(ws, COUNTY_HEADER_ROW, labels, widths)
     ws.row_dimensions[COUNTY_HEADER_ROW].height = 32
     county = {r["indicator"]: r for r in data.county}
@@ -173,7 +174,7 @@ def write_county(ws: Worksheet, data: MasterData) -> None:
                     font=Font(color=colour, bold=True),
                 ),
             )
-    fit_rows(ws, COUNTY_HEADER_ROW + 1)
+    fit_rows(ws, COUNTY_HEADER_ROW)  # the header row too: its labels wrap in narrow columns
     write_kostra_comparison(ws, data, row + 3)
     ws.freeze_panes = f"C{COUNTY_HEADER_ROW + 1}"
     print_setup(ws, lang, f"{COUNTY_HEADER_ROW}:{COUNTY_HEADER_ROW}")
@@ -325,7 +326,8 @@ def _county_row(
             basis_text = t("master.county.kostra-status", lang, year=view.year, status=shown)
     # Indented, so a right-aligned county value and this text never run together.
     put(ws, row, cols["basis"], basis_text, alignment=_WRAP_INDENTED)
-    put(ws, row, cols["target"], rec.get("target") or "", alignment=Alignment(horizontal="right"))
+    # A band ("80 % – 85 %") wraps at its dash rather than being cut by the next cell.
+    put(ws, row, cols["target"], rec.get("target") or "", alignment=_RIGHT_WRAP)
     limits = _limit_cells(rule)
     limit_fmt = _limit_format(limits.values(), ind.decimals)
     refs = {}
