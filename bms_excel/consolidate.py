@@ -29,13 +29,13 @@ from typing import Any
 import pandas as pd
 
 from bms_excel.i18n import t
+from bms_excel.limit_text import target_text
 from bms_excel.model import (
     Definition,
     Factor,
     FocusArea,
     Goal,
     Indicator,
-    Target,
     Unit,
     effective_target,
     in_scope,
@@ -52,7 +52,6 @@ from bms_excel.status import (
     score,
     status_from_score,
 )
-from bms_excel.values import format_number
 
 # fmt: off
 #: Columns of the long table, in order (``raw`` is the text as written, for the Data sheet).
@@ -116,17 +115,6 @@ def _nan_to_none(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def target_text(target: Target | None) -> str:
-    """A target as shown: its own text (``70 %``, ``5 – 4,5``), else ``70`` or ``70–80``."""
-    if target is None:
-        return ""
-    if target.text:
-        return target.text
-    if target.is_band:
-        return f"{format_number(target.low)}–{format_number(target.high)}"
-    return format_number(target.value)
-
-
 def is_county_record(record: ValueRecord, definition: Definition) -> bool:
     """Whether a record is a county-level figure (unit empty or the county's code)."""
     return record.unit in ("", definition.county.code)
@@ -167,7 +155,10 @@ class RuleCache:
         found = self._rules.get(key)
         if found is None:  # any unit with the same overrides gives the same rule
             target, _ = effective_target(ind, unit, self.period)
-            found = (resolve_rule(ind, self.settings, unit, self.period), target_text(target))
+            found = (
+                resolve_rule(ind, self.settings, unit, self.period),
+                target_text(target, ind) if target is not None else "",
+            )
             self._rules[key] = found
         return found
 
@@ -351,7 +342,7 @@ def aggregate_county(definition: Definition, long: pd.DataFrame, period: str) ->
                 if basis == "units"
                 else ""
             ),
-            "target": target_text(target),
+            "target": target_text(target, ind) if target is not None else "",
             "status": str(status),
             "score": the_score,
             "source": source,

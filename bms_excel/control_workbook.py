@@ -204,17 +204,22 @@ def build_control_workbook(
             ws.write(row, 2, t(helps[key], lang), grey)
         wb.define_name(NAMES[key], f"={_quote(settings)}!$B${row + 1}")
     ws.data_validation(settings_cell("language"), {"validate": "list", "source": list(LANGUAGES)})
+    row = _FIRST_SETTING_ROW + 2 * 3 + 1  # 0-based row of the macro note below the settings
     for i, key in enumerate(("generate", "collect", "consolidate")):
+        caption = t(f"cwb.button.{key}", lang)
+        if vba_project is None:
+            # Bound to a Sub this .xlsx does not have yet (the steps below add it, and then the
+            # button works as it is): the button itself says so, not only Excel's error.
+            caption = t("cwb.button.needs-macros", lang, caption=caption, row=row + 1)
         ws.insert_button(
             f"{_BUTTON_COL}{_FIRST_SETTING_ROW + 2 * i}",
             {
                 "macro": SUBS[key],
-                "caption": t(f"cwb.button.{key}", lang),
-                "width": 180,
-                "height": 30,
+                "caption": caption,
+                "width": 240 if vba_project is None else 180,
+                "height": 36 if vba_project is None else 30,
             },
         )
-    row = _FIRST_SETTING_ROW + 2 * 3 + 1
     if vba_project is not None:
         ws.write(row, 0, t("cwb.macros.present", lang), grey)
     else:

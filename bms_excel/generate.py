@@ -36,6 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bms_excel.errors import OutputError, TemplateError
 from bms_excel.i18n import t
 from bms_excel.layout import DEFAULT_ANCHORS, Anchors, UnitLayout, build_layout
+from bms_excel.limit_text import limits_text, target_text
 from bms_excel.model import Definition, Unit
 from bms_excel.ooxml import DV_LIMITS, check_names, formula_problems, over_cell_limit
 from bms_excel.package_writer import PartCache, workbook_bytes
@@ -46,10 +47,8 @@ from bms_excel.unit_results import UnitInputs
 from bms_excel.unit_sheets import (
     CellWriter,
     control_formulas,
-    limits_text,
     protect,
     set_control_results,
-    target_text,
     write_actions,
     write_assessment,
     write_control,

@@ -395,6 +395,17 @@ def with_kostra(
     return out
 
 
+def shown_path(path: Path, project_dir: Path | None) -> str:
+    """``path`` as the Om sheet shows it: relative to the project folder when inside it (a
+    master is passed around; the controller's own folders are nobody else's business)."""
+    if project_dir is not None:
+        try:
+            return path.resolve().relative_to(project_dir.resolve()).as_posix()
+        except ValueError:
+            pass  # outside the project: the full path is the only useful one
+    return str(path)
+
+
 def run_consolidation(
     definition: Definition,
     period: str,
@@ -408,6 +419,7 @@ def run_consolidation(
     parquet_path: Path | None = None,
     processes: int | None = None,
     progress: Progress | None = None,
+    project_dir: Path | None = None,
 ) -> ConsolidationResult:
     """Collect, record in the history, consolidate and write the master (and exports).
 
@@ -483,7 +495,13 @@ def run_consolidation(
                 history_scores=history_scores,
                 actions=[a for a in history.accepted_actions(period) if a.unit not in held],
                 assessments=[a for a in history.accepted_assessments(period) if a.unit not in held],
-                info=MasterInfo(run_at, __version__, def_hash, str(history_path), outcome.run_id),
+                info=MasterInfo(
+                    run_at,
+                    __version__,
+                    def_hash,
+                    shown_path(history_path, project_dir),
+                    outcome.run_id,
+                ),
                 lang=lang,
                 submissions_dir=folder,
                 kostra=views,
@@ -544,4 +562,5 @@ def consolidate_project(
         parquet_path=parquet_path,
         processes=processes,
         progress=progress,
+        project_dir=project.root,
     )

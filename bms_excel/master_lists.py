@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
@@ -25,11 +25,13 @@ from bms_excel.master_sheets import (
     HEADER_FILL,
     HEADER_FONT,
     SECTION_FONT,
+    SMALLEST_FONT,
     WRAP,
     MasterData,
     fill,
     fit_rows,
     fmt_time,
+    font,
     header_row,
     label,
     print_setup,
@@ -41,6 +43,7 @@ from bms_excel.master_sheets import (
     title,
 )
 from bms_excel.model import Definition
+from bms_excel.printing import fit_widths
 from bms_excel.sheet_rows import defer_lazy_rows, defer_rows, deferred_heights, deferred_rows
 
 #: The Data sheet's Excel Table (a prefixed name can never read as a cell reference).
@@ -71,7 +74,7 @@ DATA_COLUMNS: tuple[tuple[str, str], ...] = (
     ("raw", "master.col.raw"),
 )
 _DATE = "dd.mm.yyyy"
-_LINK_FONT = Font(color="0563C1", underline="single")
+_LINK_FONT = font(color="0563C1", underline="single")
 
 
 # -- dialogue and lists ------------------------------------------------------------------------
@@ -95,7 +98,8 @@ def _list_sheet(
     openpyxl.
     """
     title(ws, heading)
-    header_row(ws, 3, [c for c, _ in columns], [w for _, w in columns])
+    widths = fit_widths([w for _, w in columns], SMALLEST_FONT)
+    header_row(ws, 3, [c for c, _ in columns], widths)
     ws.row_dimensions[3].height = 30
     row = 3
     if defer:
@@ -256,7 +260,7 @@ def write_submissions(ws: Worksheet, data: MasterData) -> None:
         2,
         1,
         t("master.submissions.summary", lang, total=len(data.units), **counts),
-        font=Font(italic=True),
+        font=font(italic=True),
     )
     if last >= 4:
         state_cf(ws, f"D4:D{last}", lang)
@@ -268,7 +272,7 @@ def location_text(f: Finding) -> str:
         return ""
     if not f.sheet:
         return f.file
-    where = f"'[{f.file}]{f.sheet}'".replace("'", "''")[1:-1]
+    where = f"[{f.file}]{f.sheet}".replace("'", "''")  # a quote inside is doubled, once
     return f"'{where}'" + (f"!{f.cell}" if f.cell else "")
 
 
@@ -454,7 +458,10 @@ def write_data(ws: Worksheet, data: MasterData) -> None:
         column.name = str(cell.value)
     ws.add_table(table)
     ws.freeze_panes = "A2"
-    print_setup(ws, lang, "1:1")
+    # The checksum and the columns after it are for machines: the printout stops before them.
+    printed = [key for key, _ in DATA_COLUMNS].index("sha256")
+    print_setup(ws, lang, "1:1", last_col=printed)
+    ws.print_area = f"A1:{get_column_letter(printed)}{end}"
 
 
 def write_about(ws: Worksheet, data: MasterData) -> None:
@@ -473,7 +480,7 @@ def write_about(ws: Worksheet, data: MasterData) -> None:
     ]
     header_row(ws, 3, [t("master.col.key", lang), t("master.col.value", lang)], [34, 70])
     for i, (key, value) in enumerate(pairs, start=4):
-        put(ws, i, 1, t(f"master.about.{key}", lang), font=Font(bold=True))
+        put(ws, i, 1, t(f"master.about.{key}", lang), font=font(bold=True))
         put(ws, i, 2, value, alignment=Alignment(horizontal="left"))
     row = 4 + len(pairs) + 1
     put(ws, row, 1, t("master.about.files", lang), font=SECTION_FONT)

@@ -33,6 +33,7 @@ from bms_excel.master_sheets import (
     MasterData,
     fill,
     fit_rows,
+    font,
     header_row,
     label,
     number_format,
@@ -85,6 +86,9 @@ COUNTY_SHEET_COLUMNS = (
 COUNTY_HEADER_ROW = 4
 UNITS_HEADER_ROW = 7  # rows 4–6 hold focus area, code and name above each indicator column
 # Fill and font colour per status, as in the unit workbooks.
+_RIGHT = Alignment(horizontal="right")
+_RIGHT_WRAP = Alignment(horizontal="right", wrap_text=True)
+_WRAP_INDENTED = Alignment(wrap_text=True, vertical="top", indent=1)
 _OUT_OF_SCOPE = PatternFill("solid", fgColor="D9D9D9", bgColor="D9D9D9")
 
 
@@ -127,7 +131,8 @@ def write_county(ws: Worksheet, data: MasterData) -> None:
         else t(f"master.col.{key}" if key != "previous" else "master.col.previous-none", lang)
         for key in COUNTY_SHEET_COLUMNS
     ]
-    widths = [8, 44, 13, 20, 12, 18, 12, 9, 9, 9, 9, 9, 12, 8, 12, 13, 12]
+    # Narrow enough to print one page wide at 80 % (no text under 8 pt); text columns wrap.
+    widths = [8, 28, 10, 14, 11, 14, 10, 7, 7, 7, 7, 8, 9, 7, 10, 11, 9]
     header_row(ws, COUNTY_HEADER_ROW, labels, widths)
     ws.row_dimensions[COUNTY_HEADER_ROW].height = 32
     county = {r["indicator"]: r for r in data.county}
@@ -149,8 +154,8 @@ def write_county(ws: Worksheet, data: MasterData) -> None:
         colour = area.colour.lstrip("#").upper()
         for col in range(1, len(COUNTY_SHEET_COLUMNS) + 1):
             ws.cell(row=row, column=col).fill = fill(colour)
-        put(ws, row, 1, area.code, font=Font(bold=True, color="FFFFFF"))
-        put(ws, row, 2, text, font=Font(bold=True, color="FFFFFF"))
+        put(ws, row, 1, area.code, font=font(bold=True, color="FFFFFF"))
+        put(ws, row, 2, text, font=font(bold=True, color="FFFFFF"))
         for goal in area.goals:
             for factor in goal.factors:
                 for ind in factor.indicators:
@@ -172,7 +177,7 @@ def write_county(ws: Worksheet, data: MasterData) -> None:
                     font=Font(color=colour, bold=True),
                 ),
             )
-    fit_rows(ws, COUNTY_HEADER_ROW + 1)
+    fit_rows(ws, COUNTY_HEADER_ROW)  # the header row too: its labels wrap in narrow columns
     write_kostra_comparison(ws, data, row + 3)
     ws.freeze_panes = f"C{COUNTY_HEADER_ROW + 1}"
     print_setup(ws, lang, f"{COUNTY_HEADER_ROW}:{COUNTY_HEADER_ROW}")
@@ -233,7 +238,7 @@ def write_kostra_comparison(ws: Worksheet, data: MasterData, first: int) -> int:
         for col, region in enumerate(groups, start=6):
             fig = view.comparisons.get(region)
             put(ws, row, col, _figure_value(fig, lang), number_format=fmt)
-    fit_rows(ws, header + 1, row)
+    fit_rows(ws, header, row)  # the header too: region names wrap between words
     row += 2
     for ind, view in views:
         row = _kostra_series(ws, ind, view, data, row)
@@ -257,28 +262,30 @@ def _kostra_series(
     title_text = t("master.kostra.series", lang, code=ind.code, name=ind.name)
     put(ws, first, 1, title_text, font=SECTION_FONT)
     header = first + 1
-    put(ws, header, 1, t("master.kostra.col.region", lang), font=HEADER_FONT, fill=HEADER_FILL)
-    for j, year in enumerate(years, start=2):
+    # Region names in the wide name column (B), the years to the right of it.
+    put(ws, header, 2, t("master.kostra.col.region", lang), font=HEADER_FONT, fill=HEADER_FILL)
+    for j, year in enumerate(years, start=3):
         put(ws, header, j, str(year), font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
     fmt = number_format(ind.decimals)
     for i, region in enumerate(regions, start=1):
-        put(ws, header + i, 1, names.get(region, region))
-        for j, year in enumerate(years, start=2):
+        put(ws, header + i, 2, names.get(region, region), alignment=WRAP)
+        for j, year in enumerate(years, start=3):
             put(ws, header + i, j, view.series[region].get(year), number_format=fmt)
     last = header + len(regions)
+    fit_rows(ws, header + 1, last)
     chart = LineChart()
     chart.title = title_text
     chart.add_data(
-        Reference(ws, min_col=1, max_col=1 + len(years), min_row=header + 1, max_row=last),
+        Reference(ws, min_col=2, max_col=2 + len(years), min_row=header + 1, max_row=last),
         from_rows=True,
         titles_from_data=True,
     )
-    chart.set_categories(Reference(ws, min_col=2, max_col=1 + len(years), min_row=header))
+    chart.set_categories(Reference(ws, min_col=3, max_col=2 + len(years), min_row=header))
     chart.x_axis.delete = chart.y_axis.delete = False
     chart.y_axis.title = ind.unit_of_measure or None
     chart.legend.position = "b"
     chart.width, chart.height = 16.0, 7.0
-    ws.add_chart(chart, f"{get_column_letter(len(years) + 3)}{first}")
+    ws.add_chart(chart, f"{get_column_letter(len(years) + 4)}{first}")
     return max(last + 3, first + 16)
 
 
@@ -298,8 +305,8 @@ def _county_row(
     fmt = number_format(ind.decimals)
     put(ws, row, cols["code"], ind.code)
     put(ws, row, cols["indicator-name"], ind.name, alignment=WRAP)
-    put(ws, row, cols["measure"], ind.unit_of_measure)
-    put(ws, row, cols["aggregation"], aggregation_text(ind, lang))
+    put(ws, row, cols["measure"], ind.unit_of_measure, alignment=WRAP)
+    put(ws, row, cols["aggregation"], aggregation_text(ind, lang), alignment=WRAP)
     value, basis = rec.get("value"), rec.get("basis")
     if value is None and basis == "none":
         # Not aggregated: "not applicable", which the status formula reads as such.
@@ -320,8 +327,10 @@ def _county_row(
         shown = _figure_value(view.county, lang)
         if isinstance(shown, str):
             basis_text = t("master.county.kostra-status", lang, year=view.year, status=shown)
-    put(ws, row, cols["basis"], basis_text)
-    put(ws, row, cols["target"], rec.get("target") or "", alignment=Alignment(horizontal="right"))
+    # Indented, so a right-aligned county value and this text never run together.
+    put(ws, row, cols["basis"], basis_text, alignment=_WRAP_INDENTED)
+    # A band ("80 % – 85 %") wraps at its dash rather than being cut by the next cell.
+    put(ws, row, cols["target"], rec.get("target") or "", alignment=_RIGHT_WRAP)
     limits = _limit_cells(rule)
     limit_fmt = _limit_format(limits.values(), ind.decimals)
     refs = {}
@@ -350,15 +359,15 @@ def _county_row(
     )
     previous = travel.get("previous_value") if travel else None
     put(ws, row, cols["previous"], previous, number_format=fmt)
-    put(ws, row, cols["trend"], _trend_text(rule, value, previous, travel, lang))
+    put(ws, row, cols["trend"], _trend_text(rule, value, previous, travel, lang), alignment=WRAP)
     # Where this county value came from (a figure given for the county, or the units'
     # aggregate), not the indicator's declared source; without a value, who should deliver it.
     origin = {"units": "unit", "county": rec.get("source")}.get(str(basis)) or ind.source
-    put(ws, row, cols["source"], t(f"master.source.{origin}", lang))
+    put(ws, row, cols["source"], t(f"master.source.{origin}", lang), alignment=WRAP)
     for cell in ws[row]:
         a = cell.alignment
         cell.alignment = Alignment(
-            horizontal=a.horizontal, vertical="center", wrap_text=a.wrap_text
+            horizontal=a.horizontal, vertical="center", wrap_text=a.wrap_text, indent=a.indent
         )
 
 
@@ -457,10 +466,10 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
             j,
             area.code,
             fill=fill(colour),
-            font=Font(bold=True, color="FFFFFF"),
+            font=font(bold=True, color="FFFFFF"),
             alignment=CENTER,
         )
-        put(ws, hdr - 2, j, ind.code, font=Font(bold=True), alignment=CENTER)
+        put(ws, hdr - 2, j, ind.code, font=font(bold=True), alignment=CENTER)
         put(
             ws,
             hdr - 1,
@@ -472,7 +481,6 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
         )
         target = targets.get(ind.code, "")
         put(ws, hdr, j, target or "–", font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
-        ws.cell(row=hdr, column=j).font = Font(bold=True, color="FFFFFF", size=8)
         ws.column_dimensions[get_column_letter(j)].width = 9
     ws.row_dimensions[hdr - 1].height = 150
     ws.row_dimensions[hdr].height = 24
@@ -485,7 +493,11 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     first = hdr + 1
     centre_id = style_id(ws, alignment=CENTER)
     grey_id = style_id(ws, fill=_OUT_OF_SCOPE)
-    value_ids = [style_id(ws, number_format=number_format(ind.decimals)) for _, ind in indicators]
+    # Right-aligned, texts ("i.a.") too, so a number never runs into the next cell's text.
+    value_ids = [
+        style_id(ws, number_format=number_format(ind.decimals), alignment=_RIGHT)
+        for _, ind in indicators
+    ]
     widths = [9.0] * len(indicators)
     row_styles: dict[tuple[bool, ...], tuple[int, ...]] = {}
     styles: list[tuple[int, ...] | None] = []
@@ -532,4 +544,10 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
                     ),
                 )
     ws.freeze_panes = f"D{first}"
-    print_setup(ws, lang, f"{hdr - 3}:{hdr}", "A:B")
+    # On paper: one focus area per page across where they do not all fit, the unit columns and
+    # the header rows repeated.
+    spans: dict[str, list[int]] = {}
+    for j, (area, _) in enumerate(indicators, start=4):
+        spans.setdefault(area.code, []).append(j)
+    area_cols = [(cols[0], cols[-1]) for cols in spans.values()]
+    print_setup(ws, lang, f"{hdr - 3}:{hdr}", "A:B", groups=area_cols)

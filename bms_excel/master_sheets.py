@@ -15,7 +15,6 @@ never a formula) and cleaned of characters XML cannot hold.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel.cached_formula import Formula
@@ -36,6 +35,7 @@ from bms_excel.errors import Finding
 from bms_excel.i18n import t
 from bms_excel.kostra_import import KostraView
 from bms_excel.model import Definition
+from bms_excel.printing import page_setup, text_lines
 from bms_excel.records import ActionRecord, AssessmentRecord
 from bms_excel.status import (
     STATUS_COLOURS,
@@ -59,12 +59,24 @@ SHEET_KEYS = (
 )
 _CHART_COLOURS = ("2E9E4F", "F2C200", "D13438", "A6A6A6")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79", bgColor="1F4E79")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-_TITLE_FONT = Font(bold=True, size=16, color="1F4E79")
-SECTION_FONT = Font(bold=True, size=12, color="1F4E79")
+#: Every cell font names its face and size: a font record without them renders in a serif
+#: fallback in LibreOffice. No cell font is smaller than SMALLEST_FONT (see print_setup).
+FONT_NAME = "Calibri"
+SMALLEST_FONT = 10.0
+
+
+def font(size: float = 11, **style: Any) -> Font:
+    """A cell font of ``size`` points with the master's face (Calibri)."""
+    return Font(name=FONT_NAME, size=size, **style)
+
+
+HEADER_FONT = font(bold=True, color="FFFFFF")
+_TITLE_FONT = font(bold=True, size=16, color="1F4E79")
+SECTION_FONT = font(bold=True, size=12, color="1F4E79")
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _DATE = "dd.mm.yyyy"
+_OVERVIEW_CHART_CM = 13.0
 
 
 class Rows(Protocol):
@@ -199,23 +211,29 @@ def title(ws: Worksheet, text: str, subtitle: str | None = None) -> None:
     put(ws, 1, 1, text, font=_TITLE_FONT)
     ws.row_dimensions[1].height = 24
     if subtitle:
-        put(ws, 2, 1, subtitle, font=Font(italic=True, color="595959"))
+        put(ws, 2, 1, subtitle, font=font(italic=True, color="595959"))
 
 
 def print_setup(
-    ws: Worksheet, lang: str, title_rows: str | None, title_cols: str | None = None
+    ws: Worksheet,
+    lang: str,
+    title_rows: str | None,
+    title_cols: str | None = None,
+    *,
+    last_col: int | None = None,
+    groups: Sequence[tuple[int, int]] = (),
 ) -> None:
-    """A4 landscape, fit to one page wide, header rows repeated, page numbers in the footer."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    if title_rows:
-        ws.print_title_rows = title_rows
-    if title_cols:
-        ws.print_title_cols = title_cols
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    """A4 landscape at a readable scale (:func:`bms_excel.printing.page_setup`), header rows
+    repeated, page numbers in the footer. Every font in the master is at least
+    :data:`SMALLEST_FONT` points, so nothing prints under 8 pt."""
+    page_setup(
+        ws,
+        smallest_font=SMALLEST_FONT,
+        last_col=last_col,
+        title_rows=title_rows,
+        title_cols=title_cols,
+        groups=groups,
+    )
     ws.page_margins.top = ws.page_margins.bottom = 0.7
     ws.page_margins.header = ws.page_margins.footer = 0.25
     ws.oddFooter.center.text = t("master.footer", lang)
@@ -235,9 +253,7 @@ def fit_rows(ws: Worksheet, first: int, last: int | None = None) -> None:
             value, align = cell.value, cell.alignment
             if cell.data_type != "s" or not align.wrap_text or align.textRotation:
                 continue
-            per_line = max(1.0, widths.get(cell.column_letter, 8.43) * 1.1)
-            parts = value.split("\n")
-            lines = max(lines, sum(math.ceil(max(1, len(p)) / per_line) for p in parts))
+            lines = max(lines, text_lines(value, widths.get(cell.column_letter)))
         if lines > 1:
             ws.row_dimensions[row[0].row].height = min(409, 15 * lines)
 
@@ -334,13 +350,13 @@ def write_overview(ws: Worksheet, data: MasterData) -> None:
     put(ws, 4, 1, t("master.overview.sectors", lang), font=SECTION_FONT)
     labels = [t("master.col.focus-area", lang), t("master.col.county", lang)]
     labels += [s.name for s in sectors] + [t("master.overview.green-units", lang)]
-    widths = [36.0, 15.0] + [15.0] * len(sectors) + [18.0]
+    widths = [30.0, 11.0] + [12.0] * len(sectors) + [14.0]  # one page wide at 80 % or more
     header_row(ws, 5, labels, widths)
     ws.row_dimensions[5].height = 45
     row = 6
     counts: list[tuple[str, list[int]]] = []
     for code, name in areas:
-        put(ws, row, 1, name, font=Font(bold=not code))
+        put(ws, row, 1, name, font=font(bold=not code))
         put(
             ws,
             row,
@@ -365,7 +381,7 @@ def write_overview(ws: Worksheet, data: MasterData) -> None:
             counts.append((name, [*tally, len(unit_rows) - sum(tally)]))
         row += 1
     status_cf(ws, f"B6:{get_column_letter(2 + len(sectors))}{row - 1}", lang)
-    put(ws, row, 1, t("master.overview.note", lang), font=Font(italic=True, size=9))
+    put(ws, row, 1, t("master.overview.note", lang), font=font(italic=True, size=SMALLEST_FONT))
     # Block 2: units per status and focus area, and a stacked bar chart of it.
     row += 2
     put(ws, row, 1, t("master.overview.counts", lang), font=SECTION_FONT)
@@ -396,10 +412,12 @@ def write_overview(ws: Worksheet, data: MasterData) -> None:
         chart.x_axis.delete = chart.y_axis.delete = False
         chart.y_axis.majorGridlines = None
         chart.legend.position = "b"
-        chart.width, chart.height = 17.0, 7.0
-        ws.add_chart(chart, f"{get_column_letter(7)}{first - 1}")
-    # Block 3: units × focus areas (15 rows below the chart's top, so they never overlap).
-    row = max(last + 2, first + 15)
+        chart.width, chart.height = _OVERVIEW_CHART_CM, 7.0
+        # Below the table, from the top of the next page: beside it, it would not print whole.
+        ws.add_chart(chart, f"A{last + 3}")
+        ws.row_breaks.append(Break(id=last + 1))
+    # Block 3: units × focus areas (16 rows below the chart's top, so they never overlap).
+    row = last + 2 + (16 if counts else 0)
     put(ws, row, 1, t("master.overview.units", lang), font=SECTION_FONT)
     row += 1
     unit_labels = [t("master.col.unit", lang), t("master.col.sector", lang)]
@@ -485,7 +503,7 @@ def write_trend(ws: Worksheet, data: MasterData) -> None:
     areas = [(a.code, a.name, a.colour) for a in d.focus_areas]
     areas.append(("", t("consolidate.node.total", lang), "#000000"))
     for i, (code, name, _) in enumerate(areas, start=1):
-        put(ws, header + i, 1, name, font=Font(bold=not code))
+        put(ws, header + i, 1, name, font=font(bold=not code))
         for j, (_, scores) in enumerate(data.history_scores, start=2):
             put(ws, header + i, j, scores.get(code), number_format="0")
     last = header + len(areas)

@@ -22,6 +22,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel.errors import OutputError
+from bms_excel.printing import text_lines
 from bms_excel.templates import fit_text
 
 #: Per workbook: sheet title → its :class:`DeferredRows`.
@@ -168,14 +169,13 @@ def deferred_heights(ws: Worksheet, first: int, rows: Sequence[Sequence[Any]]) -
     """The row heights :func:`fit_rows` would set for wrapped, unrotated ``rows`` from ``first``."""
     dims = ws.column_dimensions
     letters = [get_column_letter(c) for c in range(1, max((len(r) for r in rows), default=0) + 1)]
-    per_line = [max(1.0, (dims[x].width if x in dims else None) or 8.43) * 1.1 for x in letters]
+    widths = [(dims[x].width if x in dims else None) for x in letters]
     heights: dict[int, float] = {}
     for i, values in enumerate(rows, start=first):
         lines = 1
         for k, value in enumerate(values):
             if isinstance(value, str):
-                parts = value.split("\n")
-                lines = max(lines, sum(math.ceil(max(1, len(p)) / per_line[k]) for p in parts))
+                lines = max(lines, text_lines(value, widths[k]))
         if lines > 1:
             heights[i] = min(409, 15 * lines)
     return heights

@@ -19,7 +19,7 @@ from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -29,6 +29,7 @@ from bms_excel.errors import TemplateError
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
 from bms_excel.layout import ACTION_STATUSES, HIDDEN_ROLES, UnitLayout, sheet_ref
+from bms_excel.limit_text import limits_text, target_text
 from bms_excel.model import (
     Definition,
     Factor,
@@ -36,10 +37,10 @@ from bms_excel.model import (
     Goal,
     Indicator,
     Period,
-    Target,
     Unit,
     effective_target,
 )
+from bms_excel.printing import page_setup, smallest_font, text_lines
 from bms_excel.status import (
     NOT_APPLICABLE_WORDS,
     STATUS_COLOURS,
@@ -175,6 +176,10 @@ class CellWriter:
         return cell
 
 
+#: Målekort columns whose generated text wraps (the row height is made to fit them).
+_WRAPPED_ROLES = ("name", "measure", "target", "limits", "comment_rule", "owner")
+
+
 def _fill(colour: str) -> PatternFill:
     return PatternFill("solid", fgColor=colour, bgColor=colour)
 
@@ -186,40 +191,6 @@ def _number_format(decimals: int) -> str:
 @lru_cache(maxsize=4096)
 def _fmt(value: float, lang: str) -> str:
     return format_decimal(value, locale=_LOCALES.get(lang, "nb_NO"), decimal_quantization=False)
-
-
-def target_text(target: Target | None, lang: str) -> str:
-    """The ambition level as shown: the definition's own text (``5 – 4,5``) or a number."""
-    if target is None:
-        return "–"
-    if target.text:
-        return target.text
-    if target.value is not None:
-        return _fmt(target.value, lang)
-    assert target.low is not None and target.high is not None
-    return f"{_fmt(target.low, lang)} – {_fmt(target.high, lang)}"
-
-
-def limits_text(rule: StatusRule, lang: str) -> str:
-    """The status limits of ``rule`` in words: ``Grønn ≥ 85 · Gul ≥ 80``."""
-    if rule.kind == "thresholds":
-        assert rule.green is not None and rule.yellow is not None
-        return t(
-            f"wb.limits.{rule.direction}",
-            lang,
-            green=_fmt(rule.green, lang),
-            yellow=_fmt(rule.yellow, lang),
-        )
-    if rule.kind == "band":
-        assert rule.low is not None and rule.high is not None
-        return t(
-            "wb.limits.band",
-            lang,
-            low=_fmt(rule.low, lang),
-            high=_fmt(rule.high, lang),
-            tolerance=_fmt(rule.tolerance, lang),
-        )
-    return t("wb.limits.none", lang)
 
 
 def _history_value(raw: str, percent: bool) -> object:
@@ -364,8 +335,8 @@ def write_scorecard(
             "code": ind.code,
             "name": ind.name,
             "measure": ind.unit_of_measure,
-            "target": target_text(target, lang),
-            "limits": limits_text(rule, lang),
+            "target": target_text(target, ind, lang),
+            "limits": limits_text(rule, ind, lang),
             "owner": ind.owner or "",
         }
         if cells.input:
@@ -426,7 +397,15 @@ def write_scorecard(
                     unlocked=unlocked,
                     number_format=number_format,
                 )
-        ws.row_dimensions[row].height = tpl.row_heights[("scorecard", kind)]
+        # Tall enough for the longest wrapped text the row is generated with (a long name or
+        # limit would otherwise be cut: neither Excel nor LibreOffice grows it on opening).
+        lines = max(
+            text_lines(str(values[role]), tpl.scorecard_widths.get(role))
+            for role in _WRAPPED_ROLES
+            if isinstance(values.get(role), str)
+        )
+        height = tpl.row_heights[("scorecard", kind)]
+        ws.row_dimensions[row].height = max(height or 15, 13 * lines + 4) if lines > 1 else height
         if cells.input:
             key: tuple[object, ...] = ("result", ind.code, cells.result_ref, na_name, lang)
             if key not in out.memo:
@@ -459,6 +438,15 @@ def write_scorecard(
         ws.conditional_formatting.add(
             sc.column_range("comment"), FormulaRule(formula=[flag], fill=_fill("FFC7CE"))
         )
+    # The history columns vary per project: fit the scale to this sheet's visible columns.
+    if ("smallest-font",) not in out.memo:
+        out.memo[("smallest-font",)] = smallest_font(ws)
+    page_setup(
+        ws,
+        smallest_font=out.memo[("smallest-font",)],
+        last_col=ws.max_column,
+        title_cols="A:B",
+    )
     return found
 
 
@@ -505,6 +493,9 @@ def write_actions(
                 ws, f"{col}{row}", value, styles[role], unlocked=True, number_format=number_format
             )
         ws.row_dimensions[row].height = tpl.row_heights[("actions", "row")]
+    # Only the input rows print, not the empty formatted rows below them.
+    last_col = max(column_index_from_string(c) for c in acts.columns.values())
+    ws.print_area = f"A1:{get_column_letter(last_col)}{acts.last_row}"
     first, last = dt.date(period.year - 1, 1, 1), dt.date(period.year + 4, 12, 31)
     serial = lambda d: str((d - dt.date(1899, 12, 30)).days)  # noqa: E731 - Excel date serial
     shown = {"start": format_date(first), "end": format_date(last)}

@@ -347,6 +347,12 @@ def _check_structure(data: WorkbookData, layout: UnitLayout, out: _Collector) ->
     meta = data.sheet(names.meta)
     if meta is not None and meta.state == "visible":
         out.add("meta-visible", "warning", "validate.meta-visible", names.meta)
+    # Saving in LibreOffice (or another program than Excel) turns the very hidden helper sheets
+    # into merely hidden ones and drops the workbook structure protection. The file is still
+    # good; the controller only learns it went through another program.
+    helpers = [s for s in (meta, data.sheet(names.lists)) if s is not None]
+    if any(s.state == "hidden" for s in helpers) or not data.structure_locked:
+        out.add("saved-by-other-program", "info", "validate.saved-by-other-program")
     return renamed
 
 

@@ -154,3 +154,38 @@ def render_png(source: Path, outdir: Path, dpi: int = 70, locale: str = "nb-NO")
     prefix = outdir / source.stem
     subprocess.run([PDFTOPPM, "-png", "-r", str(dpi), str(pdf), str(prefix)], check=True)
     return sorted(outdir.glob(f"{source.stem}*.png"))
+
+
+PDFTOHTML = shutil.which("pdftohtml")
+
+
+def printed_font_sizes(source: Path, outdir: Path) -> dict[str, list[tuple[int, str]]]:
+    """Print ``source`` to PDF with LibreOffice; return ``{sheet: [(font size in pt, text)]}``.
+
+    Sizes come from poppler's ``pdftohtml -xml`` (the font size of each text run as printed,
+    after the sheet's print scale, whole points). A page belongs to the sheet whose name the
+    page header shows at its top left (both the unit template and the master print ``&A``).
+    """
+    pdf = convert([source], "pdf", outdir, "nb-NO")[source]
+    if not PDFTOHTML:
+        pytest.skip("pdftohtml is not installed: apt-get install poppler-utils")
+    xml = subprocess.run(
+        [PDFTOHTML, "-xml", "-i", "-stdout", "-zoom", "1", str(pdf)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    import re
+
+    sizes = {k: int(v) for k, v in re.findall(r'<fontspec id="(\d+)" size="(-?\d+)"', xml)}
+    text = re.compile(r'<text top="(-?\d+)" left="(-?\d+)"[^>]*font="(\d+)">(.*?)</text>')
+    out: dict[str, list[tuple[int, str]]] = {}
+    for page in xml.split("<page ")[1:]:
+        runs = [
+            (int(a), int(b), sizes[f], re.sub("<[^>]+>", "", s))
+            for a, b, f, s in text.findall(page)
+        ]
+        header = [r for r in runs if r[0] < 45 and r[1] < 150]
+        sheet = header[0][3].strip() if header else "?"
+        out.setdefault(sheet, []).extend((size, s) for *_, size, s in runs)
+    return out

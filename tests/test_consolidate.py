@@ -238,7 +238,7 @@ def test_long_table_has_every_unit_and_indicator_including_non_deliverers(
         65.0,
         "yellow",
         75.0,
-        "40–60",
+        "40 – 60",
     )
     assert (row["file"], row["sha256"], row["unit_name"]) == ("B.xlsx", "sha-B", "Skole B")
 

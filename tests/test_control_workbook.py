@@ -19,6 +19,7 @@ from bms_excel.control_workbook import (
 )
 from bms_excel.errors import ConfigError
 from bms_excel.generate import generate_workbooks
+from bms_excel.i18n import t
 from bms_excel.ooxml import assert_clean
 from bms_excel.project import init_project
 from bms_excel.reader import read_submission
@@ -46,6 +47,37 @@ def test_xlsx_without_vba_is_clean_and_its_buttons_name_the_subs(tmp_path: Path)
     for name in NAMES.values():
         assert f'name="{name}"' in book
     assert 'name="xlwings.conf"' in book and 'state="hidden"' in book
+
+
+def _captions(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as zf:
+        vml = [zf.read(n).decode() for n in zf.namelist() if n.endswith(".vml")]
+    return [
+        re.sub(r"<[^>]+>", "", box).strip()
+        for text in vml
+        for box in re.findall(r"<v:textbox[^>]*>(.*?)</v:textbox>", text, re.S)
+    ]
+
+
+def test_without_vba_each_button_says_where_the_steps_to_add_the_macros_are(
+    tmp_path: Path,
+) -> None:
+    from python_calamine import CalamineWorkbook
+
+    built = build_control_workbook(tmp_path / "k.xlsx", project_dir=tmp_path, period="2026-T1")
+    captions = _captions(built.path)
+    assert len(captions) == 3
+    rows = {int(m) for c in captions for m in re.findall(r"rad (\d+)\)$", c)}
+    assert len(rows) == 1, captions
+    sheet = CalamineWorkbook.from_path(str(built.path)).get_sheet_by_name(built.settings_sheet)
+    note = sheet.to_python()[rows.pop() - 1][0]
+    assert note == t("cwb.macros.heading", "nb")
+    with_vba = build_control_workbook(
+        tmp_path / "v.xlsm", project_dir=tmp_path, period="2026-T1", vba_project=VBA
+    )
+    assert _captions(with_vba.path) == [
+        t(f"cwb.button.{k}", "nb") for k in ("generate", "collect", "consolidate")
+    ]
 
 
 def test_xlsm_with_vba_is_clean_and_binds_buttons_to_existing_subs(tmp_path: Path) -> None:

@@ -202,7 +202,9 @@ def test_only_input_cells_are_unlocked_and_every_input_is_validated(tmp_path: Pa
     b11 = layout.indicator("B1.1")
     assert sc[b11.status_ref].value.startswith("=IF(ISNUMBER(")
     assert sc[b11.comment_rule_ref].value == "Påkrevd ved rødt"
-    assert sc[layout.indicator("B1.5").target_ref].value == "5 – 4,5"
+    assert (
+        sc[layout.indicator("B1.5").target_ref].value == "5,0 – 4,5"
+    )  # one way, with the indicator's one decimal
     dv = next(d for d in sc.data_validations.dataValidation if str(d.sqref) == b11.result_ref)
     assert dv.type == "custom" and "bms_na" in dv.formula1 and ">=0.0" in dv.formula1
 

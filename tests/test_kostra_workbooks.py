@@ -7,6 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from openpyxl.utils import get_column_letter
 
 from bms_excel.cli import main
 from bms_excel.demo import DemoResult
@@ -17,6 +18,7 @@ from bms_excel.kostra_import import KostraView, import_kostra, kostra_views
 from bms_excel.layout import build_layout
 from bms_excel.master import with_kostra
 from bms_excel.ooxml import assert_clean, check_workbook
+from bms_excel.printing import text_lines
 from bms_excel.project import init_project
 from bms_excel.status import Status, evaluate, resolve_rule
 
@@ -137,8 +139,19 @@ def test_demo_master_shows_the_comparison_groups_and_a_chart(demo: DemoResult) -
     assert 0 not in (t11[4], t11[col])
     assert len(ws._charts) >= 1
     series = next(i for i, r in enumerate(rows) if r[0] and "KOSTRA over år: T2.2" in str(r[0]))
-    assert rows[series + 1][1:5] == ["2022", "2023", "2024", "2025"]
-    assert rows[series + 2][1:5] == [164120, 171350, 178900, 186400]
+    # Region names in the wide name column (never cut to "Sør-Trønd"), the years beside it.
+    assert rows[series + 1][1:6] == ["Region", "2022", "2023", "2024", "2025"]
+    assert rows[series + 2][1] == "Sør-Trøndelag fylkeskommune (fylket)"
+    assert rows[series + 2][2:6] == [164120, 171350, 178900, 186400]
+    assert ws.column_dimensions["B"].width >= len("Landet uten Oslo")
+    # The group headers wrap between words and their row is tall enough for them.
+    head_row = rows.index(header) + 1
+    assert ws.cell(head_row, col + 1).alignment.wrap_text
+    lines = text_lines("Landet uten Oslo", ws.column_dimensions[get_column_letter(col + 1)].width)
+    assert (ws.row_dimensions[head_row].height or 15) >= 15 * lines
+    # The basis text is indented from the right-aligned county value before it.
+    basis = next(i for i, r in enumerate(rows, 1) if r[0] == "T2.2")
+    assert ws.cell(basis, 6).alignment.indent >= 1
 
 
 def test_demo_workbooks_show_kostra_and_stay_clean(demo: DemoResult) -> None:

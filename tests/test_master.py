@@ -107,11 +107,16 @@ def test_sheets_print_setup_and_table(project: Project) -> None:
         for ws in wb.worksheets:
             assert ws.page_setup.orientation == "landscape", ws.title
             assert int(ws.page_setup.paperSize) == 9, ws.title  # A4
-            assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+            # An explicit scale, never "fit to page": 10 pt text prints at 8 pt or more.
+            assert not ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+            assert 80 <= int(ws.page_setup.scale) <= 100, ws.title
             assert (ws.column_dimensions["A"].width or 0) >= 8, ws.title  # set, not default
         assert wb["Fylket"].freeze_panes == "C5" and wb["Fylket"].print_title_rows == "$4:$4"
         assert wb["Enheter"].freeze_panes == "D8"
         assert wb["Data"].freeze_panes == "A2"
+        # Data prints up to the file column: not the checksum nor the columns after it.
+        assert wb["Data"].print_area == f"'Data'!$A$1:$S${1 + 5 * 7}"
+        assert wb["Data"]["S1"].value == "Fil" and wb["Data"]["T1"].value == "SHA-256"
         for name in ("Kommentarer", "Tiltak", "Vurderinger", "Innsending", "Avvik"):
             assert wb[name].auto_filter.ref and wb[name].auto_filter.ref.startswith("A3:"), name
         table = wb["Data"].tables[DATA_TABLE]
@@ -535,7 +540,7 @@ def test_deferred_findings_keep_styles_heights_and_links(tmp_path: Path) -> None
     rows = [("a long text " * 5, "b"), ("short", "=SUM(A1)")]
     wrap = style_id(ws, alignment=WRAP)
     heights = deferred_heights(ws, 2, rows)
-    assert heights == {2: 90}
+    assert heights == {2: 120}  # 8 lines: words wrap whole, 9 characters a line in width 10
     defer_rows(
         ws,
         2,
@@ -548,7 +553,7 @@ def test_deferred_findings_keep_styles_heights_and_links(tmp_path: Path) -> None
     back = openpyxl.load_workbook(io.BytesIO(workbook_payload(wb))).active
     assert back["A2"].alignment.wrap_text and back["B3"].alignment.wrap_text
     assert back["B3"].value == "=SUM(A1)" and back["B3"].data_type == "s"
-    assert back.row_dimensions[2].height == 90
+    assert back.row_dimensions[2].height == 120
     assert back["B3"].hyperlink.target == "unit file.xlsx"
     assert back["B3"].hyperlink.location == "'Sheet'!A1"
 
@@ -620,3 +625,42 @@ def test_avvik_gives_each_excluded_value_the_reason_of_its_own_finding(tmp_path:
         wb.close()
     reasons = {(r[0], r[2]): r[4] for r in rows if r[2] in ("I_WMEAN", "I_MEAN")}
     assert reasons == {("A", "I_WMEAN"): "out-of-range", ("B", "I_MEAN"): "not-a-number"}
+
+
+def test_every_font_record_of_the_master_has_a_name_and_a_size(project: Project) -> None:
+    """A font record without name and size renders in a serif fallback in LibreOffice."""
+    from defusedxml import ElementTree
+
+    master = consolidate_project(project).master
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    with zipfile.ZipFile(master) as z:
+        fonts = ElementTree.fromstring(z.read("xl/styles.xml")).find(f"{ns}fonts")
+    assert fonts is not None and len(fonts) > 3
+    for font in fonts:
+        name, size = font.find(f"{ns}name"), font.find(f"{ns}sz")
+        assert name is not None and name.get("val") == "Calibri", ElementTree.tostring(font)
+        assert size is not None and float(size.get("val", "0")) >= 10, ElementTree.tostring(font)
+
+
+def test_findings_locations_are_excel_references_with_single_quotes() -> None:
+    from bms_excel.errors import Finding
+    from bms_excel.master_lists import location_text
+
+    def at(file: str, sheet: str | None, cell: str | None) -> str:
+        return location_text(Finding("x", "warning", "", file=file, sheet=sheet, cell=cell))
+
+    assert at("2026-T2/A.xlsx", "Målekort", "L21") == "'[2026-T2/A.xlsx]Målekort'!L21"
+    assert at("A.xlsx", "Målekort", None) == "'[A.xlsx]Målekort'"
+    assert at("Kari's.xlsx", "Ark", "B2") == "'[Kari''s.xlsx]Ark'!B2"  # Excel's own escape
+    assert at("A.xlsx", None, None) == "A.xlsx"
+
+
+def test_om_shows_the_history_path_relative_to_the_project(project: Project) -> None:
+    master = consolidate_project(project).master
+    wb = openpyxl.load_workbook(master, read_only=True)
+    try:
+        rows = {r[0]: r[1] for r in wb["Om"].iter_rows(min_row=4, max_row=12, values_only=True)}
+    finally:
+        wb.close()
+    assert rows["Historikkdatabase"] == project.history_path.relative_to(project.root).as_posix()
+    assert str(project.root) not in str(rows.values())

@@ -277,6 +277,16 @@ CASES: dict[str, Case] = {
     ),
     "protection-removed": Case([("protection-removed", SC, None)], mutate=_unprotect),
     "meta-unhidden": Case([("meta-visible", META, None)], mutate=_unhide_meta),
+    # What saving in LibreOffice does to the package, one change at a time: accepted, with
+    # an info finding.
+    "helper-sheets-only-hidden": Case(
+        [("saved-by-other-program", None, None)],
+        mutate=lambda p: _zip_replace(p, "xl/workbook.xml", b'"veryHidden"', b'"hidden"'),
+    ),
+    "structure-unprotected": Case(
+        [("saved-by-other-program", None, None)],
+        mutate=lambda p: _zip_replace(p, "xl/workbook.xml", b'lockStructure="1"', b""),
+    ),
     "sheet-renamed": Case(
         [("sheet-missing", SC, None), ("unexpected-sheet", "Målekort (2)", None)],
         mutate=_rename,
@@ -475,13 +485,18 @@ def libreoffice_saves(
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("fmt", "warnings"),
-    [("xlsx", []), ("ods", [("saved-as-ods", "warning")]), ("xls", [("saved-as-xls", "warning")])],
+    [
+        ("xlsx", [("saved-by-other-program", "info")]),
+        ("ods", [("saved-as-ods", "warning")]),
+        ("xls", [("saved-as-xls", "warning")]),
+    ],
 )
 def test_libreoffice_resave_is_accepted(
     fmt: str, warnings: list[tuple[str, str]], libreoffice_saves: dict[str, Path], stfk: Definition
 ) -> None:
     # LibreOffice turns veryHidden into hidden and drops the workbook structure protection:
-    # neither is worth a finding. An .ods/.xls keeps the values but not the structure facts.
+    # accepted, with one info finding saying so. An .ods/.xls keeps the values but not the
+    # structure facts.
     report = validate_files([libreoffice_saves[fmt]], stfk, SECRET, PERIOD)
     assert [(f.code, f.severity) for f in report.findings] == warnings
     assert [f.state for f in report.files] == ["accepted"]

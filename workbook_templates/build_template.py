@@ -24,8 +24,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bms_excel.printing import page_setup
+
 HERE = Path(__file__).resolve().parent
 DARK = "1F4E79"
+SMALLEST_FONT = 10.0  # no cell font in the template is smaller
 THIN = Side(style="thin", color="A6A6A6")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 TITLE = Font(name="Calibri", size=16, bold=True, color=DARK)
@@ -41,18 +44,18 @@ UNLOCKED = Protection(locked=False)
 #: Målekort roles with their column widths, in template column order (one history column).
 SCORECARD_COLUMNS = (
     ("code", 8, '{{ t("wb.col.code") }}'),
-    ("name", 40, '{{ t("wb.col.name") }}'),
+    ("name", 30, '{{ t("wb.col.name") }}'),
     ("measure", 10, '{{ t("wb.col.measure") }}'),
-    ("target", 13, '{{ t("wb.col.target") }}'),
-    ("limits", 24, '{{ t("wb.col.limits") }}'),
+    ("target", 12, '{{ t("wb.col.target") }}'),
+    ("limits", 16, '{{ t("wb.col.limits") }}'),
     ("history", 9, "{{ history_period }}"),
-    ("result", 12, '{{ t("wb.col.result", period=period.code) }}'),
-    ("status", 12, '{{ t("wb.col.status") }}'),
-    ("comment_rule", 19, '{{ t("wb.col.comment-rule") }}'),
-    ("comment", 40, '{{ t("wb.col.comment") }}'),
-    ("owner", 21, '{{ t("wb.col.owner") }}'),
+    ("result", 10, '{{ t("wb.col.result", period=period.code) }}'),
+    ("status", 9, '{{ t("wb.col.status") }}'),
+    ("comment_rule", 14, '{{ t("wb.col.comment-rule") }}'),
+    ("comment", 24, '{{ t("wb.col.comment") }}'),
+    ("owner", 12, '{{ t("wb.col.owner") }}'),
     ("comment_missing", 6, '{{ t("wb.col.helper") }}'),
-    ("out_of_range", 6, '{{ t("wb.col.helper") }}'),
+    ("out_of_range", 6, '{{ t("wb.col.out-of-range") }}'),
 )
 INPUT_ROLES = ("result", "comment")
 
@@ -69,13 +72,10 @@ def _title_area(ws: Worksheet, title: str, intro: str, widths: dict[str, float])
     ws["A3"].font = Font(name="Calibri", size=10, italic=True, color="404040")
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    # A4 landscape at the largest scale that fits the columns, never printing 10 pt text under
+    # 8 pt (the generator recomputes Målekort's, whose history columns vary).
+    page_setup(ws, smallest_font=SMALLEST_FONT, last_col=len(widths))
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddHeader.left.text = "&A"
     ws.oddHeader.right.text = "&D"
     ws.oddFooter.center.text = "&P / &N"
@@ -109,9 +109,6 @@ def _guide(ws: Worksheet) -> None:
     ws["A12"].font = Font(name="Calibri", size=11, bold=True)
     ws["A13"] = '{{ t("wb.guide.protected") }}'
     ws["A13"].font = BODY
-    ws["B1"] = '{{ t("wb.logo") }}'
-    ws["B1"].font = Font(name="Calibri", size=9, color="A6A6A6")
-    ws.column_dimensions["B"].width = 14
 
 
 def _scorecard(ws: Worksheet) -> None:
@@ -119,8 +116,6 @@ def _scorecard(ws: Worksheet) -> None:
     _title_area(ws, '{{ t("wb.scorecard.title") }} – {{ unit.name }}', "", widths)
     ws["A3"] = '{{ t("wb.scorecard.intro") }}'
     ws["A3"].font = Font(name="Calibri", size=10, italic=True, color="404040")
-    ws["K1"] = '{{ t("wb.logo") }}'
-    ws["K1"].font = Font(name="Calibri", size=9, color="A6A6A6")
     _headers(ws, 5, [text for *_, text in SCORECARD_COLUMNS])
     n = len(SCORECARD_COLUMNS)
     group_styles = {
@@ -150,7 +145,9 @@ def _scorecard(ws: Worksheet) -> None:
             )
             cell.border = BOX
             cell.alignment = Alignment(
-                wrap_text=role in ("name", "comment", "limits"), vertical="top"
+                wrap_text=role
+                in ("name", "measure", "comment", "limits", "comment_rule", "owner", "target"),
+                vertical="top",
             )
             if role in ("history", "result", "status"):
                 cell.alignment = Alignment(horizontal="center", vertical="top")
@@ -170,7 +167,7 @@ def _table_sheet(
     title: str,
     intro: str,
     columns: list[tuple[str, float, str, bool]],
-    height: float,
+    height: float | None,
 ) -> None:
     widths = {chr(64 + i): w for i, (_, w, _, _) in enumerate(columns, start=1)}
     _title_area(ws, title, intro, widths)
@@ -229,12 +226,12 @@ def build(path: Path) -> Path:
         '{{ t("wb.actions.intro") }}',
         [
             ("code", 12, '{{ t("wb.actions.col.code") }}', True),
-            ("action", 60, '{{ t("wb.actions.col.action") }}', True),
+            ("action", 50, '{{ t("wb.actions.col.action") }}', True),
             ("responsible", 22, '{{ t("wb.actions.col.responsible") }}', True),
             ("deadline", 13, '{{ t("wb.actions.col.deadline") }}', True),
             ("status", 14, '{{ t("wb.actions.col.status") }}', True),
         ],
-        30,
+        None,  # no fixed height: Excel grows a row as staff type into it; blanks print small
     )
     _table_sheet(
         wb.create_sheet("Vurdering"),
