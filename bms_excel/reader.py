@@ -24,6 +24,7 @@ Nothing is ever written, re-saved or executed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -119,13 +120,14 @@ _STATES: dict[str, SheetState] = {"hidden": "hidden", "veryHidden": "veryHidden"
 _A1 = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 _PROTECTION_TAG = re.compile(rb"<sheetProtection\b[^>]*>")
 # Cell references anywhere in a sheet's data (rows carry digits only, so they never match).
-_ANY_CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,8})([0-9]{1,12})["']""")
+_ANY_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["']""")
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
-_ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr=["']([0-9]{1,12})["']""")
+_ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr\s*=\s*["']([0-9]{1,12})["']""")
 # One unprefixed cell element; text inside cannot hold "<" (escaped in XML) outside CDATA.
 _CELL_ELEMENT = re.compile(
-    rb"""<c\s(?:[^>]*?\s)?r=["']([A-Z]{1,8})([0-9]{1,12})["'][^>]*?(?:/>|>.*?</c>)""", re.S
+    rb"""<c\s(?:[^>]*?\s)?r\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["'][^>]*?(?:/>|>.*?</c>)""",
+    re.S,
 )
 
 
@@ -708,7 +710,7 @@ def _inflate_member(
             if not piece and not pending:
                 break  # the compressed data ended before the stream did: truncated
             deadline.check()
-        blob = b"".join(out)
+        blob = out[0] if len(out) == 1 else b"".join(out)
     if len(blob) != info.file_size or zlib.crc32(blob) != info.CRC:
         raise zipfile.BadZipFile(f"bad size or CRC in {info.filename!r}")
     return blob
@@ -796,6 +798,8 @@ def _bounded_view(
         if start < 0:
             continue
         end = blob.rfind(b"sheetData")
+        if _plainly_within(blob, start, end, limits):
+            continue
         rows, cols, regular = _sheet_extent(blob, start, end)
         if rows <= limits.max_rows and cols <= limits.max_cols:
             continue
@@ -803,7 +807,10 @@ def _bounded_view(
             by_part = _sheet_parts(parts)
         sheet = by_part.get(part, names[part])
         if regular:
-            replaced[part], dropped, farthest = _clip_sheet(blob, limits)
+            clipped, dropped, farthest = _clip_sheet(blob, limits)
+            regular = _fits(clipped, limits)  # e.g. a ">" in an attribute hid a cell
+        if regular:
+            replaced[part] = clipped
             message = t(
                 "reader.cells-outside-form",
                 count=dropped,
@@ -833,6 +840,12 @@ def _bounded_view(
     return buffer.getvalue(), frozenset(unread)
 
 
+def _fits(blob: bytes, limits: Limits) -> bool:
+    start = blob.find(b"sheetData")
+    rows, cols, _ = _sheet_extent(blob, start, blob.rfind(b"sheetData"))
+    return rows <= limits.max_rows and cols <= limits.max_cols
+
+
 def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
     """Sheet part (lower-cased) → sheet name, as ``xl/workbook.xml`` relates them."""
     try:
@@ -845,6 +858,30 @@ def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
         target = targets.get(node.get(f"{_NS_REL}id", ""), "")
         found.setdefault(target.lower(), node.get("name", ""))
     return found
+
+
+def _plainly_within(blob: bytes, start: int, end: int, limits: Limits) -> bool:
+    """Whether ``blob[start:end]`` is certainly within the limits, by a few byte scans.
+
+    True only when every cell is an unprefixed ``<c`` that carries its reference first (as
+    Excel, LibreOffice and openpyxl write them) and no reference may lie beyond the limits;
+    anything else gets the exact measure of :func:`_sheet_extent`.
+    """
+    far = _far_reference(limits.max_rows, limits.max_cols)
+    # Within sheetData only the cell element starts with "<c"; ":c" would be a prefixed one.
+    if far is None or blob.count(b"<c", start, end) != blob.count(b'<c r="', start, end):
+        return False
+    return blob.find(b":c", start, end) < 0 and far.search(blob, start, end) is None
+
+
+@functools.lru_cache(maxsize=8)
+def _far_reference(max_rows: int, max_cols: int) -> re.Pattern[bytes] | None:
+    """A pattern matching every reference that may lie beyond the limits (and some within):
+    two or more column letters, or as many row digits as ``max_rows`` has. Its literal start
+    lets the regex engine skip from one ``r="`` to the next."""
+    if max_cols < 26 or max_rows < 10:
+        return None
+    return re.compile(rb'r="(?:[A-Z]{2}|[A-Z]?[0-9]{%d})' % len(str(max_rows)))
 
 
 def _sheet_extent(blob: bytes, start: int, end: int) -> tuple[int, int, bool]:
