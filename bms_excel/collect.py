@@ -220,6 +220,13 @@ def _init_worker(
     _WORKER.update(definition=definition, secret=secret, period=period, limits=limits)
     _WORKER["states"] = states
     _WORKER["memory_limit"] = _limit_worker()
+    if not os.environ.get("BMS_DEBUG"):
+        # A native library that aborts prints its own stack (Rust: "memory allocation of …
+        # failed", a backtrace) on the worker's stderr; the finding says it, once, in Norwegian.
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
 
 
 def _limit_worker() -> int | None:
