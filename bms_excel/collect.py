@@ -15,11 +15,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import hashlib
 import io
 import math
 import multiprocessing
 import os
 import signal
+import stat
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -34,7 +36,14 @@ from bms_excel.errors import Finding, OutputError
 from bms_excel.i18n import t
 from bms_excel.layout import DEFAULT_ANCHORS
 from bms_excel.model import Definition
-from bms_excel.reader import SEVERITIES, Limits, escape_name, read_submission, walk_submissions
+from bms_excel.reader import (
+    MAX_FILE_SIZE,
+    SEVERITIES,
+    Limits,
+    escape_name,
+    read_submission,
+    walk_submissions,
+)
 from bms_excel.records import (
     ActionRecord,
     AssessmentRecord,
@@ -299,11 +308,18 @@ def crashed_outcome(path: Path, display: str, reason: str) -> FileOutcome:
 
 
 def _failed_outcome(path: Path, display: str, code: str, message: str) -> FileOutcome:
+    """A file its worker could not finish: its size and sha256 (for the audit trail, read here
+    without parsing anything) and one finding."""
     size: int | None = None
+    sha256: str | None = None
     with contextlib.suppress(OSError):
-        size = path.stat().st_size
+        info = path.stat()
+        size = info.st_size
+        if stat.S_ISREG(info.st_mode) and size <= MAX_FILE_SIZE:
+            with open(path, "rb") as fh:
+                sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
     finding = Finding(code, SEVERITIES[code], message, file=display)
-    return FileOutcome(path=display, sha256=None, size=size, kind=None, findings=[finding])
+    return FileOutcome(path=display, sha256=sha256, size=size, kind=None, findings=[finding])
 
 
 def process_files(

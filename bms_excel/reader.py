@@ -121,6 +121,8 @@ _A1 = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 _PROTECTION_TAG = re.compile(rb"<sheetProtection\b[^>]*>")
 # Cell references anywhere in a sheet's data (rows carry digits only, so they never match).
 _ANY_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["']""")
+# A value calamine places: text in <v>, or an inline string.
+_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]|<is[\s>]")
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 _ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr\s*=\s*["']([0-9]{1,12})["']""")
@@ -885,34 +887,49 @@ def _far_reference(max_rows: int, max_cols: int) -> re.Pattern[bytes] | None:
 
 
 def _sheet_extent(blob: bytes, start: int, end: int) -> tuple[int, int, bool]:
-    """The last row and column a reader would place a cell of ``blob[start:end]`` in, and
+    """The last row and column a reader would place a value of ``blob[start:end]`` in, and
     whether every cell there carries its own reference (then cells can be clipped one by one).
 
-    A cell without ``r`` goes after the previous one, so without references the bound adds the
-    number of rows and cells: never less than where a reader puts them.
+    A cell without a value (``<c r="XFD1" s="3"/>``, as LibreOffice writes formatted empty
+    cells) is never placed by calamine and does not count. A cell without ``r`` goes after the
+    previous one, so without references the bound adds the number of rows and cells: never
+    less than where a reader puts them.
     """
+    cells = len(_CELL_TAG.findall(blob, start, end))
+    plain = blob.count(b"<c ", start, end) + blob.count(b"<c>", start, end)
+    plain += blob.count(b"<c/>", start, end)
+    rows = cols = 0
+    found = 0
+    for match in _CELL_ELEMENT.finditer(blob, start, end):
+        found += 1
+        if _holds_value(match.group(0)):
+            rows = max(rows, int(match.group(2)))
+            cols = max(cols, _column_number(match.group(1).decode("ascii")))
+    if plain == cells == found and blob.find(b"<![CDATA[", start, end) < 0:
+        return rows, cols, True
     refs = _ANY_CELL_REF.findall(blob, start, end)
     rows = max((int(r) for r in {r for _, r in refs}), default=0)
     cols = max((_column_number(c.decode("ascii")) for c in {c for c, _ in refs}), default=0)
-    plain = blob.count(b"<c ", start, end) + blob.count(b"<c>", start, end)
-    plain += blob.count(b"<c/>", start, end)
-    cells = len(_CELL_TAG.findall(blob, start, end))
-    if plain == cells == len(refs) and blob.find(b"<![CDATA[", start, end) < 0:
-        return rows, cols, True
     row_refs = [int(r) for r in _ROW_REF.findall(blob, start, end)]
     rows = max(rows, *row_refs, 0) + len(_ROW_TAG.findall(blob, start, end))
     return rows, cols + cells, False
 
 
+def _holds_value(cell: bytes) -> bool:
+    return not cell.endswith(b"/>") and _VALUE.search(cell) is not None
+
+
 def _clip_sheet(blob: bytes, limits: Limits) -> tuple[bytes, int, str]:
-    """The sheet part without the cells beyond the limits; how many, and the farthest one."""
+    """The sheet part without the cells beyond the limits; how many of them held a value, and
+    the farthest of those."""
     dropped: list[tuple[int, int]] = []
 
     def keep(match: re.Match[bytes]) -> bytes:
         row, col = int(match.group(2)), _column_number(match.group(1).decode("ascii"))
         if row <= limits.max_rows and col <= limits.max_cols:
             return match.group(0)
-        dropped.append((row, col))
+        if _holds_value(match.group(0)):
+            dropped.append((row, col))
         return b""
 
     clipped = _CELL_ELEMENT.sub(keep, blob)

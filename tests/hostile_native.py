@@ -73,6 +73,13 @@ def far_cell_bytes(data: bytes, part: str, ref: str = FAR, value: str = "5") -> 
     return _replace_member(data, part, cell.encode("ascii"))
 
 
+def empty_far_cell_bytes(data: bytes, part: str, ref: str = FAR) -> bytes:
+    """A formatted empty cell at ``ref`` (LibreOffice writes these for formatted rows): no
+    value, so no reader places it."""
+    row = "".join(ch for ch in ref if ch.isdigit())
+    return _replace_member(data, part, f'<row r="{row}"><c r="{ref}" s="1"/></row>'.encode())
+
+
 def unreferenced_far_bytes(data: bytes, part: str, row: int = 1_048_576) -> bytes:
     """Three cells without references in row ``row`` of ``part``."""
     cells = "".join(f"<c><v>{i}</v></c>" for i in range(3))

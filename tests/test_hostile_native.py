@@ -4,6 +4,7 @@ finding (issue 12, items 1, 2, 3 and 10), on hostile returns built in the test r
 from __future__ import annotations
 
 import faulthandler
+import hashlib
 import io
 import json
 import multiprocessing
@@ -22,6 +23,7 @@ from conftest import ON_TIME, PERIOD, good_entry
 from hostile_native import (
     FAR,
     GIB,
+    empty_far_cell_bytes,
     far_cell_bytes,
     lying_zip_bytes,
     run_measured,
@@ -222,6 +224,10 @@ def test_cells_beyond_the_area_are_left_out_and_located(returns: Any, tmp_path: 
     assert {k: v for k, v in inside.data.values[SCORECARD].items() if k != (200, 27)} == (
         outside.data.values[SCORECARD]
     )
+    path.write_bytes(empty_far_cell_bytes(data, part))
+    empty = read_submission(path, limits=Limits(max_rows=199, max_cols=27))
+    assert empty.findings == [] and empty.data is not None  # a formatted empty cell: no value
+    assert empty.data.values[SCORECARD] == outside.data.values[SCORECARD]
     path.write_bytes(unreferenced_far_bytes(data, part, row=210))
     unsure = read_submission(path, limits=Limits(max_rows=209, max_cols=27))
     assert [(f.code, f.sheet) for f in unsure.findings] == [("sheet-too-large", SCORECARD)]
@@ -360,8 +366,55 @@ def test_a_worker_killed_mid_batch_costs_only_its_file(
     for o in outcomes:
         if o.path == "krasj.xlsx":
             assert [(f.code, f.severity) for f in o.findings] == [("reader-crashed", "error")]
+            assert o.sha256 == hashlib.sha256(b"x").hexdigest()  # named in the audit trail
         else:
             assert o.state == "accepted", o
+
+
+_ABORTING_CLI = """
+import os, sys
+import bms_excel.collect as collect
+original = collect.read_submission
+def read(path, **kwargs):
+    if kwargs.get("display_name") == "krasj.xlsx":
+        os.abort()  # in the worker: what a native library does when it gives up
+    return original(path, **kwargs)
+collect.read_submission = read
+from bms_excel.cli import main
+main(sys.argv[1:], prog_name="bms")
+"""
+
+
+@needs_posix
+@needs_fork
+@pytest.mark.parametrize("command", ["collect", "consolidate"])
+def test_a_dead_worker_is_a_finding_and_exit_code_1(
+    returns: tuple[Project, dict[str, Path]], tmp_path: Path, command: str
+) -> None:
+    project, filled = returns
+    root = tmp_path / "fylket"
+    shutil.copytree(project.root, root, ignore=shutil.ignore_patterns("bms.sqlite*", "rapporter"))
+    inbox = root / project.submissions_dir.relative_to(project.root)
+    shutil.rmtree(inbox)
+    inbox.mkdir()
+    for src in filled.values():
+        shutil.copy2(src, inbox / src.name)
+    (inbox / "krasj.xlsx").write_bytes(next(iter(filled.values())).read_bytes() + b" ")
+    script = [sys.executable, "-c", _ABORTING_CLI, command, "--json"]
+    rc, out, err, _ = run_measured(script, root)
+    assert b"Traceback" not in err, err.decode(errors="replace")
+    assert rc == 1
+    data = json.loads(out)
+    if command == "collect":
+        assert _codes(data["findings"], "krasj.xlsx") == {"reader-crashed"}
+        states = {f["path"]: f["state"] for f in data["files"]}
+        assert [states[src.name] for src in filled.values()] == ["accepted"] * 3
+    else:
+        assert data["units"]["received"] == 3 and data["findings"]["error"] == 1
+        assert Path(data["master"]).is_file()  # the master is written from the other files
+        with sqlite3.connect(root / "bms.sqlite") as db:
+            codes = {row[0] for row in db.execute("SELECT code FROM findings")}
+        assert "reader-crashed" in codes
 
 
 def test_an_internal_failure_has_its_own_exit_code(
