@@ -122,13 +122,15 @@ _PROTECTION_TAG = re.compile(rb"<sheetProtection\b[^>]*>")
 # Cell references anywhere in a sheet's data (rows carry digits only, so they never match).
 _ANY_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["']""")
 # A value calamine places: text in <v>, or an inline string.
-_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]|<is[\s>]")
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v(?:\s[^>]*)?>[^<]|is[\s>])")
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 _ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr\s*=\s*["']([0-9]{1,12})["']""")
-# One unprefixed cell element; text inside cannot hold "<" (escaped in XML) outside CDATA.
+# One cell element with its reference (the Open XML SDK writes them prefixed, <x:c>); text
+# inside cannot hold "<" (escaped in XML) outside CDATA.
 _CELL_ELEMENT = re.compile(
-    rb"""<c\s(?:[^>]*?\s)?r\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["'][^>]*?(?:/>|>.*?</c>)""",
+    rb"""<(?:[A-Za-z_][\w.-]*:)?c\s(?:[^>]*?\s)?r\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["']"""
+    rb"""[^>]*?(?:/>|>.*?</(?:[A-Za-z_][\w.-]*:)?c>)""",
     re.S,
 )
 
@@ -896,8 +898,6 @@ def _sheet_extent(blob: bytes, start: int, end: int) -> tuple[int, int, bool]:
     less than where a reader puts them.
     """
     cells = len(_CELL_TAG.findall(blob, start, end))
-    plain = blob.count(b"<c ", start, end) + blob.count(b"<c>", start, end)
-    plain += blob.count(b"<c/>", start, end)
     rows = cols = 0
     found = 0
     for match in _CELL_ELEMENT.finditer(blob, start, end):
@@ -905,7 +905,7 @@ def _sheet_extent(blob: bytes, start: int, end: int) -> tuple[int, int, bool]:
         if _holds_value(match.group(0)):
             rows = max(rows, int(match.group(2)))
             cols = max(cols, _column_number(match.group(1).decode("ascii")))
-    if plain == cells == found and blob.find(b"<![CDATA[", start, end) < 0:
+    if cells == found and blob.find(b"<![CDATA[", start, end) < 0:
         return rows, cols, True
     refs = _ANY_CELL_REF.findall(blob, start, end)
     rows = max((int(r) for r in {r for _, r in refs}), default=0)

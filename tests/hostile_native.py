@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -84,6 +85,20 @@ def unreferenced_far_bytes(data: bytes, part: str, row: int = 1_048_576) -> byte
     """Three cells without references in row ``row`` of ``part``."""
     cells = "".join(f"<c><v>{i}</v></c>" for i in range(3))
     return _replace_member(data, part, f'<row r="{row}">{cells}</row>'.encode("ascii"))
+
+
+def prefixed_bytes(data: bytes, part: str) -> bytes:
+    """``part`` rewritten with the main namespace as prefix ``x:`` (as the Open XML SDK
+    writes it): ``<x:worksheet xmlns:x="…"><x:sheetData><x:row><x:c>``."""
+    main = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, blob in _members(data):
+            if info.filename == part:
+                blob = re.sub(rb"<(/?)([A-Za-z]+)(?=[\s>/])", rb"<\1x:\2", blob)
+                blob = blob.replace(main, main.replace(b"xmlns=", b"xmlns:x="), 1)
+            zf.writestr(info.filename, blob)
+    return out.getvalue()
 
 
 def _bomb_stream(inflated: int) -> bytes:

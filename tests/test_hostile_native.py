@@ -26,6 +26,7 @@ from hostile_native import (
     empty_far_cell_bytes,
     far_cell_bytes,
     lying_zip_bytes,
+    prefixed_bytes,
     run_measured,
     sheet_part,
     unreferenced_far_bytes,
@@ -228,6 +229,13 @@ def test_cells_beyond_the_area_are_left_out_and_located(returns: Any, tmp_path: 
     empty = read_submission(path, limits=Limits(max_rows=199, max_cols=27))
     assert empty.findings == [] and empty.data is not None  # a formatted empty cell: no value
     assert empty.data.values[SCORECARD] == outside.data.values[SCORECARD]
+    path.write_bytes(prefixed_bytes(far_cell_bytes(data, part, "AA200", "77"), part))
+    prefixed = read_submission(path, limits=Limits(max_rows=199, max_cols=27))
+    assert [(f.code, f.sheet, f.cell) for f in prefixed.findings] == [
+        ("cells-outside-form", SCORECARD, "AA200")
+    ]  # <x:c> as the Open XML SDK writes it is clipped the same way
+    assert prefixed.data is not None
+    assert prefixed.data.values[SCORECARD] == outside.data.values[SCORECARD]
     path.write_bytes(unreferenced_far_bytes(data, part, row=210))
     unsure = read_submission(path, limits=Limits(max_rows=209, max_cols=27))
     assert [(f.code, f.sheet) for f in unsure.findings] == [("sheet-too-large", SCORECARD)]
