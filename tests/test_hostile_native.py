@@ -401,9 +401,9 @@ def test_a_dead_worker_is_a_finding_and_exit_code_1(
 ) -> None:
     project, filled = returns
     root = tmp_path / "fylket"
-    shutil.copytree(project.root, root, ignore=shutil.ignore_patterns("bms.sqlite*", "rapporter"))
+    skip = shutil.ignore_patterns("bms.sqlite*", "rapporter", project.submissions_dir.name)
+    shutil.copytree(project.root, root, ignore=skip, symlinks=True)
     inbox = root / project.submissions_dir.relative_to(project.root)
-    shutil.rmtree(inbox)
     inbox.mkdir()
     for src in filled.values():
         shutil.copy2(src, inbox / src.name)
