@@ -395,7 +395,7 @@ main(sys.argv[1:], prog_name="bms")
 
 @needs_posix
 @needs_fork
-@pytest.mark.parametrize("command", ["collect", "consolidate"])
+@pytest.mark.parametrize("command", ["collect", "consolidate", "validate"])
 def test_a_dead_worker_is_a_finding_and_exit_code_1(
     returns: tuple[Project, dict[str, Path]], tmp_path: Path, command: str
 ) -> None:
@@ -409,11 +409,13 @@ def test_a_dead_worker_is_a_finding_and_exit_code_1(
         shutil.copy2(src, inbox / src.name)
     (inbox / "krasj.xlsx").write_bytes(next(iter(filled.values())).read_bytes() + b" ")
     script = [sys.executable, "-c", _ABORTING_CLI, command, "--json"]
-    rc, out, err, _ = run_measured(script, root)
+    if command == "validate":  # single files, named as given: the same isolation
+        script += ["krasj.xlsx", *(src.name for src in filled.values())]
+    rc, out, err, _ = run_measured(script, inbox if command == "validate" else root)
     assert b"Traceback" not in err, err.decode(errors="replace")
     assert rc == 1
     data = json.loads(out)
-    if command == "collect":
+    if command in ("collect", "validate"):
         assert _codes(data["findings"], "krasj.xlsx") == {"reader-crashed"}
         states = {f["path"]: f["state"] for f in data["files"]}
         assert [states[src.name] for src in filled.values()] == ["accepted"] * 3
