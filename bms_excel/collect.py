@@ -1,9 +1,13 @@
 """Collect a submissions folder: who delivered, what is wrong, and the records to consolidate.
 
 The map step (:func:`process_file`: one file → compact records and findings) is a pure function
-of the file and the definition, run in a process pool for large batches; the reduce step
-(duplicates, unit states, the reminder list) runs once over those compact results, in time
-linear in the number of files. Submissions are only ever read: never modified, re-saved or run.
+of the file and the definition, always run in worker processes (:func:`process_files`), so that
+no file can stop the run: each worker has a memory ceiling and a hard CPU-time limit per file,
+and a worker that dies anyway (a native abort, out of memory, a signal) costs only the file it
+was reading (``reader-crashed`` or ``timeout``) — the pool is replaced and every other file is
+read as usual. The reduce step (duplicates, unit states, the reminder list) runs once over
+those compact results, in time linear in the number of files. Submissions are only ever read:
+never modified, re-saved or run.
 """
 
 from __future__ import annotations
@@ -11,20 +15,35 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import hashlib
 import io
+import math
+import multiprocessing
 import os
+import signal
+import stat
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from bms_excel.errors import Finding, OutputError
 from bms_excel.i18n import t
+from bms_excel.layout import DEFAULT_ANCHORS
 from bms_excel.model import Definition
-from bms_excel.reader import read_submission, walk_submissions
+from bms_excel.reader import (
+    MAX_FILE_SIZE,
+    SEVERITIES,
+    Limits,
+    escape_name,
+    read_submission,
+    walk_submissions,
+)
 from bms_excel.records import (
     ActionRecord,
     AssessmentRecord,
@@ -36,8 +55,18 @@ from bms_excel.records import (
 from bms_excel.validate import UNREAD_SHEETS, Extract, validate_data
 from bms_excel.values import neutralise
 
-#: Files per batch above which a process pool pays for its start-up (measured: ~16 ms).
-POOL_THRESHOLD = 64
+#: Files per task sent to a worker (fewer when the batch is small, so both workers get work).
+CHUNK_SIZE = 16
+#: How much address space a worker may take beyond what it holds when it starts
+#: (``RLIMIT_AS``): a file that needs more fails alone, and the machine keeps its memory.
+MEMORY_BUDGET = 768 * 1024 * 1024
+#: Seconds of CPU time beyond the reader's own budget before the kernel stops a worker
+#: (``RLIMIT_CPU``): the budget is checked between steps, this limit also inside native code.
+HARD_TIME_GRACE = 2.0
+#: Form rows beyond the definition's own rows: rows a unit may insert, and the fixed sheets.
+FORM_ROW_SLACK = 1000
+#: Columns of any form sheet (the widest uses about 15).
+FORM_COLUMNS = 64
 
 Progress = Callable[[int, int], None]
 
@@ -124,15 +153,36 @@ def finding_json(f: Finding) -> dict[str, Any]:
 # -- map: one file -----------------------------------------------------------------------------
 
 
+def form_limits(definition: Definition) -> Limits:
+    """Reader limits whose sheet area is the largest form this definition can produce.
+
+    Every focus area, goal, factor and indicator is at most one row of Målekort, the Tiltak
+    table has a fixed number of rows, and ``FORM_ROW_SLACK`` leaves room for inserted rows;
+    nothing a reader is asked for goes beyond that.
+    """
+    rows = DEFAULT_ANCHORS.scorecard_header_row + DEFAULT_ANCHORS.action_rows
+    for area in definition.focus_areas:
+        rows += 1
+        for goal in area.goals:
+            rows += 1 + sum(1 + len(factor.indicators) for factor in goal.factors)
+    return Limits(max_rows=rows + FORM_ROW_SLACK, max_cols=FORM_COLUMNS)
+
+
 def process_file(
     path: Path,
     display: str,
     definition: Definition,
     secret: bytes,
     period: str | None,
+    limits: Limits | None = None,
 ) -> FileOutcome:
     """Read, identify and validate one file; never raises for a bad file."""
-    result = read_submission(path, display_name=display, skip_sheets=UNREAD_SHEETS)
+    result = read_submission(
+        path,
+        display_name=display,
+        skip_sheets=UNREAD_SHEETS,
+        limits=limits or form_limits(definition),
+    )
     outcome = FileOutcome(
         path=display,
         sha256=result.sha256,
@@ -170,14 +220,107 @@ def process_file(
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(definition: Definition, secret: bytes, period: str | None) -> None:
-    _WORKER.update(definition=definition, secret=secret, period=period)
+def _init_worker(
+    definition: Definition,
+    secret: bytes,
+    period: str | None,
+    limits: Limits,
+    states: Any = None,
+) -> None:
+    _WORKER.update(definition=definition, secret=secret, period=period, limits=limits)
+    _WORKER["states"] = states
+    _WORKER["memory_limit"] = _limit_worker()
+    if not os.environ.get("BMS_DEBUG"):
+        # A native library that aborts prints its own stack (Rust: "memory allocation of …
+        # failed", a backtrace) on the worker's stderr; the finding says it, once, in Norwegian.
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
 
 
-def _work(item: tuple[Path, str]) -> FileOutcome:
-    return process_file(
-        item[0], item[1], _WORKER["definition"], _WORKER["secret"], _WORKER["period"]
+def _limit_worker() -> int | None:
+    """No core dumps, and an address-space ceiling of what the worker holds plus
+    ``MEMORY_BUDGET``; returns the ceiling in bytes (``None`` where it cannot be set)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits; a worker that dies still fails alone
+        return None
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            pages = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    ceiling = pages * os.sysconf("SC_PAGE_SIZE") + MEMORY_BUDGET
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY and hard < ceiling:
+        ceiling = hard
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
+    except (ValueError, OSError):
+        return None
+    return ceiling
+
+
+def _arm_cpu_limit(budget: float) -> None:
+    """Let the kernel stop this worker (SIGXCPU) when the next file takes more CPU time than
+    the budget and grace: a hard limit even inside a native call that never returns."""
+    try:
+        import resource
+    except ImportError:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + budget + HARD_TIME_GRACE)
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _work_one(index: int, path: Path, display: str) -> FileOutcome:
+    limits: Limits = _WORKER["limits"]
+    states = _WORKER.get("states")
+    if states is not None:
+        states[index] = 1  # started: suspect if this worker dies now
+    _arm_cpu_limit(limits.time_budget)
+    try:
+        outcome = process_file(
+            path, display, _WORKER["definition"], _WORKER["secret"], _WORKER["period"], limits
+        )
+    except MemoryError:  # the RLIMIT_AS ceiling reached in Python code: this file only
+        limit = (_WORKER.get("memory_limit") or MEMORY_BUDGET) // (1024 * 1024)
+        outcome = crashed_outcome(path, display, t("reader.crash.memory", limit=limit))
+    if states is not None:
+        states[index] = 2
+    return outcome
+
+
+def _work(chunk: list[tuple[int, Path, str]]) -> list[tuple[int, FileOutcome]]:
+    return [(index, _work_one(index, path, display)) for index, path, display in chunk]
+
+
+def crashed_outcome(path: Path, display: str, reason: str) -> FileOutcome:
+    """The outcome of a file whose reading process died: one ``reader-crashed`` finding."""
+    return _failed_outcome(
+        path, display, "reader-crashed", t("reader.reader-crashed", reason=reason)
     )
+
+
+def _failed_outcome(path: Path, display: str, code: str, message: str) -> FileOutcome:
+    """A file its worker could not finish: its size and sha256 (for the audit trail, read here
+    without parsing anything) and one finding."""
+    size: int | None = None
+    sha256: str | None = None
+    with contextlib.suppress(OSError):
+        info = path.stat()
+        size = info.st_size
+        if stat.S_ISREG(info.st_mode) and size <= MAX_FILE_SIZE:
+            with open(path, "rb") as fh:
+                sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+    finding = Finding(code, SEVERITIES[code], message, file=display)
+    return FileOutcome(path=display, sha256=sha256, size=size, kind=None, findings=[finding])
 
 
 def process_files(
@@ -188,23 +331,115 @@ def process_files(
     *,
     processes: int | None = None,
     progress: Progress | None = None,
+    limits: Limits | None = None,
 ) -> Iterator[FileOutcome]:
-    """Process ``(path, display name)`` items, in a pool when the batch is large enough."""
+    """Process ``(path, display name)`` items in worker processes; outcomes in item order.
+
+    A worker that dies takes down the pool's pending tasks, not their files: the files it had
+    started are read again, one process each, to tell the file that killed it
+    (``reader-crashed``, or ``timeout`` when the kernel's CPU limit stopped it) from the
+    bystanders; the rest go to a fresh pool.
+    """
     total = len(items)
-    workers = processes if processes is not None else (os.cpu_count() or 1)
-    if workers <= 1 or total < POOL_THRESHOLD:
-        for i, (path, display) in enumerate(items, start=1):
-            yield process_file(path, display, definition, secret, period)
-            if progress:
-                progress(i, total)
+    if not total:
         return
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(definition, secret, period)
-    ) as pool:
-        for i, outcome in enumerate(pool.map(_work, items, chunksize=16), start=1):
-            yield outcome
-            if progress:
-                progress(i, total)
+    limits = limits or form_limits(definition)
+    workers = max(1, min(processes or os.cpu_count() or 1, total))
+    chunk = max(1, min(CHUNK_SIZE, math.ceil(total / (workers * 4))))
+    states = multiprocessing.RawArray("b", total)
+    results: dict[int, FileOutcome] = {}
+
+    def done(index: int, outcome: FileOutcome) -> None:
+        results[index] = outcome
+        if progress:
+            progress(len(results), total)
+
+    remaining = list(range(total))
+    while remaining:
+        broken = False
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(remaining)),
+            initializer=_init_worker,
+            initargs=(definition, secret, period, limits, states),
+        ) as pool:
+            tasks = [
+                pool.submit(_work, [(i, *items[i]) for i in remaining[k : k + chunk]])
+                for k in range(0, len(remaining), chunk)
+            ]
+            for task in as_completed(tasks):
+                try:
+                    for index, outcome in task.result():
+                        done(index, outcome)
+                except BrokenProcessPool:
+                    broken = True
+        remaining = [i for i in remaining if i not in results]
+        if not broken:
+            break
+        suspects = [i for i in remaining if states[i] == 1] or remaining
+        for index in suspects:
+            path, display = items[index]
+            done(index, _process_alone(path, display, definition, secret, period, limits))
+        remaining = [i for i in remaining if i not in results]
+    for index in range(total):
+        yield results[index]
+
+
+def _alone(
+    conn: Connection,
+    path: Path,
+    display: str,
+    definition: Definition,
+    secret: bytes,
+    period: str | None,
+    limits: Limits,
+) -> None:
+    _init_worker(definition, secret, period, limits)
+    conn.send(_work_one(0, path, display))
+    conn.close()
+
+
+def _process_alone(
+    path: Path,
+    display: str,
+    definition: Definition,
+    secret: bytes,
+    period: str | None,
+    limits: Limits,
+) -> FileOutcome:
+    """One file in a process of its own: its outcome, or the finding for how the process died."""
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    proc = multiprocessing.Process(
+        target=_alone, args=(sender, path, display, definition, secret, period, limits)
+    )
+    proc.start()
+    sender.close()
+    outcome: FileOutcome | None = None
+    killed = False
+    try:
+        if receiver.poll(limits.time_budget + HARD_TIME_GRACE + 5):
+            outcome = receiver.recv()
+    except (EOFError, OSError):  # the process died before it sent anything
+        outcome = None
+    finally:
+        receiver.close()
+        proc.join(timeout=5)
+        if proc.is_alive():  # still busy past the wall-clock budget (or stuck): stop it
+            killed = True
+            proc.kill()
+            proc.join()
+    if outcome is not None:
+        return outcome
+    code = proc.exitcode or 0
+    if killed or code == -getattr(signal, "SIGXCPU", 0):
+        return _failed_outcome(
+            path, display, "timeout", t("reader.timeout", seconds=f"{limits.time_budget:g}")
+        )
+    reason = (
+        t("reader.crash.signal", signal=signal.Signals(-code).name)
+        if code < 0 and -code in signal.valid_signals()
+        else t("reader.crash.signal", signal=str(code))
+    )
+    return crashed_outcome(path, display, reason)
 
 
 # -- reduce: the whole folder ------------------------------------------------------------------
@@ -241,7 +476,8 @@ def validate_files(
     period: str | None = None,
 ) -> CollectReport:
     """The same checks for single files (an e-mail attachment, the Valider button)."""
-    outcomes = [process_file(p, str(p), definition, secret, period) for p in paths]
+    items = [(p, escape_name(os.fsdecode(p))) for p in paths]
+    outcomes = list(process_files(items, definition, secret, period, processes=1))
     units = {o.unit for o in outcomes if o.usable}
     report = reduce_outcomes(outcomes, definition, period or "", [], scope=units)
     return report

@@ -10,15 +10,21 @@ Submissions come by e-mail from hundreds of people, so every file is untrusted:
 
 The file is read into memory once (it is at most ``MAX_FILE_SIZE``); the SHA-256 therefore
 names exactly the bytes that were checked. Zip limits are judged from the central directory
-before anything is inflated; every XML part is then inflated by :mod:`zipfile`, which stops at
-the declared size and checks the CRC, so a member that lies about its size cannot inflate
-further. Cell values come from python-calamine; sheet states, protection, document properties
-and formula cells come from a light pass (defusedxml on the small parts, a byte scan of the
-sheet data, which is never parsed as XML). Nothing is ever written, re-saved or executed.
+before anything is inflated; every XML part is then inflated as a stream in small steps with a
+running cap at its declared size, so a member that lies about its size is a ``zip-bomb`` after
+at most one step beyond it. Before python-calamine sees a sheet, the cell references in the
+sheet part (not its ``<dimension>``, which can lie) give the sheet's extent: calamine allocates
+the whole grid from A1 to the farthest cell, so a single cell in XFD1048576 would ask for
+hundreds of GiB. Cells beyond :attr:`Limits.max_rows` × :attr:`Limits.max_cols` are left out of
+the package calamine reads (``cells-outside-form``). Cell values come from python-calamine;
+sheet states, protection, document properties and formula cells come from a light pass
+(defusedxml on the small parts, a byte scan of the sheet data, which is never parsed as XML).
+Nothing is ever written, re-saved or executed.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -72,6 +78,11 @@ RATIO_MIN_SIZE = 1024 * 1024
 MAX_PARTS = 2000
 MAX_MANIFEST_SIZE = 1024 * 1024
 TIME_BUDGET = 10.0
+# The largest sheet calamine is asked for (1-based last row and column). Collection passes the
+# form's own area (bms_excel.collect.form_limits); this default bounds any other caller.
+MAX_ROWS = 10_000
+MAX_COLS = 256
+_INFLATE_STEP = 64 * 1024
 
 # Finding code → severity: the one table the README's code list is made from.
 SEVERITIES: dict[str, Severity] = {
@@ -90,6 +101,10 @@ SEVERITIES: dict[str, Severity] = {
     "timeout": "error",
     "unreadable-file": "error",
     "symlink-outside": "error",
+    "symlink-loop": "warning",
+    "cells-outside-form": "warning",
+    "sheet-too-large": "error",
+    "reader-crashed": "error",
     "skipped-lock-file": "info",
     "skipped-hidden": "info",
     "skipped-temp-file": "info",
@@ -105,6 +120,20 @@ _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _STATES: dict[str, SheetState] = {"hidden": "hidden", "veryHidden": "veryHidden"}
 _A1 = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 _PROTECTION_TAG = re.compile(rb"<sheetProtection\b[^>]*>")
+# Cell references anywhere in a sheet's data (rows carry digits only, so they never match).
+_ANY_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["']""")
+# A value calamine places: text in <v>, or an inline string.
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v(?:\s[^>]*)?>[^<]|is[\s>])")
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr\s*=\s*["']([0-9]{1,12})["']""")
+# One cell element with its reference (the Open XML SDK writes them prefixed, <x:c>); text
+# inside cannot hold "<" (escaped in XML) outside CDATA.
+_CELL_ELEMENT = re.compile(
+    rb"""<(?:[A-Za-z_][\w.-]*:)?c\s(?:[^>]*?\s)?r\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["']"""
+    rb"""[^>]*?(?:/>|>.*?</(?:[A-Za-z_][\w.-]*:)?c>)""",
+    re.S,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +146,8 @@ class Limits:
     ratio_min_size: int = RATIO_MIN_SIZE
     max_parts: int = MAX_PARTS
     time_budget: float = TIME_BUDGET
+    max_rows: int = MAX_ROWS
+    max_cols: int = MAX_COLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +190,8 @@ class WorkbookData:
     custom_properties: dict[str, PropertyValue] = field(default_factory=dict)
     created: datetime | None = None
     modified: datetime | None = None
+    # (code, message, location) of what the reader left out; turned into findings.
+    notes: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
 
     @property
     def structure_locked(self) -> bool:
@@ -199,7 +232,7 @@ class Candidate:
         key = f"reader.{self.skip}"
         if self.skip == "unreadable-file":
             return _finding("unreadable-file", self.relpath, t(key, error=self.detail))
-        if self.skip == "symlink-outside":
+        if self.skip in ("symlink-outside", "symlink-loop"):
             return _finding(self.skip, self.relpath, t(key, target=self.detail))
         return _finding(self.skip, self.relpath, t(key))
 
@@ -230,8 +263,10 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "on"}
 
 
-def _finding(code: str, file: str, message: str, **extra: Any) -> Finding:
-    return Finding(code, SEVERITIES[code], message, file=file, extra=extra)
+def _finding(
+    code: str, file: str, message: str, sheet: str | None = None, cell: str | None = None
+) -> Finding:
+    return Finding(code, SEVERITIES[code], message, file=file, sheet=sheet, cell=cell)
 
 
 def _fail(code: str, key: str | None = None, **params: Any) -> WorkbookReadError:
@@ -252,10 +287,60 @@ def _skip_reason(name: str) -> str | None:
     return None
 
 
+def escape_name(raw: str) -> str:
+    """A file name as every output shows it: valid UTF-8 on one line, and reversible.
+
+    A byte that is not UTF-8 (a surrogate-escaped ``str`` from the file system on Linux, e.g.
+    Latin-1 ``æ`` from an old zip tool) becomes ``\\xe6``; a control character (a newline
+    could forge a finding line) becomes ``\\n``, ``\\t`` or ``\\u0085``; a backslash is
+    doubled, so :func:`unescape_name` gives the raw name back. Applied once, where a name
+    enters the program (:func:`walk_submissions`, single files), so every text, JSON, CSV,
+    workbook and database output holds the same escaped name.
+    """
+    # On Windows a backslash is the separator and names hold neither controls nor stray bytes.
+    if raw.isprintable() and ("\\" not in raw or os.sep == "\\"):
+        return raw
+    out: list[str] = []
+    for ch in raw:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape for a non-UTF-8 byte
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch in _NAME_ESCAPES:
+            out.append(_NAME_ESCAPES[ch])
+        elif ch.isprintable() or ch == " ":
+            out.append(ch)
+        else:
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    return "".join(out)
+
+
+def unescape_name(text: str) -> str:
+    """The raw name (surrogate-escaped where it was not UTF-8) behind :func:`escape_name`."""
+    return _NAME_ESCAPE.sub(_unescape_one, text)
+
+
+_NAME_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_NAME_ESCAPE = re.compile(r"\\(\\|n|r|t|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+
+
+def _unescape_one(match: re.Match[str]) -> str:
+    body = match.group(1)
+    if body == "\\":
+        return "\\"
+    if body in ("n", "r", "t"):
+        return {"n": "\n", "r": "\r", "t": "\t"}[body]
+    if body[0] == "x":
+        return chr(0xDC00 + int(body[1:], 16))
+    return chr(int(body[1:], 16))
+
+
 def walk_submissions(folder: str | os.PathLike[str]) -> Iterator[Candidate]:
     """Every file under ``folder`` (recursively, sorted), skipped ones with their reason.
 
-    Raises ``OSError`` when ``folder`` itself does not exist.
+    ``relpath`` is the name relative to ``folder``, escaped by :func:`escape_name`; ``path``
+    is the raw path to read. Raises ``OSError`` when ``folder`` itself does not exist.
     """
     root = Path(folder)
     root_real = root.resolve(strict=True)
@@ -269,7 +354,7 @@ def _walk(directory: Path, root_real: Path, prefix: str, seen: set[Path]) -> Ite
         yield Candidate(directory, prefix.rstrip("/") or ".", "unreadable-file", exc.strerror or "")
         return
     for entry in entries:
-        path, rel = Path(entry.path), prefix + entry.name
+        path, rel = Path(entry.path), prefix + escape_name(entry.name)
         reason = _skip_reason(entry.name)
         if reason:
             yield Candidate(path, rel, reason)
@@ -281,9 +366,12 @@ def _walk(directory: Path, root_real: Path, prefix: str, seen: set[Path]) -> Ite
             yield Candidate(path, rel, "unreadable-file", t("reader.broken-link"))
             continue
         if entry.is_symlink() and not real.is_relative_to(root_real):
-            yield Candidate(path, rel, "symlink-outside", str(real))
+            yield Candidate(path, rel, "symlink-outside", escape_name(str(real)))
         elif is_dir:
-            if real not in seen:  # a loop, or a folder already walked by another path
+            if real in seen:  # a loop, or a folder already walked by another path
+                shown = escape_name(str(real.relative_to(root_real))) if real != root_real else "."
+                yield Candidate(path, rel, "symlink-loop", shown)
+            else:
                 seen.add(real)
                 yield from _walk(path, root_real, rel + "/", seen)
         elif real.is_file():
@@ -434,7 +522,7 @@ def read_submission(
     ``skip_sheets``; every sheet's name, state and protection is read whatever they say.
     """
     limits = limits or Limits()
-    name = display_name or str(path)
+    name = display_name or escape_name(os.fsdecode(path))
     deadline = _Deadline(limits.time_budget)
     try:
         info = os.stat(path)
@@ -465,6 +553,8 @@ def read_submission(
         try:
             wanted = _Wanted(sheets, frozenset(skip_sheets))
             workbook = _read_bytes(data, kind, archive, wanted, limits, deadline)
+            findings += [_finding(code, name, msg, **loc) for code, msg, loc in workbook.notes]
+            workbook.notes = []
         finally:
             if archive is not None:
                 archive.close()
@@ -530,7 +620,7 @@ def _read_bytes(
         raise _fail("corrupt-zip")
     try:
         _check_zip_limits(archive.infolist(), limits)
-        parts = _inflate_xml_parts(archive, deadline)
+        parts, names = _inflate_xml_parts(data, archive, deadline)
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -544,7 +634,9 @@ def _read_bytes(
     if kind == "ods":
         return _read_values_only(data, kind, sheets, deadline)
     workbook = _read_structure(parts, kind, sheets, deadline)
-    _read_values(data, workbook, sheets, deadline)
+    view, unread = _bounded_view(data, parts, names, workbook, limits)
+    deadline.check()
+    _read_values(view, workbook, _Wanted(sheets.only, sheets.skip | unread), deadline)
     return workbook
 
 
@@ -569,23 +661,83 @@ def _check_zip_limits(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         )
 
 
-def _inflate_xml_parts(zf: zipfile.ZipFile, deadline: _Deadline) -> dict[str, bytes]:
-    """Every XML part, lower-cased name → bytes; refuses any part that declares a DTD.
+def _inflate_xml_parts(
+    data: bytes, zf: zipfile.ZipFile, deadline: _Deadline
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Every XML part, lower-cased name → bytes (and → its name as stored); refuses any part
+    that declares a DTD.
 
-    zipfile stops at the declared size and checks the CRC, so a member that lies about its
-    size is a ``BadZipFile`` here, before python-calamine (which trusts the archive) reads it.
+    Each part is inflated as a stream with a running cap at its declared size (the central
+    directory's sizes were judged by :func:`_check_zip_limits`), so memory stays bounded
+    whatever the archive claims, and the CRC is checked, before python-calamine (which trusts
+    the archive) reads the same members.
     """
     parts: dict[str, bytes] = {}
+    names: dict[str, str] = {}
     for info in zf.infolist():
         name = info.filename.lower()
         if info.is_dir() or not name.endswith(_XML_SUFFIXES):
             continue
-        blob = zf.read(info)
+        blob = _inflate_member(data, zf, info, deadline)
         if any(marker in blob for marker in _DTD_MARKERS):
             raise _fail("hostile-xml", part=info.filename)
         parts[name] = blob
+        names[name] = info.filename
         deadline.check()
-    return parts
+    return parts, names
+
+
+def _inflate_member(
+    data: bytes, zf: zipfile.ZipFile, info: zipfile.ZipInfo, deadline: _Deadline
+) -> bytes:
+    """One member, inflated in steps of ``_INFLATE_STEP`` and refused past its declared size.
+
+    :meth:`zipfile.ZipFile.read` asks zlib for up to 2 GiB in one call and only then cuts at
+    the declared size, so a member declaring 1 KiB that inflates to gigabytes was inflated
+    whole; here at most one step beyond the declared size is ever held.
+    """
+    if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        with zf.open(info) as handle:  # zipfile bounds these at the declared size
+            pieces = list(iter(lambda: handle.read(_INFLATE_STEP), b""))
+        return b"".join(pieces)
+    raw = _raw_member(data, info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        if len(raw) > info.file_size:
+            raise _fail("zip-bomb", "reader.zip-bomb.declared", part=info.filename)
+        blob = bytes(raw)
+    else:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        out: list[bytes] = []
+        size = 0
+        pending: bytes | memoryview = raw
+        while not inflater.eof:
+            piece = inflater.decompress(pending, _INFLATE_STEP)
+            size += len(piece)
+            if size > info.file_size:
+                raise _fail("zip-bomb", "reader.zip-bomb.declared", part=info.filename)
+            out.append(piece)
+            pending = inflater.unconsumed_tail
+            if not piece and not pending:
+                break  # the compressed data ended before the stream did: truncated
+            deadline.check()
+        blob = out[0] if len(out) == 1 else b"".join(out)
+    if len(blob) != info.file_size or zlib.crc32(blob) != info.CRC:
+        raise zipfile.BadZipFile(f"bad size or CRC in {info.filename!r}")
+    return blob
+
+
+def _raw_member(data: bytes, info: zipfile.ZipInfo) -> memoryview:
+    """The compressed bytes of ``info``, located through its local file header."""
+    start = info.header_offset
+    header = data[start : start + 30]
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename!r}")
+    begin = start + 30 + int.from_bytes(header[26:28], "little")
+    begin += int.from_bytes(header[28:30], "little")
+    raw = memoryview(data)[begin : begin + info.compress_size]
+    if len(raw) < info.compress_size:
+        raise zipfile.BadZipFile(f"truncated member {info.filename!r}")
+    return raw
 
 
 def _parse_xml(blob: bytes, part: str) -> Element:
@@ -632,6 +784,174 @@ def _read_structure(
         deadline.check()
     _read_properties(parts, workbook)
     return workbook
+
+
+def _bounded_view(
+    data: bytes,
+    parts: dict[str, bytes],
+    names: dict[str, str],
+    workbook: WorkbookData,
+    limits: Limits,
+) -> tuple[bytes, frozenset[str]]:
+    """The package python-calamine may read, and the sheets it must not read at all.
+
+    calamine builds a dense grid from the first to the last cell of a sheet, so every sheet
+    part is measured by the cell references it holds before calamine sees it. A sheet within
+    ``limits.max_rows`` × ``limits.max_cols`` is read from the submitted bytes as they are.
+    Otherwise the cells beyond are left out of an in-memory copy of the package (the file is
+    never changed) with a ``cells-outside-form`` note; a sheet whose cells cannot be located
+    one by one (cells without references, prefixed or CDATA) is emptied in that copy and not
+    read (``sheet-too-large``).
+    """
+    replaced: dict[str, bytes] = {}
+    unread: set[str] = set()
+    by_part: dict[str, str] | None = None
+    for part, blob in parts.items():
+        start = blob.find(b"sheetData")
+        if start < 0:
+            continue
+        end = blob.rfind(b"sheetData")
+        if _plainly_within(blob, start, end, limits):
+            continue
+        rows, cols, regular = _sheet_extent(blob, start, end)
+        if rows <= limits.max_rows and cols <= limits.max_cols:
+            continue
+        if by_part is None:
+            by_part = _sheet_parts(parts)
+        sheet = by_part.get(part, names[part])
+        if regular:
+            clipped, dropped, farthest = _clip_sheet(blob, limits)
+            regular = _fits(clipped, limits)  # e.g. a ">" in an attribute hid a cell
+        if regular:
+            replaced[part] = clipped
+            message = t(
+                "reader.cells-outside-form",
+                count=dropped,
+                cell=farthest,
+                area=_a1(limits.max_rows, limits.max_cols),
+            )
+            workbook.notes.append(
+                ("cells-outside-form", message, {"sheet": sheet, "cell": farthest})
+            )
+            continue
+        opening = blob.rfind(b"<", 0, start)
+        closing = blob.find(b">", end) if end > start else blob.find(b">", start)
+        replaced[part] = blob[:opening] + b"<sheetData/>" + blob[closing + 1 :]
+        unread.add(sheet)
+        message = t(
+            "reader.sheet-too-large",
+            cell=_a1(min(rows, 1_048_576), min(cols, 16_384)),
+            area=_a1(limits.max_rows, limits.max_cols),
+        )
+        workbook.notes.append(("sheet-too-large", message, {"sheet": sheet}))
+    if not replaced:
+        return data, frozenset(unread)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as view:
+        for part, blob in parts.items():
+            view.writestr(names[part], replaced.get(part, blob))
+    return buffer.getvalue(), frozenset(unread)
+
+
+def _fits(blob: bytes, limits: Limits) -> bool:
+    start = blob.find(b"sheetData")
+    rows, cols, _ = _sheet_extent(blob, start, blob.rfind(b"sheetData"))
+    return rows <= limits.max_rows and cols <= limits.max_cols
+
+
+def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
+    """Sheet part (lower-cased) → sheet name, as ``xl/workbook.xml`` relates them."""
+    try:
+        book = _parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
+        targets = _relationships(parts.get("xl/_rels/workbook.xml.rels"))
+    except (KeyError, WorkbookReadError):
+        return {}
+    found: dict[str, str] = {}
+    for node in book.iterfind(f"{_NS_MAIN}sheets/{_NS_MAIN}sheet"):
+        target = targets.get(node.get(f"{_NS_REL}id", ""), "")
+        found.setdefault(target.lower(), node.get("name", ""))
+    return found
+
+
+def _plainly_within(blob: bytes, start: int, end: int, limits: Limits) -> bool:
+    """Whether ``blob[start:end]`` is certainly within the limits, by a few byte scans.
+
+    True only when every cell is an unprefixed ``<c`` that carries its reference first (as
+    Excel, LibreOffice and openpyxl write them) and no reference may lie beyond the limits;
+    anything else gets the exact measure of :func:`_sheet_extent`.
+    """
+    far = _far_reference(limits.max_rows, limits.max_cols)
+    # Within sheetData only the cell element starts with "<c"; ":c" would be a prefixed one.
+    if far is None or blob.count(b"<c", start, end) != blob.count(b'<c r="', start, end):
+        return False
+    return blob.find(b":c", start, end) < 0 and far.search(blob, start, end) is None
+
+
+@functools.lru_cache(maxsize=8)
+def _far_reference(max_rows: int, max_cols: int) -> re.Pattern[bytes] | None:
+    """A pattern matching every reference that may lie beyond the limits (and some within):
+    two or more column letters, or as many row digits as ``max_rows`` has. Its literal start
+    lets the regex engine skip from one ``r="`` to the next."""
+    if max_cols < 26 or max_rows < 10:
+        return None
+    return re.compile(rb'r="(?:[A-Z]{2}|[A-Z]?[0-9]{%d})' % len(str(max_rows)))
+
+
+def _sheet_extent(blob: bytes, start: int, end: int) -> tuple[int, int, bool]:
+    """The last row and column a reader would place a value of ``blob[start:end]`` in, and
+    whether every cell there carries its own reference (then cells can be clipped one by one).
+
+    A cell without a value (``<c r="XFD1" s="3"/>``, as LibreOffice writes formatted empty
+    cells) is never placed by calamine and does not count. A cell without ``r`` goes after the
+    previous one, so without references the bound adds the number of rows and cells: never
+    less than where a reader puts them.
+    """
+    cells = len(_CELL_TAG.findall(blob, start, end))
+    rows = cols = 0
+    found = 0
+    for match in _CELL_ELEMENT.finditer(blob, start, end):
+        found += 1
+        if _holds_value(match.group(0)):
+            rows = max(rows, int(match.group(2)))
+            cols = max(cols, _column_number(match.group(1).decode("ascii")))
+    if cells == found and blob.find(b"<![CDATA[", start, end) < 0:
+        return rows, cols, True
+    refs = _ANY_CELL_REF.findall(blob, start, end)
+    rows = max((int(r) for r in {r for _, r in refs}), default=0)
+    cols = max((_column_number(c.decode("ascii")) for c in {c for c, _ in refs}), default=0)
+    row_refs = [int(r) for r in _ROW_REF.findall(blob, start, end)]
+    rows = max(rows, *row_refs, 0) + len(_ROW_TAG.findall(blob, start, end))
+    return rows, cols + cells, False
+
+
+def _holds_value(cell: bytes) -> bool:
+    return not cell.endswith(b"/>") and _VALUE.search(cell) is not None
+
+
+def _clip_sheet(blob: bytes, limits: Limits) -> tuple[bytes, int, str]:
+    """The sheet part without the cells beyond the limits; how many of them held a value, and
+    the farthest of those."""
+    dropped: list[tuple[int, int]] = []
+
+    def keep(match: re.Match[bytes]) -> bytes:
+        row, col = int(match.group(2)), _column_number(match.group(1).decode("ascii"))
+        if row <= limits.max_rows and col <= limits.max_cols:
+            return match.group(0)
+        if _holds_value(match.group(0)):
+            dropped.append((row, col))
+        return b""
+
+    clipped = _CELL_ELEMENT.sub(keep, blob)
+    farthest = max(dropped, default=(0, 0))
+    return clipped, len(dropped), _a1(*farthest)
+
+
+def _a1(row: int, col: int) -> str:
+    letters = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row}"
 
 
 def _relationships(blob: bytes | None) -> dict[str, str]:

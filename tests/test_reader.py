@@ -242,7 +242,9 @@ def test_walk_survives_loops_and_odd_entries(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.xlsx")
     found = {c.relpath: c.skip for c in walk_submissions(tmp_path)}
     assert found == {
+        "a/loop": "symlink-loop",  # reported, not silently dropped
         "a/one.xlsx": None,
+        "alias": "symlink-loop",
         "broken.xlsx": "unreadable-file",
         "inner-link.xlsx": None,
         "pipe.xlsx": "unreadable-file",

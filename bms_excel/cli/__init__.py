@@ -1,12 +1,15 @@
 """The ``bms`` command line: thin adapters that parse options, call the library, print results.
 
 Exit codes everywhere: 0 = ok or warnings only, 1 = error findings, 2 = usage or configuration
-error (bad option, no project, broken definition file where one is needed, unwritable output).
+error (bad option, no project, broken definition file where one is needed, unwritable output),
+3 = internal failure (an unexpected exception in bms itself: a crash is never reported as
+findings). ``BMS_DEBUG=1`` shows the traceback of an internal failure.
 Each command lives in its own module and registers itself on :data:`main`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +40,13 @@ class CliState:
         return self._project
 
 
+#: Exit code of an internal failure (a bug or an unexpected fault in bms, not in the input).
+EXIT_INTERNAL = 3
+
+
 class BmsGroup(click.Group):
-    """A click group that turns library errors into clear messages and exit code 2."""
+    """A click group that turns library errors into clear messages and exit code 2, and any
+    other exception into a short message and exit code 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; show ``BmsError`` messages without a traceback."""
@@ -54,6 +62,17 @@ class BmsGroup(click.Group):
 
             print_error_lines([str(exc)])
             sys.exit(2)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own usage errors (2), --help/--version (0) and Ctrl-C
+        # The last resort, on purpose: a crash must not look like a run with error findings.
+        except Exception as exc:
+            if os.environ.get("BMS_DEBUG"):
+                raise
+            from bms_excel.cli.render import print_error_lines
+            from bms_excel.i18n import t
+
+            print_error_lines([t("cli.internal-error", error=type(exc).__name__)])
+            sys.exit(EXIT_INTERNAL)
 
 
 @click.group(cls=BmsGroup, context_settings={"help_option_names": ["-h", "--help"]})
