@@ -29,11 +29,11 @@ COLLECT_FILE_CANDIDATES = ("process_file", "collect_file", "collect_workbook", "
 COLLECT_FOLDER_CANDIDATES = ("collect_folder", "collect_submissions", "collect")
 #: A consolidate end-to-end call (CLI equivalent), module → names.
 CONSOLIDATE_E2E_CANDIDATES = (
-    ("bms_excel.master", ("run_consolidation",)),
+    ("bms_excel.master.run", ("run_consolidation",)),
     ("bms_excel.consolidate", ("consolidate_folder", "run_consolidation", "consolidate_period")),
 )
 #: Writing the master workbook.
-MASTER_CANDIDATES = (("bms_excel.master", ("write_master",)),)
+MASTER_CANDIDATES = (("bms_excel.master.run", ("write_master",)),)
 
 #: Parameter names accepted for each thing the harness can offer.
 ALIASES: dict[str, tuple[str, ...]] = {

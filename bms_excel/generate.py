@@ -6,7 +6,7 @@ state and every per-unit cell is rewritten (:class:`WorkbookWriter`, sheet write
 status formulas from :mod:`bms_excel.status`; all text from the catalogue. Before saving,
 guards check Excel's limits: the template's fixed cells once per run, per unit the cells that
 vary (:func:`guard_workbook` checks a whole workbook). Saves are atomic (a temp file in the
-target folder, then ``os.replace``) and serialise in memory (:mod:`bms_excel.package_writer`).
+target folder, then ``os.replace``) and serialise in memory (:mod:`bms_excel.xlsx.package`).
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ from bms_excel.i18n import t
 from bms_excel.layout import DEFAULT_ANCHORS, Anchors, UnitLayout, build_layout
 from bms_excel.limit_text import limits_text, target_text
 from bms_excel.model import Definition, Unit
-from bms_excel.ooxml import DV_LIMITS, check_names, formula_problems, over_cell_limit
-from bms_excel.package_writer import PartCache, workbook_bytes
 from bms_excel.resources import workbook_template
 from bms_excel.signing import definition_hash, protection_password, sign_meta
 from bms_excel.templates import LoadedTemplate, has_jinja, load_template, template_context
@@ -56,6 +54,8 @@ from bms_excel.unit_sheets import (
     write_meta,
     write_scorecard,
 )
+from bms_excel.xlsx.limits import DV_LIMITS, check_names, formula_problems, over_cell_limit
+from bms_excel.xlsx.package import PartCache, workbook_bytes
 
 if TYPE_CHECKING:
     from bms_excel.kostra_import import KostraView
@@ -294,7 +294,7 @@ class WorkbookWriter:
         what is left is the sheet's part of the layout. A sheet whose inputs equal the
         previous unit's keeps its cells, validations and formats (only its placeholder cells
         are rewritten). The same texts key the sheets' serialised frames
-        (:class:`~bms_excel.package_writer.PartCache`).
+        (:class:`~bms_excel.xlsx.package.PartCache`).
         """
         return {
             "guide": "",
@@ -415,7 +415,7 @@ _CLEAN_FORMULAS: set[str] = set()
 
 
 def _formula_messages(formula: str, where: str) -> list[str]:
-    """:func:`bms_excel.ooxml.formula_problems` of ``formula`` as texts naming ``where``."""
+    """:func:`bms_excel.xlsx.limits.formula_problems` of ``formula`` as texts naming ``where``."""
     if formula in _CLEAN_FORMULAS:
         return []
     problems = formula_problems(formula, where=where)

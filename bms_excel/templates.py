@@ -41,7 +41,7 @@ from bms_excel.layout import (
     Anchors,
 )
 from bms_excel.model import Definition, Period, Unit
-from bms_excel.ooxml import CELL_TEXT_LIMIT, over_cell_limit
+from bms_excel.xlsx.limits import CELL_TEXT_LIMIT, over_cell_limit
 
 SHEET_KEYS = ("guide", "scorecard", "actions", "assessment", "control")
 _MARKERS = ("{{", "{%", "{#")

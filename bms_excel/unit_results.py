@@ -4,7 +4,7 @@ Every formula the generator writes into a unit workbook (Målekort status, the h
 and range flags, the Kontroll counts and «Klar til innsending») is computed here from the
 cells it reads, with Excel's semantics for the few functions involved (``TRIM`` removes only
 spaces, ``COUNTIF`` compares text case-insensitively, ``ISNUMBER`` is false for booleans). The
-generator stores the results as the formulas' cached values (:mod:`bms_excel.cached_formula`);
+generator stores the results as the formulas' cached values (:mod:`bms_excel.xlsx.cached_formula`);
 a real-client test recalculates the workbooks in LibreOffice and compares every cell.
 
 No I/O and no openpyxl here.

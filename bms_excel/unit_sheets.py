@@ -24,7 +24,6 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bms_excel.cached_formula import Formula
 from bms_excel.errors import TemplateError
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
@@ -62,6 +61,7 @@ from bms_excel.unit_results import (
     status_result,
 )
 from bms_excel.values import parse_value
+from bms_excel.xlsx.cached_formula import Formula
 
 if TYPE_CHECKING:
     from bms_excel.history import ExternalFigure

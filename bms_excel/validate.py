@@ -29,12 +29,12 @@ from bms_excel.layout import (
     sheet_names,
 )
 from bms_excel.model import Definition, Indicator, Unit
-from bms_excel.ooxml import over_cell_limit
 from bms_excel.reader import CellValue, WorkbookData
 from bms_excel.records import ActionRecord, AssessmentRecord, ValueRecord
 from bms_excel.signing import definition_hash, verify_meta
 from bms_excel.status import Status, StatusRule, evaluate, percent_from_fraction, resolve_rule
 from bms_excel.values import is_formula_injection, parse_value
+from bms_excel.xlsx.limits import over_cell_limit
 
 if TYPE_CHECKING:
     from bms_excel.model import Period

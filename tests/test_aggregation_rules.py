@@ -31,8 +31,8 @@ import pytest
 
 from bms_excel.consolidate import Consolidation, consolidate_values
 from bms_excel.i18n import get_language, set_language
-from bms_excel.master import write_master
-from bms_excel.master_scorecard import COUNTY_HEADER_ROW, COUNTY_SHEET_COLUMNS
+from bms_excel.master.run import write_master
+from bms_excel.master.scorecard import COUNTY_HEADER_ROW, COUNTY_SHEET_COLUMNS
 from bms_excel.model import Definition
 from bms_excel.records import ValueRecord
 

@@ -33,8 +33,8 @@ from bms_excel.consolidate import consolidate_values
 from bms_excel.history import RunInfo, open_history, period_sort_key
 from bms_excel.kostra import KostraFigure
 from bms_excel.kostra_import import match_figures
-from bms_excel.master import write_master
-from bms_excel.master_scorecard import COUNTY_HEADER_ROW, COUNTY_SHEET_COLUMNS, UNITS_HEADER_ROW
+from bms_excel.master.run import write_master
+from bms_excel.master.scorecard import COUNTY_HEADER_ROW, COUNTY_SHEET_COLUMNS, UNITS_HEADER_ROW
 from bms_excel.model import Definition
 from bms_excel.records import SubmissionBatch, SubmissionRecord, ValueRecord
 from bms_excel.status import Status, classify_input

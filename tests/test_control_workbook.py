@@ -20,11 +20,11 @@ from bms_excel.control_workbook import (
 from bms_excel.errors import ConfigError
 from bms_excel.generate import generate_workbooks
 from bms_excel.i18n import t
-from bms_excel.ooxml import assert_clean
 from bms_excel.project import init_project
 from bms_excel.reader import read_submission
 from bms_excel.resources import macros_dir
 from bms_excel.validate import validate_data
+from bms_excel.xlsx.limits import assert_clean
 
 VBA = macros_dir() / "vbaProject-libreoffice.bin"
 

@@ -18,7 +18,7 @@ FINDING_CALLS = {"Finding", "add", "_finding", "_fail", "finding", "_add", "_emi
 def _emitted_codes() -> dict[str, str]:
     found: dict[str, str] = {}
     for path in (ROOT / "bms_excel").rglob("*.py"):
-        if path.name in {"ooxml.py"} or "cli" in path.parts:
+        if path.name in {"limits.py"} or "cli" in path.parts:
             continue  # ooxml rules are developer-facing guards, not user findings
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

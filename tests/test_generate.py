@@ -26,9 +26,9 @@ from bms_excel.generate import (
 )
 from bms_excel.layout import META_FIELDS, SIGNED_FIELDS, build_layout
 from bms_excel.model import Definition
-from bms_excel.ooxml import check_workbook
 from bms_excel.resources import workbook_template
 from bms_excel.signing import verify_meta
+from bms_excel.xlsx.limits import check_workbook
 
 SECRET = b"test-secret-0123456789abcdef0123456789"
 NOW = dt.datetime(2026, 4, 1, 8, 30, tzinfo=dt.UTC)

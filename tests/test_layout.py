@@ -17,8 +17,8 @@ from bms_excel.layout import (
     previous_periods,
     sheet_ref,
 )
-from bms_excel.ooxml import check_names, is_cell_reference
 from bms_excel.status import NOT_APPLICABLE_WORDS
+from bms_excel.xlsx.limits import check_names, is_cell_reference
 
 
 def test_the_fingerprint_is_the_sha256_of_the_layouts_canonical_json() -> None:

@@ -31,12 +31,12 @@ from bms_excel.consolidate import aggregate_county, build_long_table, rollup_sco
 from bms_excel.errors import OutputError
 from bms_excel.export import export_long
 from bms_excel.history import open_history
-from bms_excel.master import consolidate_project, master_filename, write_master
-from bms_excel.master_lists import DATA_TABLE
-from bms_excel.master_package import TEMP_PREFIX, TEMP_SUFFIX
-from bms_excel.ooxml import assert_clean
+from bms_excel.master.lists import DATA_TABLE
+from bms_excel.master.run import consolidate_project, master_filename, write_master
+from bms_excel.master.save import TEMP_PREFIX, TEMP_SUFFIX
 from bms_excel.project import Project
 from bms_excel.records import ValueRecord
+from bms_excel.xlsx.limits import assert_clean
 
 HOSTILE = ['=HYPERLINK("http://x.example","klikk")', "+47 99 99 99 99", "-1 elev", "@kari"]
 
@@ -227,7 +227,7 @@ def test_a_failing_rename_leaves_the_previous_master(
     def refuse(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")  # Windows: the file is open in Excel
 
-    monkeypatch.setattr("bms_excel.master_package.os.replace", refuse)
+    monkeypatch.setattr("bms_excel.master.save.os.replace", refuse)
     with pytest.raises(OutputError) as info:
         consolidate_project(project)
     assert str(master) in info.value.message
@@ -247,7 +247,7 @@ def test_an_unopenable_master_is_a_clear_error(
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, mode, *args, **kwargs)
 
-    monkeypatch.setattr("bms_excel.master_package.open", fake_open, raising=False)
+    monkeypatch.setattr("bms_excel.master.save.open", fake_open, raising=False)
     with pytest.raises(OutputError):
         consolidate_project(project)
     assert master.read_bytes() == before
@@ -332,7 +332,7 @@ def test_replacing_one_units_file_changes_exactly_its_rows(project: Project) -> 
 #: product (no hook in production code), so a test can ``kill -9`` it mid-write.
 _STALLED_BMS = """
 import sys, time
-from bms_excel import master_package
+from bms_excel.master import save as master_package
 
 def stalled(fh, payload):
     fh.write(payload[: len(payload) // 2])
@@ -472,8 +472,8 @@ def test_nynorsk_and_english_masters(
 def test_enheter_rules_cover_each_row_once_in_bounded_elements(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from bms_excel import master_scorecard
-    from bms_excel.master_scorecard import rule_ranges
+    from bms_excel.master import scorecard as master_scorecard
+    from bms_excel.master.scorecard import rule_ranges
 
     assert rule_ranges("E", [8, 20, 22, 23, 31]) == [("E8 E20 E22:E23 E31", "E8")]
     monkeypatch.setattr(master_scorecard, "CF_RANGES_PER_RULE", 2)
@@ -491,9 +491,9 @@ def test_enheter_rules_cover_each_row_once_in_bounded_elements(
 def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
     import io
 
-    from bms_excel.master_package import workbook_payload
-    from bms_excel.master_sheets import put
-    from bms_excel.sheet_rows import defer_rows
+    from bms_excel.master.save import workbook_payload
+    from bms_excel.master.sheets import put
+    from bms_excel.xlsx.rows import defer_rows
 
     rows = [
         ("a & b <c>", 1.5, True, None, "  padded ", "=SUM(A1)", "line\r\nbreak"),
@@ -527,9 +527,9 @@ def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
 def test_deferred_findings_keep_styles_heights_and_links(tmp_path: Path) -> None:
     import io
 
-    from bms_excel.master_package import guard_master, workbook_payload
-    from bms_excel.master_sheets import WRAP, put, style_id
-    from bms_excel.sheet_rows import defer_rows, deferred_heights
+    from bms_excel.master.save import guard_master, workbook_payload
+    from bms_excel.master.sheets import WRAP, put, style_id
+    from bms_excel.xlsx.rows import defer_rows, deferred_heights
 
     target = tmp_path / "unit file.xlsx"
     target.write_bytes(b"")
@@ -563,7 +563,7 @@ def test_unit_texts_with_braces_or_beyond_a_cells_limit_do_not_stop_the_master(
 ) -> None:
     """The master renders no placeholders, and a doctored file's 40 000-character comment
     is cut to what a cell holds: neither may stop the report for every other unit."""
-    from bms_excel.master_package import _normalise_refs
+    from bms_excel.master.save import _normalise_refs
     from bms_excel.records import ActionRecord
 
     definition = project.load_definition()
@@ -644,7 +644,7 @@ def test_every_font_record_of_the_master_has_a_name_and_a_size(project: Project)
 
 def test_findings_locations_are_excel_references_with_single_quotes() -> None:
     from bms_excel.errors import Finding
-    from bms_excel.master_lists import location_text
+    from bms_excel.master.lists import location_text
 
     def at(file: str, sheet: str | None, cell: str | None) -> str:
         return location_text(Finding("x", "warning", "", file=file, sheet=sheet, cell=cell))

@@ -34,8 +34,8 @@ from realclient import (
 
 from bms_excel.demo import DemoResult
 from bms_excel.master import ConsolidationResult
-from bms_excel.ooxml import assert_clean
 from bms_excel.status import Status, status_label
+from bms_excel.xlsx.limits import assert_clean
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
 PERIOD = "2026-T2"

@@ -1,4 +1,4 @@
-"""Tests for bms_excel.ooxml: a clean workbook passes, one broken workbook per rule is caught."""
+"""Tests for bms_excel.xlsx.limits: a clean workbook passes, one broken workbook per rule is caught."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from bms_excel import ooxml
-from bms_excel.ooxml import Problem, assert_clean, check_workbook
+from bms_excel.xlsx import limits as ooxml
+from bms_excel.xlsx.limits import Problem, assert_clean, check_workbook
 
 SHARED_VALIDATOR = Path("/work/shared/tools/ooxml_validate.py")
 SHARED_XSD = Path("/work/shared/ooxml-xsd")
@@ -692,7 +692,7 @@ def test_shared_validator_agrees_on_error_versus_clean(clean: Path, zoo: dict[st
 
 
 def test_bundled_schemas_are_self_contained() -> None:
-    folder = Path(ooxml.__file__).with_name("_xsd")
+    folder = Path(__file__).with_name("_xsd")
     imported = {
         location
         for xsd in folder.glob("*.xsd")

@@ -10,10 +10,10 @@ import zipfile
 import openpyxl
 from openpyxl.styles import Font
 
-from bms_excel.cached_formula import ErrorValue, Formula, fill_results, sheet_results
 from bms_excel.examples import load_example_definition, load_example_history
 from bms_excel.generate import WorkbookWriter, history_from_rows
-from bms_excel.package_writer import PartCache, sheet_data, workbook_bytes
+from bms_excel.xlsx.cached_formula import ErrorValue, Formula, fill_results, sheet_results
+from bms_excel.xlsx.package import PartCache, sheet_data, workbook_bytes
 
 SECRET = b"test-secret-0123456789abcdef0123456789"
 _MODIFIED = re.compile(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>")

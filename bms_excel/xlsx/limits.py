@@ -55,7 +55,7 @@ _NS_MC = f"{_OXML}markup-compatibility/2006"
 _NS_XML = "http://www.w3.org/XML/1998/namespace"
 _M = f"{{{_NS_MAIN}}}"
 _RID = f"{{{_OXML}officeDocument/2006/relationships}}id"
-_XSD_DIR = Path(__file__).with_name("_xsd")
+_XSD_DIR = Path(__file__).parents[2] / "tests" / "_xsd"
 _SCHEMA_FOR_NS = {
     _NS_MAIN: "sml.xsd",
     f"{_OXML}drawingml/2006/chart": "dml-chart.xsd",
@@ -218,7 +218,9 @@ def _function_names() -> Mapping[str, frozenset[str]]:
     """``{"2007": ..., "future": ...}`` from ``_xsd/excel-functions.txt``."""
     groups: dict[str, set[str]] = {}
     current: set[str] = set()
-    for line in (_XSD_DIR / "excel-functions.txt").read_text(encoding="utf-8").splitlines():
+    for line in (
+        (Path(__file__).with_name("excel-functions.txt")).read_text(encoding="utf-8").splitlines()
+    ):
         if line.startswith("["):
             current = groups.setdefault(line.strip("[]"), set())
         elif line and not line.startswith("#"):

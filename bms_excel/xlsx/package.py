@@ -9,7 +9,7 @@ so :class:`PartCache` keeps the parts that only depend on state which grows mono
 openpyxl writes ``<sheetData>`` through lxml one element at a time, which is most of what is
 left. :func:`sheet_data` renders the same bytes with string formatting for the cells a unit
 workbook holds (inline text, numbers, booleans, plain formulas with their cached results, see
-:mod:`bms_excel.cached_formula`); a sheet with anything else
+:mod:`bms_excel.xlsx.cached_formula`); a sheet with anything else
 (dates, rich text, comments, hyperlinks, array formulas) falls back to openpyxl's writer.
 The parts are byte for byte what openpyxl writes once the formulas' results are filled in
 (``tests/test_package_writer.py``).
@@ -49,7 +49,7 @@ from openpyxl.xml.constants import (
 )
 from openpyxl.xml.functions import tostring
 
-from bms_excel.cached_formula import Formula, fill_results, formula_cell, sheet_results
+from bms_excel.xlsx.cached_formula import Formula, fill_results, formula_cell, sheet_results
 
 #: zlib level of the package: the default, as openpyxl uses. Level 1 saves about 0.7 ms per
 #: unit workbook (3 % of generating it) but makes the file 10 % larger; not worth it.

@@ -3,7 +3,7 @@
 Kommentarer, Tiltak, Vurderinger, Innsending and Avvik are filterable lists (autofilter, frozen
 header, repeated print titles); Data is the long table as an Excel Table (ListObject) for
 pivots and Power BI; Om records the run. Everything a unit typed is written as text, never as
-a formula. The dashboard sheets are in :mod:`bms_excel.master_sheets`.
+a formula. The dashboard sheets are in :mod:`bms_excel.master.sheets`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel.errors import Finding
 from bms_excel.i18n import t
-from bms_excel.master_sheets import (
+from bms_excel.master.sheets import (
     CENTER,
     HEADER_FILL,
     HEADER_FONT,
@@ -44,7 +44,7 @@ from bms_excel.master_sheets import (
 )
 from bms_excel.model import Definition
 from bms_excel.printing import fit_widths
-from bms_excel.sheet_rows import defer_lazy_rows, defer_rows, deferred_heights, deferred_rows
+from bms_excel.xlsx.rows import defer_lazy_rows, defer_rows, deferred_heights, deferred_rows
 
 #: The Data sheet's Excel Table (a prefixed name can never read as a cell reference).
 DATA_TABLE = "tbl_bms_data"

@@ -24,7 +24,7 @@ from bms_excel.history import ExternalFigure
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
 from bms_excel.kostra_import import KostraView
-from bms_excel.master_sheets import (
+from bms_excel.master.sheets import (
     CENTER,
     HEADER_FILL,
     HEADER_FONT,
@@ -47,7 +47,6 @@ from bms_excel.master_sheets import (
     title,
 )
 from bms_excel.model import Indicator, in_scope
-from bms_excel.sheet_rows import defer_rows
 from bms_excel.status import (
     COLOURS,
     STATUS_COLOURS,
@@ -62,6 +61,7 @@ from bms_excel.status import (
     score,
     status_label,
 )
+from bms_excel.xlsx.rows import defer_rows
 
 #: Fylket's columns, in order (catalogue key suffix after ``master.col.``).
 COUNTY_SHEET_COLUMNS = (

@@ -24,13 +24,13 @@ from typing import BinaryIO
 from openpyxl import Workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from bms_excel.cached_formula import fill_results, sheet_results
 from bms_excel.errors import OutputError
 from bms_excel.i18n import t
-from bms_excel.master_lists import DATA_TABLE
-from bms_excel.ooxml import MAX_COL, MAX_ROW, check_names, formula_problems, over_cell_limit
-from bms_excel.sheet_rows import deferred_rows
+from bms_excel.master.lists import DATA_TABLE
 from bms_excel.templates import has_jinja
+from bms_excel.xlsx.cached_formula import fill_results, sheet_results
+from bms_excel.xlsx.limits import MAX_COL, MAX_ROW, check_names, formula_problems, over_cell_limit
+from bms_excel.xlsx.rows import deferred_rows
 
 #: The temporary master files this module writes: ``.~bms-master-<pid>-<random>.xlsx.tmp``.
 #: The writer's process id in the name lets a later run tell a leftover from a live write.

@@ -29,7 +29,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bms_excel.cached_formula import Formula
 from bms_excel.collect import FileOutcome, UnitReport
 from bms_excel.errors import Finding
 from bms_excel.i18n import t
@@ -43,6 +42,7 @@ from bms_excel.status import (
     status_label,
 )
 from bms_excel.templates import fit_text
+from bms_excel.xlsx.cached_formula import Formula
 
 SHEET_KEYS = (
     "overview",
@@ -149,7 +149,7 @@ def put(ws: Worksheet, row: int, col: int, value: Any, **style: Any) -> Cell:
 def put_formula(ws: Worksheet, row: int, col: int, formula: str, result: Any, **style: Any) -> Cell:
     """Write a formula built by the status engine (the only way formulas enter the master).
 
-    ``result`` is what it computes, stored as its cached value (:mod:`bms_excel.cached_formula`).
+    ``result`` is what it computes, stored as its cached value (:mod:`bms_excel.xlsx.cached_formula`).
     """
     cell = ws.cell(row=row, column=col, value=formula)
     assert cell.data_type == "f"

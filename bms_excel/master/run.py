@@ -5,9 +5,9 @@ database, collect the submissions folder, record the batch (idempotent; a correc
 supersedes), build the long table, county values, roll-ups and trends from the database's
 accepted values, write the master workbook and the exports, and mark the run finished.
 
-:func:`write_master` builds the workbook (the sheets are in ``master_sheets``,
-``master_scorecard`` and ``master_lists``) and saves it atomically
-(:mod:`bms_excel.master_package`): a crash leaves the previous master as it was, and a master
+:func:`write_master` builds the workbook (the sheets are in ``sheets``,
+``scorecard`` and ``lists``) and saves it atomically
+(:mod:`bms_excel.master.save`): a crash leaves the previous master as it was, and a master
 open in Excel or LibreOffice is an :class:`~bms_excel.errors.OutputError` before anything is
 written.
 """
@@ -40,7 +40,7 @@ from bms_excel.export import export_long
 from bms_excel.history import ExternalFigure, RunInfo, open_history
 from bms_excel.i18n import t
 from bms_excel.kostra_import import KostraView, kostra_views
-from bms_excel.master_lists import (
+from bms_excel.master.lists import (
     write_about,
     write_actions,
     write_assessments,
@@ -49,14 +49,14 @@ from bms_excel.master_lists import (
     write_findings,
     write_submissions,
 )
-from bms_excel.master_package import (
+from bms_excel.master.save import (
     check_master_writable,
     guard_master,
     remove_stale_temp_files,
     save_workbook_atomic,
 )
-from bms_excel.master_scorecard import write_county, write_units
-from bms_excel.master_sheets import (
+from bms_excel.master.scorecard import write_county, write_units
+from bms_excel.master.sheets import (
     SHEET_KEYS,
     MasterData,
     MasterInfo,

@@ -4,7 +4,7 @@ openpyxl builds, checks and serialises a cell object per value; for the master's
 (Data: a row per unit and indicator, hundreds of thousands in a national run) that costs more
 than everything else together. :func:`defer_rows` sets rows aside (with a style id per column,
 row heights and hyperlinks), :func:`defer_lazy_rows` sets aside a recipe that makes them only
-at save time, and :func:`bms_excel.master_package.workbook_payload` splices their ``<row>``
+at save time, and :func:`bms_excel.master.save.workbook_payload` splices their ``<row>``
 elements into the part openpyxl wrote — the same XML openpyxl would have written.
 """
 

@@ -1,0 +1,10 @@
+"""The county master workbook: consolidation run and database (:mod:`.run`), the sheets
+(:mod:`.sheets`, :mod:`.scorecard`, :mod:`.lists`) and the atomic save (:mod:`.save`).
+
+The entry point of ``bms consolidate`` and the Konsolider button is
+:func:`consolidate_project`.
+"""
+
+from bms_excel.master.run import ConsolidationResult, consolidate_project
+
+__all__ = ["ConsolidationResult", "consolidate_project"]
