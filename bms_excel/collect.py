@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import signal
 import stat
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -54,6 +53,7 @@ from bms_excel.records import (
 )
 from bms_excel.validate import UNREAD_SHEETS, Extract, validate_data
 from bms_excel.values import neutralise
+from bms_excel.xlsx.files import write_atomic
 
 #: Files per task sent to a worker (fewer when the batch is small, so both workers get work).
 CHUNK_SIZE = 16
@@ -689,14 +689,7 @@ def write_reminder_csv(report: CollectReport, definition: Definition, out_dir: P
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    tmp: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_atomic(path, text, prefix=f".{path.name}.", create_folder=True)
     except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
         raise OutputError(t("collect.cannot-write", path=str(path), error=str(exc))) from exc

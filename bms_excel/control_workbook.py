@@ -36,6 +36,7 @@ from lxml import etree
 from bms_excel.errors import ConfigError, OutputError, TemplateError
 from bms_excel.i18n import LANGUAGES, t
 from bms_excel.layout import sheet_names
+from bms_excel.xlsx.cells import elements_after
 
 if TYPE_CHECKING:
     from bms_excel.generate import GenerateResult
@@ -85,17 +86,8 @@ _NS = {
     "pr": "http://schemas.openxmlformats.org/package/2006/relationships",
     "ct": "http://schemas.openxmlformats.org/package/2006/content-types",
 }
-# CT_Worksheet children that must follow <legacyDrawing> (ECMA-376 Part 1, §18.3.1.99).
-_AFTER_LEGACY = (
-    "legacyDrawingHF",
-    "drawingHF",
-    "picture",
-    "oleObjects",
-    "controls",
-    "webPublishItems",
-    "tableParts",
-    "extLst",
-)
+# CT_Worksheet children that must follow <legacyDrawing>.
+_AFTER_LEGACY = elements_after("legacyDrawing")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ the ``parquet`` extra).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import pandas as pd
 
 from bms_excel.errors import OutputError
 from bms_excel.values import neutralise
+from bms_excel.xlsx.files import write_atomic
 
 CSV_SEPARATOR = ";"
 CSV_DECIMAL = ","
@@ -41,26 +40,11 @@ def _write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     from bms_excel.i18n import t
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".~bms-", suffix=".tmp", dir=path.parent)
-        os.close(fd)
+        write_atomic(path, write, create_folder=True)
     except OSError as exc:
         raise OutputError(
             t("export.cannot-write", path=str(path), detail=exc.strerror or str(exc))
         ) from exc
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(
-            t("export.cannot-write", path=str(path), detail=exc.strerror or str(exc))
-        ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

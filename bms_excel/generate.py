@@ -16,9 +16,7 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -54,6 +52,7 @@ from bms_excel.unit_sheets import (
     write_meta,
     write_scorecard,
 )
+from bms_excel.xlsx.files import write_atomic
 from bms_excel.xlsx.limits import DV_LIMITS, check_names, formula_problems, over_cell_limit
 from bms_excel.xlsx.package import PartCache, workbook_bytes
 
@@ -433,43 +432,22 @@ def save_atomic(wb: Workbook, path: Path, *, parts: PartCache | None = None) -> 
     workbooks of a run), so a failing save never creates a file, let alone touches ``path``.
     """
     payload = workbook_bytes(wb, parts)
-    tmp: Path | None = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=".~bms-", suffix=".xlsx.tmp", dir=path.parent)
-        tmp = Path(tmp_name)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; a workbook is a normal file
-        os.replace(tmp, path)
+        write_atomic(path, payload, suffix=".xlsx.tmp")
     except OSError as exc:
         raise OutputError(
             t("generate.cannot-write", None, path=str(path), detail=str(exc))
         ) from exc
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
     return hashlib.sha256(payload).hexdigest()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=".~bms-", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp_name, 0o666 & ~_umask())
-        os.replace(tmp_name, path)
+        write_atomic(path, text)
     except OSError as exc:
         raise OutputError(
             t("generate.cannot-write", None, path=str(path), detail=str(exc))
         ) from exc
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
 
 
 def write_manifest(rows: Sequence[ManifestRow], out_dir: Path) -> tuple[Path, Path]:

@@ -21,6 +21,7 @@ from typing import Any
 from bms_excel.i18n import t
 from bms_excel.model import Definition, FocusArea, Unit, in_scope
 from bms_excel.status import NOT_APPLICABLE_WORDS
+from bms_excel.xlsx.cells import column_letter
 
 #: Bumped whenever the structure below changes; stored in ``_meta`` and signed.
 TEMPLATE_VERSION = "1"
@@ -279,15 +280,6 @@ def _plain_data(obj: Any) -> Any:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def column_letter(index: int) -> str:
-    """1 → ``A``, 27 → ``AA`` (no openpyxl here on purpose)."""
-    letters = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def sheet_ref(sheet: str, ref: str, absolute: bool = False) -> str:

@@ -50,6 +50,7 @@ from defusedxml import DefusedXmlException
 from bms_excel.errors import Finding, Severity, WorkbookReadError
 from bms_excel.i18n import t
 from bms_excel.number_formats import percent_cells, percent_styles
+from bms_excel.xlsx.cells import a1, column_number
 
 FileKind = Literal[
     "xlsx",
@@ -828,7 +829,7 @@ def _bounded_view(
                 "reader.cells-outside-form",
                 count=dropped,
                 cell=farthest,
-                area=_a1(limits.max_rows, limits.max_cols),
+                area=a1(limits.max_rows, limits.max_cols),
             )
             workbook.notes.append(
                 ("cells-outside-form", message, {"sheet": sheet, "cell": farthest})
@@ -840,8 +841,8 @@ def _bounded_view(
         unread.add(sheet)
         message = t(
             "reader.sheet-too-large",
-            cell=_a1(min(rows, 1_048_576), min(cols, 16_384)),
-            area=_a1(limits.max_rows, limits.max_cols),
+            cell=a1(min(rows, 1_048_576), min(cols, 16_384)),
+            area=a1(limits.max_rows, limits.max_cols),
         )
         workbook.notes.append(("sheet-too-large", message, {"sheet": sheet}))
     if not replaced:
@@ -913,12 +914,12 @@ def _sheet_extent(blob: bytes, start: int, end: int) -> tuple[int, int, bool]:
         found += 1
         if _holds_value(match.group(0)):
             rows = max(rows, int(match.group(2)))
-            cols = max(cols, _column_number(match.group(1).decode("ascii")))
+            cols = max(cols, column_number(match.group(1).decode("ascii")))
     if cells == found and blob.find(b"<![CDATA[", start, end) < 0:
         return rows, cols, True
     refs = _ANY_CELL_REF.findall(blob, start, end)
     rows = max((int(r) for r in {r for _, r in refs}), default=0)
-    cols = max((_column_number(c.decode("ascii")) for c in {c for c, _ in refs}), default=0)
+    cols = max((column_number(c.decode("ascii")) for c in {c for c, _ in refs}), default=0)
     row_refs = [int(r) for r in _ROW_REF.findall(blob, start, end)]
     rows = max(rows, *row_refs, 0) + len(_ROW_TAG.findall(blob, start, end))
     return rows, cols + cells, False
@@ -934,7 +935,7 @@ def _clip_sheet(blob: bytes, limits: Limits) -> tuple[bytes, int, str]:
     dropped: list[tuple[int, int]] = []
 
     def keep(match: re.Match[bytes]) -> bytes:
-        row, col = int(match.group(2)), _column_number(match.group(1).decode("ascii"))
+        row, col = int(match.group(2)), column_number(match.group(1).decode("ascii"))
         if row <= limits.max_rows and col <= limits.max_cols:
             return match.group(0)
         if _holds_value(match.group(0)):
@@ -943,15 +944,7 @@ def _clip_sheet(blob: bytes, limits: Limits) -> tuple[bytes, int, str]:
 
     clipped = _CELL_ELEMENT.sub(keep, blob)
     farthest = max(dropped, default=(0, 0))
-    return clipped, len(dropped), _a1(*farthest)
-
-
-def _a1(row: int, col: int) -> str:
-    letters = ""
-    while col > 0:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row}"
+    return clipped, len(dropped), a1(*farthest)
 
 
 def _relationships(blob: bytes | None) -> dict[str, str]:
@@ -997,7 +990,7 @@ def _scan_sheet(
             ref = _CELL_REF.search(blob, start_tag, blob.find(b">", start_tag, pos))
             if start_tag < 0 or ref is None:  # a cell without r="…": needs the full parse
                 return _scan_sheet_fully(blob, part)
-            cells.add((int(ref.group(2)), _column_number(ref.group(1).decode("ascii"))))
+            cells.add((int(ref.group(2)), column_number(ref.group(1).decode("ascii"))))
         pos = blob.find(b"<f", pos + 2, body_end)
     return protection, frozenset(cells)
 
@@ -1022,7 +1015,7 @@ def error_cells(blob: bytes) -> dict[tuple[int, int], str]:
             continue
         value = _ERROR_VALUE.search(match.group(1))
         text = value.group(1).decode("ascii") if value is not None else "#?"
-        found[(int(ref.group(2)), _column_number(ref.group(1).decode("ascii")))] = text
+        found[(int(ref.group(2)), column_number(ref.group(1).decode("ascii")))] = text
     return found
 
 
@@ -1078,17 +1071,10 @@ def _scan_sheet_fully(
                 if cell.tag.rsplit("}", 1)[-1] != "c":
                     continue
                 ref = _A1.fullmatch(cell.get("r") or "")
-                col = _column_number(ref.group(1)) if ref else col + 1
+                col = column_number(ref.group(1)) if ref else col + 1
                 if any(child.tag.rsplit("}", 1)[-1] == "f" for child in cell):
                     cells.add((row_number, col))
     return protection, frozenset(cells)
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - 64
-    return number
 
 
 def _read_properties(parts: dict[str, bytes], workbook: WorkbookData) -> None:

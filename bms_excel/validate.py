@@ -25,7 +25,6 @@ from bms_excel.layout import (
     TEMPLATE_VERSION,
     UnitLayout,
     build_layout,
-    column_letter,
     sheet_names,
 )
 from bms_excel.model import Definition, Indicator, Unit
@@ -34,29 +33,13 @@ from bms_excel.records import ActionRecord, AssessmentRecord, ValueRecord
 from bms_excel.signing import definition_hash, verify_meta
 from bms_excel.status import Status, StatusRule, evaluate, percent_from_fraction, resolve_rule
 from bms_excel.values import is_formula_injection, parse_value
+from bms_excel.xlsx.cells import a1, parse_a1
 from bms_excel.xlsx.limits import over_cell_limit
 
 if TYPE_CHECKING:
     from bms_excel.model import Period
 
-_A1 = re.compile(r"^([A-Z]{1,3})(\d+)$")
 _TEXT_DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")
-
-
-def parse_a1(ref: str) -> tuple[int, int]:
-    """``"G7"`` → ``(7, 7)`` (row, column), 1-based."""
-    m = _A1.match(ref)
-    if not m:
-        raise ValueError(ref)
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
-
-
-def a1(row: int, col: int) -> str:
-    """``(7, 7)`` → ``"G7"``."""
-    return f"{column_letter(col)}{row}"
 
 
 @dataclass

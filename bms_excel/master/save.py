@@ -16,19 +16,20 @@ import io
 import os
 import re
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
 from openpyxl import Workbook
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string
 
 from bms_excel.errors import OutputError
 from bms_excel.i18n import t
 from bms_excel.master.lists import DATA_TABLE
 from bms_excel.templates import has_jinja
 from bms_excel.xlsx.cached_formula import fill_results, sheet_results
+from bms_excel.xlsx.cells import a1, elements_after
+from bms_excel.xlsx.files import write_atomic
 from bms_excel.xlsx.limits import MAX_COL, MAX_ROW, check_names, formula_problems, over_cell_limit
 from bms_excel.xlsx.rows import deferred_rows
 
@@ -193,7 +194,7 @@ def workbook_payload(wb: Workbook) -> bytes:
             if match is not None:
                 ref = match.group(0).decode("ascii").split('"')[1]
                 top_left = ref.split(":")[0]
-                last = f"{get_column_letter(max(rows.width, 1))}{rows.last_row}"
+                last = a1(rows.last_row, max(rows.width, 1))
                 new_ref = f'<dimension ref="{top_left}:{last}"/>'.encode("ascii")
                 head = head[: match.start()] + new_ref + head[match.end() :]
             if rows.links:
@@ -222,9 +223,7 @@ _EMPTY_RELS = (
 )
 #: Elements that follow ``<hyperlinks>`` in a worksheet (CT_Worksheet order).
 _AFTER_HYPERLINKS = re.compile(
-    rb"<(printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|customProperties"
-    rb"|cellWatches|ignoredErrors|smartTags|drawing|legacyDrawing|picture|oleObjects|controls"
-    rb"|webPublishItems|tableParts|extLst)[\s/>]"
+    rb"<(" + "|".join(elements_after("hyperlinks")).encode("ascii") + rb")[\s/>]"
 )
 
 
@@ -294,26 +293,22 @@ def save_workbook_atomic(wb: Workbook, path: Path) -> None:
     """Write ``wb`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
     check_master_writable(path)
     payload = workbook_payload(wb)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        prefix = f"{TEMP_PREFIX}{os.getpid()}-"
-        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=path.parent)
-    except OSError as exc:
-        raise OutputError(
-            t("master.cannot-write", path=str(path), detail=exc.strerror or str(exc)), str(path)
-        ) from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
             _write_payload(fh, payload)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a report is a normal file
-        check_master_writable(path)  # it may have been opened while we were writing
-        os.replace(tmp, path)
+
+    try:
+        write_atomic(
+            path,
+            write,
+            prefix=f"{TEMP_PREFIX}{os.getpid()}-",
+            suffix=TEMP_SUFFIX,
+            create_folder=True,
+            # it may have been opened while we were writing
+            before_replace=lambda: check_master_writable(path),
+        )
     except OSError as exc:
         raise OutputError(
             t("master.cannot-write", path=str(path), detail=exc.strerror or str(exc)), str(path)
         ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+from bms_excel.xlsx.cells import escape_text
 
 
 class Formula(str):
@@ -52,9 +52,9 @@ def result_xml(result: Any) -> tuple[str, str] | None:
     if isinstance(result, bool):
         return ' t="b"', "1" if result else "0"
     if isinstance(result, ErrorValue):
-        return ' t="e"', str(result).translate(_TEXT_ESCAPES)
+        return ' t="e"', escape_text(str(result))
     if isinstance(result, str):
-        return ' t="str"', result.translate(_TEXT_ESCAPES)
+        return ' t="str"', escape_text(result)
     if isinstance(result, int):
         return "", str(result)
     if isinstance(result, float):
@@ -70,7 +70,7 @@ def formula_cell(start: str, formula: str, escaped: str | None = None) -> str:
     ``escaped`` is the formula text without ``=`` already escaped for XML (escaped here when
     not given).
     """
-    body = formula[1:].translate(_TEXT_ESCAPES) if escaped is None else escaped
+    body = escape_text(formula[1:]) if escaped is None else escaped
     found = result_xml(getattr(formula, "result", None))
     if found is None:
         return f"{start}><f>{body}</f><v></v></c>"

@@ -29,6 +29,8 @@ from typing import Final, Literal, NamedTuple
 
 from lxml import etree
 
+from bms_excel.xlsx.cells import column_letter, column_number
+
 Severity = Literal["error", "warning"]
 
 SHEET_NAME_MAX: Final = 31  # [MS-OI29500] 2.1.578
@@ -107,27 +109,12 @@ def over_cell_limit(text: str) -> int | None:
     return n if n > CELL_TEXT_LIMIT else None
 
 
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def _parse_ref(ref: str) -> Rect | None:
     m = _REF.match(ref.strip())
     if not m:
         return None
-    c1, r1 = _col_number(m.group(1)), int(m.group(2))
-    c2, r2 = (_col_number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+    c1, r1 = column_number(m.group(1)), int(m.group(2))
+    c2, r2 = (column_number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
     return min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)
 
 
@@ -145,7 +132,7 @@ def _number(value: str | None) -> float | None:
 def is_cell_reference(name: str) -> bool:
     """True when Excel would read ``name`` as a cell (``KPI1``, ``T1``, ``R1C1``, ``R``, ``C``)."""
     m = _A1.match(name)
-    if m and _col_number(m.group(1)) <= MAX_COL and 1 <= int(m.group(2)) <= MAX_ROW:
+    if m and column_number(m.group(1)) <= MAX_COL and 1 <= int(m.group(2)) <= MAX_ROW:
         return True
     return bool(_R1C1.match(name))
 
@@ -701,7 +688,7 @@ def _check_tables(
             if header_cells is None:
                 header_cells = {c.get("r", ""): c for c in pkg.xml(sheet.part).iter(_M + "c")}
             for i, column in enumerate(columns):
-                cref = f"{_col_letters(rect[0] + i)}{rect[1]}"
+                cref = f"{column_letter(rect[0] + i)}{rect[1]}"
                 c = header_cells.get(cref)
                 text = _cell_text(c, rep.shared) if c is not None else None
                 if text != column:  # Excel repairs a table whose header cells disagree

@@ -18,7 +18,6 @@ The parts are byte for byte what openpyxl writes once the formulas' results are 
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -50,25 +49,15 @@ from openpyxl.xml.constants import (
 from openpyxl.xml.functions import tostring
 
 from bms_excel.xlsx.cached_formula import Formula, fill_results, formula_cell, sheet_results
+from bms_excel.xlsx.cells import escape_text
 
 #: zlib level of the package: the default, as openpyxl uses. Level 1 saves about 0.7 ms per
 #: unit workbook (3 % of generating it) but makes the file 10 % larger; not worth it.
 COMPRESS_LEVEL = 6
 _EMPTY_SHEET_DATA = b"<sheetData></sheetData>"
-#: What lxml escapes in text content (``\r`` as a character reference so it survives).
-_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
-_NEEDS_ESCAPE = re.compile("[&<>\r]")
 #: Cell value types written here as text or formula (anything else, e.g. rich text or array
 #: formulas, goes through openpyxl's writer).
 _TEXTS = (str, Formula)
-
-
-def _escape(text: str) -> str:
-    if _NEEDS_ESCAPE.search(text) is None:  # nearly always; cheaper than replacing
-        return text
-    for char, reference in _TEXT_ESCAPES:
-        text = text.replace(char, reference)
-    return text
 
 
 def sheet_data(ws: Worksheet) -> bytes | None:
@@ -112,10 +101,10 @@ def sheet_data(ws: Worksheet) -> bytes | None:
             elif type(value) not in _TEXTS and kind in ("f", "s"):
                 return None  # rich text, array and data-table formulas
             elif kind == "f":
-                out.append(formula_cell(start, value, _escape(value[1:])))
+                out.append(formula_cell(start, value, escape_text(value[1:])))
             elif kind == "s":
                 space = ' xml:space="preserve"' if value != value.strip() else ""
-                text = _escape(value)
+                text = escape_text(value)
                 out.append(f"{start}><is><t{space}>{text}</t></is></c>")
             elif kind in ("n", "b") and isinstance(value, int | float):
                 out.append(f"{start}><v>{safe_string(value)}</v></c>")

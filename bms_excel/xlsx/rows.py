@@ -17,17 +17,16 @@ from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import Any
 
-from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel.errors import OutputError
 from bms_excel.printing import text_lines
 from bms_excel.templates import fit_text
+from bms_excel.xlsx.cells import column_letter, escape_attr, escape_text
 
 #: Per workbook: sheet title → its :class:`DeferredRows`.
 _DEFERRED = "_bms_deferred_rows"
-_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
 @dataclass
@@ -60,7 +59,7 @@ class DeferredRows:
     def xml_chunks(self, rows_per_chunk: int = 2000) -> Iterator[bytes]:
         """The ``<row>`` elements, UTF-8, a few thousand rows at a time."""
         width = max([self.width, *(len(s) for s in self.styles or () if s)])
-        letters = [get_column_letter(c) for c in range(1, width + 1)]
+        letters = [column_letter(c) for c in range(1, width + 1)]
         unstyled = [""] * width
         attrs_of: dict[tuple[int, ...], list[str]] = {}  # rows share a few style tuples
         texts: dict[str, str] = {}
@@ -111,14 +110,14 @@ class DeferredRows:
         """The ``<hyperlinks>`` element for :attr:`links` (relationship ids ``rIdBms<n>``)."""
         items = []
         for n, (ref, _, location) in enumerate(self.links, start=1):
-            loc = f' location="{_attr(location)}"' if location else ""
+            loc = f' location="{escape_attr(location)}"' if location else ""
             items.append(f'<hyperlink xmlns:r="{_NS_R}" ref="{ref}"{loc} r:id="rIdBms{n}"/>')
         return f"<hyperlinks>{''.join(items)}</hyperlinks>"
 
     def relationships_xml(self) -> str:
         """The ``<Relationship>`` elements for :attr:`links`."""
         return "".join(
-            f'<Relationship Type="{_NS_R}/hyperlink" Target="{_attr(target)}" '
+            f'<Relationship Type="{_NS_R}/hyperlink" Target="{escape_attr(target)}" '
             f'TargetMode="External" Id="rIdBms{n}"/>'
             for n, (_, target, _) in enumerate(self.links, start=1)
         )
@@ -137,7 +136,7 @@ def _text_tail(value: str) -> str:
     if not text:
         return ""
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f' t="inlineStr"><is><t{space}>{text.translate(_XML_ESCAPES)}</t></is></c>'
+    return f' t="inlineStr"><is><t{space}>{escape_text(text)}</t></is></c>'
 
 
 def _other_cell(ref: str, s_attr: str, value: Any) -> str:
@@ -160,15 +159,10 @@ def _other_cell(ref: str, s_attr: str, value: Any) -> str:
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
-def _attr(text: str) -> str:
-    """``text`` escaped for a double-quoted XML attribute."""
-    return text.translate(_XML_ESCAPES).replace('"', "&quot;").replace("\n", "&#10;")
-
-
 def deferred_heights(ws: Worksheet, first: int, rows: Sequence[Sequence[Any]]) -> dict[int, float]:
     """The row heights :func:`fit_rows` would set for wrapped, unrotated ``rows`` from ``first``."""
     dims = ws.column_dimensions
-    letters = [get_column_letter(c) for c in range(1, max((len(r) for r in rows), default=0) + 1)]
+    letters = [column_letter(c) for c in range(1, max((len(r) for r in rows), default=0) + 1)]
     widths = [(dims[x].width if x in dims else None) for x in letters]
     heights: dict[int, float] = {}
     for i, values in enumerate(rows, start=first):
