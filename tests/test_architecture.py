@@ -203,7 +203,6 @@ TEST_ONLY: dict[str, str] = {
     "history.py:import_history_csv": "move to tests (seeds a history from a known-good CSV)",
     "kostra.py:parse_file": "private or drop (callers use the format-specific parsers)",
     "layout.py:input_cells": "move to tests (a test helper)",
-    "xlsx/limits.py:assert_clean": "move to tests with the schema validator (issue 14, item 2)",
     "reader.py:read_workbook": "move to tests, or private",
     "reader.py:sniff": "private",
     "reader.py:unescape_name": "keep: the README's way to recover a raw file name from the history",

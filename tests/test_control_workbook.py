@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ooxml_check import assert_clean
 
 from bms_excel.cli import main
 from bms_excel.control_workbook import (
@@ -24,7 +25,6 @@ from bms_excel.project import init_project
 from bms_excel.reader import read_submission
 from bms_excel.resources import macros_dir
 from bms_excel.validate import validate_data
-from bms_excel.xlsx.limits import assert_clean
 
 VBA = macros_dir() / "vbaProject-libreoffice.bin"
 

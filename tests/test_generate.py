@@ -13,6 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from ooxml_check import check_workbook
 from openpyxl.utils import get_column_letter
 
 from bms_excel.errors import OutputError, TemplateError
@@ -28,7 +29,6 @@ from bms_excel.layout import META_FIELDS, SIGNED_FIELDS, build_layout
 from bms_excel.model import Definition
 from bms_excel.resources import workbook_template
 from bms_excel.signing import verify_meta
-from bms_excel.xlsx.limits import check_workbook
 
 SECRET = b"test-secret-0123456789abcdef0123456789"
 NOW = dt.datetime(2026, 4, 1, 8, 30, tzinfo=dt.UTC)

@@ -7,6 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from ooxml_check import assert_clean, check_workbook
 from openpyxl.utils import get_column_letter
 
 from bms_excel.cli import main
@@ -20,7 +21,6 @@ from bms_excel.master.run import with_kostra
 from bms_excel.printing import text_lines
 from bms_excel.project import init_project
 from bms_excel.status import Status, evaluate, resolve_rule
-from bms_excel.xlsx.limits import assert_clean, check_workbook
 
 SAMPLES = sorted(Path(str(example_dir("stfk"))).joinpath("kostra").glob("*.json"))
 PERIOD = "2026-T2"

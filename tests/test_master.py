@@ -24,6 +24,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from ooxml_check import assert_clean
 from test_roundtrip import PERIOD, RETURNS, fill_returns, make_project, sheet_rows
 
 from bms_excel.cli import main
@@ -36,7 +37,6 @@ from bms_excel.master.run import consolidate_project, master_filename, write_mas
 from bms_excel.master.save import TEMP_PREFIX, TEMP_SUFFIX
 from bms_excel.project import Project
 from bms_excel.records import ValueRecord
-from bms_excel.xlsx.limits import assert_clean
 
 HOSTILE = ['=HYPERLINK("http://x.example","klikk")', "+47 99 99 99 99", "-1 elev", "@kari"]
 

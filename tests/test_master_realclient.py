@@ -22,6 +22,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from ooxml_check import assert_clean
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import get_column_letter, range_boundaries
 from realclient import (
@@ -35,7 +36,6 @@ from realclient import (
 from bms_excel.demo import DemoResult
 from bms_excel.master import ConsolidationResult
 from bms_excel.status import Status, status_label
-from bms_excel.xlsx.limits import assert_clean
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
 PERIOD = "2026-T2"

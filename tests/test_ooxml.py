@@ -1,4 +1,5 @@
-"""Tests for bms_excel.xlsx.limits: a clean workbook passes, one broken workbook per rule is caught."""
+"""Tests for tests/ooxml_check.py and bms_excel.xlsx.limits: a clean workbook passes, one broken
+workbook per rule is caught."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import ooxml_check
 import pytest
 import realclient
 from lxml import etree
+from ooxml_check import assert_clean, check_workbook
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule, FormulaRule, IconSetRule
@@ -21,8 +24,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from bms_excel.xlsx import limits as ooxml
-from bms_excel.xlsx.limits import Problem, assert_clean, check_workbook
+from bms_excel.xlsx import limits
+from bms_excel.xlsx.limits import Problem
 
 SHARED_VALIDATOR = Path("/work/shared/tools/ooxml_validate.py")
 SHARED_XSD = Path("/work/shared/ooxml-xsd")
@@ -501,14 +504,14 @@ def laughs(depth: int) -> str:
 
 def test_parse_xml_does_not_expand_internal_entities() -> None:
     # 30 000 characters when expanded: below libxml2's own amplification guard.
-    root = ooxml.parse_xml((laughs(4) + "<r><t>&lol4;</t></r>").encode())
+    root = ooxml_check.parse_xml((laughs(4) + "<r><t>&lol4;</t></r>").encode())
     assert len("".join(root.itertext())) < 100
 
 
 def test_parse_xml_refuses_a_billion_laughs() -> None:
     # Refused, or parsed without expanding anything (3·10⁹ characters if it were expanded).
     try:
-        root = ooxml.parse_xml((laughs(9) + "<r><t>&lol9;</t></r>").encode())
+        root = ooxml_check.parse_xml((laughs(9) + "<r><t>&lol9;</t></r>").encode())
     except etree.XMLSyntaxError:
         pass  # newer libxml2 refuses the amplification outright
     else:
@@ -519,7 +522,7 @@ def test_parse_xml_does_not_read_external_entities(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOPSECRET", encoding="utf-8")
     doc = f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "{secret.as_uri()}">]><r>&x;</r>'
-    root = ooxml.parse_xml(doc.encode())
+    root = ooxml_check.parse_xml(doc.encode())
     assert "TOPSECRET" not in "".join(root.itertext())
 
 
@@ -566,7 +569,7 @@ def test_workbook_with_a_dtd_is_an_error(clean: Path, tmp_path: Path, kind: str)
     ],
 )
 def test_is_cell_reference(name: str, is_cell: bool) -> None:
-    assert ooxml.is_cell_reference(name) is is_cell
+    assert limits.is_cell_reference(name) is is_cell
 
 
 @pytest.mark.parametrize(
@@ -586,7 +589,7 @@ def test_is_cell_reference(name: str, is_cell: bool) -> None:
     ],
 )
 def test_valid_sheet_name(name: str, ok: bool) -> None:
-    assert (ooxml.valid_sheet_name(name) is None) is ok
+    assert (limits.valid_sheet_name(name) is None) is ok
 
 
 @pytest.mark.parametrize(
@@ -607,23 +610,23 @@ def test_valid_sheet_name(name: str, ok: bool) -> None:
     ],
 )
 def test_valid_defined_name(name: str, ok: bool) -> None:
-    assert (ooxml.valid_defined_name(name) is None) is ok
+    assert (limits.valid_defined_name(name) is None) is ok
 
 
 def test_check_names_reports_every_clash() -> None:
-    problems = ooxml.check_names(["Data", "DATA", "History"], ["n_a", "KPI1"], ["N_A", "tbl_ok"])
+    problems = limits.check_names(["Data", "DATA", "History"], ["n_a", "KPI1"], ["N_A", "tbl_ok"])
     assert sorted(p.rule for p in problems) == [
         "defined-name",
         "sheet-name",
         "sheet-name-duplicate",
         "table-name-duplicate",
     ]
-    assert ooxml.check_names(["Data", "Lister"], ["n_a"], ["tbl_a"]) == []
+    assert limits.check_names(["Data", "Lister"], ["n_a"], ["tbl_a"]) == []
 
 
 def test_limits_for_the_generator() -> None:
-    assert ooxml.cell_text_limit == 32767
-    assert dict(ooxml.DV_LIMITS) == {
+    assert limits.cell_text_limit == 32767
+    assert dict(limits.DV_LIMITS) == {
         "list": 255,
         "prompt": 255,
         "error": 224,
@@ -648,7 +651,7 @@ def test_limits_for_the_generator() -> None:
     ],
 )
 def test_formula_without_problems(formula: str) -> None:
-    assert ooxml.formula_problems(formula) == []
+    assert limits.formula_problems(formula) == []
 
 
 @pytest.mark.parametrize(
@@ -664,12 +667,14 @@ def test_formula_without_problems(formula: str) -> None:
     ],
 )
 def test_formula_problem(formula: str, rule: str) -> None:
-    assert [p.rule for p in ooxml.formula_problems(formula)] == [rule]
+    assert [p.rule for p in limits.formula_problems(formula)] == [rule]
 
 
 def test_defined_names_are_callable() -> None:
-    assert ooxml.formula_problems("MinLambda(A1)", known_names=["MinLambda"]) == []
-    assert [p.rule for p in ooxml.formula_problems("MinLambda(A1)")] == ["formula-unknown-function"]
+    assert limits.formula_problems("MinLambda(A1)", known_names=["MinLambda"]) == []
+    assert [p.rule for p in limits.formula_problems("MinLambda(A1)")] == [
+        "formula-unknown-function"
+    ]
 
 
 # ------------------------------------------------------------------ cross-check

@@ -19,13 +19,13 @@ from typing import Any
 
 import openpyxl
 import pytest
+from ooxml_check import assert_clean
 
 from bms_excel.generate import generate_workbooks
 from bms_excel.layout import build_layout
 from bms_excel.master import consolidate_project
 from bms_excel.project import Project, init_project
 from bms_excel.simulate import Entry, fill_workbook
-from bms_excel.xlsx.limits import assert_clean
 
 PERIOD = "2026-T1"
 
