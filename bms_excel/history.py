@@ -34,8 +34,8 @@ from bms_excel import __version__
 from bms_excel.errors import Finding, OutputError
 from bms_excel.history_schema import MIGRATIONS, SCHEMA_VERSION
 from bms_excel.i18n import t
-from bms_excel.layout import previous_periods
 from bms_excel.model import Definition
+from bms_excel.periods import period_sort_key, previous_periods
 from bms_excel.records import (
     ActionRecord,
     AssessmentRecord,
@@ -146,20 +146,6 @@ class ExternalFigure:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def period_sort_key(code: str) -> tuple[int, int, int]:
-    """Chronological order of period codes: by year, then by the month the period ends.
-
-    The annual report (``2026``) comes after the last tertial of its year (``2026-T3``).
-    """
-    year = int(code[:4])
-    rest = code[5:]
-    if not rest:
-        return (year, 12, 1)
-    kind, number = rest[0], int(rest[1:])
-    month = {"T": 4 * number, "Q": 3 * number, "M": number}[kind]
-    return (year, month, 0)
 
 
 @contextmanager

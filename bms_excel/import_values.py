@@ -30,6 +30,7 @@ from pathlib import Path
 from bms_excel.errors import BmsError, Finding
 from bms_excel.i18n import t
 from bms_excel.model import Definition
+from bms_excel.periods import is_period_code
 from bms_excel.records import ValueRecord
 from bms_excel.values import format_number, parse_value
 
@@ -42,7 +43,6 @@ _HEADER_NAMES = {
     "value": "value", "verdi": "value",
 }  # fmt: skip
 _DELIMITERS = (";", "\t", ",")
-_PERIOD_RE = re.compile(r"^\d{4}(-(T[1-3]|Q[1-4]|M(0[1-9]|1[0-2])))?$")
 _DOT_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
 #: Every finding code of an import (the README's table lists them).
 CODES = (
@@ -191,7 +191,7 @@ def _read_row(
         return
     period, unit, indicator, raw = (str(row[c] or "").strip() for c in COLUMNS)
     ok = True
-    if not _PERIOD_RE.match(period):
+    if not is_period_code(period):
         out.error("values-bad-period", line, t("values.bad-period", period=period))
         ok = False
     if not unit or not indicator:

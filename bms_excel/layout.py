@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bms_excel.i18n import t
 from bms_excel.model import Definition, FocusArea, Unit, in_scope
+from bms_excel.periods import previous_periods
 from bms_excel.status import NOT_APPLICABLE_WORDS
 from bms_excel.xlsx.cells import column_letter
 
@@ -300,43 +300,6 @@ def sheet_names(lang: str) -> SheetNames:
         lists=t("wb.sheet.lists", lang),
         meta=t("wb.sheet.meta", lang),
     )
-
-
-_PERIOD_RE = re.compile(r"^(\d{4})(?:-([TQM])(\d+))?$")
-_PER_YEAR = {"T": 3, "Q": 4, "M": 12}
-
-
-def previous_periods(code: str, n: int, periods: Sequence[str] | None = None) -> tuple[str, ...]:
-    """The ``n`` periods before ``code``, oldest first.
-
-    With ``periods`` (the definition's period codes, in order) and ``code`` among them, these
-    are the periods listed before it — ``2026-T2`` after ``2025-T2, 2025, 2026-T1`` gives
-    exactly those, the annual report included. Otherwise they are counted from the code:
-    ``2026-T2`` → ``2025-T2, 2025-T3, 2026-T1``.
-    """
-    if periods is not None and code in periods and n > 0:
-        index = list(periods).index(code)
-        listed = tuple(periods[max(0, index - n) : index])
-        if len(listed) == n:
-            return listed
-        # Before the first listed period, count back from the code of the earliest one.
-        return previous_periods(listed[0] if listed else code, n - len(listed)) + listed
-    m = _PERIOD_RE.match(code)
-    if not m or n <= 0:
-        return ()
-    year = int(m.group(1))
-    kind = m.group(2)
-    out: list[str] = []
-    if kind is None:
-        out = [str(year - i) for i in range(1, n + 1)]
-    else:
-        num, size = int(m.group(3)), _PER_YEAR[kind]
-        for _ in range(n):
-            num -= 1
-            if num == 0:
-                year, num = year - 1, size
-            out.append(f"{year}-{kind}{num:02d}" if kind == "M" else f"{year}-{kind}{num}")
-    return tuple(reversed(out))
 
 
 def _scorecard(definition: Definition, unit: Unit, period: str, a: Anchors) -> ScorecardLayout:

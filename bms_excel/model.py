@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bms_excel.periods import PERIOD_PATTERN
+
 Direction = Literal["higher", "lower", "range"]
 Source = Literal["unit", "kostra", "controller"]
 Frequency = Literal["tertial", "annual"]
@@ -292,7 +294,7 @@ class Link(_Base):
 class Period(_Base):
     """A reporting period: ``2026-T1`` (tertial), ``2026`` (annual report)."""
 
-    code: Annotated[str, Field(pattern=r"^\d{4}(-(T[1-3]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
+    code: Annotated[str, Field(pattern=PERIOD_PATTERN)]
     label: str
     kind: PeriodKind = "tertial"
     start: dt.date | None = None

@@ -30,12 +30,13 @@ from conftest import PERIOD, SECRET, copy_file, good_entry
 
 from bms_excel.collect import collect_submissions, validate_files
 from bms_excel.consolidate import consolidate_values
-from bms_excel.history import RunInfo, open_history, period_sort_key
+from bms_excel.history import RunInfo, open_history
 from bms_excel.kostra import KostraFigure
 from bms_excel.kostra_import import match_figures
 from bms_excel.master.run import write_master
 from bms_excel.master.scorecard import COUNTY_HEADER_ROW, COUNTY_SHEET_COLUMNS, UNITS_HEADER_ROW
 from bms_excel.model import Definition
+from bms_excel.periods import period_sort_key
 from bms_excel.records import SubmissionBatch, SubmissionRecord, ValueRecord
 from bms_excel.status import Status, classify_input
 

@@ -14,9 +14,9 @@ from bms_excel.layout import (
     META_FIELDS,
     build_layout,
     column_letter,
-    previous_periods,
     sheet_ref,
 )
+from bms_excel.periods import previous_periods
 from bms_excel.status import NOT_APPLICABLE_WORDS
 from bms_excel.xlsx.limits import check_names, is_cell_reference
 
