@@ -39,7 +39,6 @@ from bms_excel.model import (
     Unit,
     effective_target,
 )
-from bms_excel.printing import page_setup, smallest_font, text_lines
 from bms_excel.status import (
     NOT_APPLICABLE_WORDS,
     STATUS_COLOURS,
@@ -62,6 +61,7 @@ from bms_excel.unit_results import (
 )
 from bms_excel.values import parse_value
 from bms_excel.xlsx.cached_formula import Formula
+from bms_excel.xlsx.printing import page_setup, smallest_font, text_lines
 
 if TYPE_CHECKING:
     from bms_excel.history import ExternalFigure

@@ -18,9 +18,9 @@ from bms_excel.history import ExternalFigure, open_history
 from bms_excel.kostra_import import KostraView, import_kostra, kostra_views
 from bms_excel.layout import build_layout
 from bms_excel.master.run import with_kostra
-from bms_excel.printing import text_lines
 from bms_excel.project import init_project
 from bms_excel.status import Status, evaluate, resolve_rule
+from bms_excel.xlsx.printing import text_lines
 
 SAMPLES = sorted(Path(str(example_dir("stfk"))).joinpath("kostra").glob("*.json"))
 PERIOD = "2026-T2"

@@ -43,7 +43,7 @@ from bms_excel.master.sheets import (
     title,
 )
 from bms_excel.model import Definition
-from bms_excel.printing import fit_widths
+from bms_excel.xlsx.printing import fit_widths
 from bms_excel.xlsx.rows import defer_lazy_rows, defer_rows, deferred_heights, deferred_rows
 
 #: The Data sheet's Excel Table (a prefixed name can never read as a cell reference).

@@ -34,7 +34,6 @@ from bms_excel.errors import Finding
 from bms_excel.i18n import t
 from bms_excel.kostra_import import KostraView
 from bms_excel.model import Definition
-from bms_excel.printing import page_setup, text_lines
 from bms_excel.records import ActionRecord, AssessmentRecord
 from bms_excel.status import (
     STATUS_COLOURS,
@@ -43,6 +42,7 @@ from bms_excel.status import (
 )
 from bms_excel.templates import fit_text
 from bms_excel.xlsx.cached_formula import Formula
+from bms_excel.xlsx.printing import page_setup, text_lines
 
 SHEET_KEYS = (
     "overview",
@@ -223,7 +223,7 @@ def print_setup(
     last_col: int | None = None,
     groups: Sequence[tuple[int, int]] = (),
 ) -> None:
-    """A4 landscape at a readable scale (:func:`bms_excel.printing.page_setup`), header rows
+    """A4 landscape at a readable scale (:func:`bms_excel.xlsx.printing.page_setup`), header rows
     repeated, page numbers in the footer. Every font in the master is at least
     :data:`SMALLEST_FONT` points, so nothing prints under 8 pt."""
     page_setup(

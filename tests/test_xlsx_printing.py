@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from defusedxml import ElementTree
 
-from bms_excel.printing import (
+from bms_excel.xlsx.printing import (
     MIN_PRINT_PT,
     column_points,
     fit_widths,
