@@ -16,8 +16,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -52,8 +50,14 @@ from bms_excel.unit_sheets import (
     write_meta,
     write_scorecard,
 )
-from bms_excel.xlsx.files import write_atomic
-from bms_excel.xlsx.limits import DV_LIMITS, check_names, formula_problems, over_cell_limit
+from bms_excel.xlsx.files import safe_filename, write_atomic
+from bms_excel.xlsx.limits import (
+    CLEAN_FORMULAS,
+    check_names,
+    formula_messages,
+    over_cell_limit,
+    rule_problems,
+)
 from bms_excel.xlsx.package import PartCache, workbook_bytes
 
 if TYPE_CHECKING:
@@ -112,27 +116,6 @@ def history_from_rows(
     for period, unit, indicator, value in rows:
         out.setdefault((unit, indicator), []).append((period, value))
     return out
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_TRANSLIT = str.maketrans({"æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "å": "a", "Å": "A"})
-
-
-def safe_filename(period: str, unit_code: str) -> str:
-    """``<period>_<unitcode>.xlsx`` with everything but ``A-Z a-z 0-9 . _ -`` replaced.
-
-    Path separators, ``..``, drive letters, control characters and leading dots cannot survive,
-    so the name is always a plain file inside the output folder.
-    """
-
-    def part(text: str, fallback: str) -> str:
-        text = unicodedata.normalize("NFKD", str(text).translate(_TRANSLIT))
-        text = text.encode("ascii", "ignore").decode("ascii")
-        text = _UNSAFE.sub("_", text)
-        text = re.sub(r"\.{2,}", "_", text).strip("._-")
-        return text[:60] or fallback
-
-    return f"{part(period, 'periode')}_{part(unit_code, 'enhet')}.xlsx"
 
 
 def select_units(
@@ -363,66 +346,18 @@ def _guard_cells(wb: Workbook, cells: Iterable[tuple[Worksheet, Cell]]) -> list[
         formula = cell.data_type == "f"
         too_long = not formula and over_cell_limit(value) is not None
         jinja = has_jinja(value)
-        if not jinja and (value[1:] in _CLEAN_FORMULAS if formula else not too_long):
+        if not jinja and (value[1:] in CLEAN_FORMULAS if formula else not too_long):
             continue
         where = f"'{ws.title}'!{cell.coordinate}"
         if jinja:
             out.append(f"{where}: {t('generate.leftover-placeholder', None, text=value[:40])}")
         if formula:
-            out += [f"{where}: {m}" for m in _formula_messages(value[1:], where)]
+            out += [f"{where}: {m}" for m in formula_messages(value[1:], where)]
         elif too_long:
             out.append(f"{where}: {t('generate.text-too-long', None, n=len(value))}")
     for ws in wb.worksheets:
         out += rule_problems(ws)
     return out
-
-
-def rule_problems(
-    ws: Worksheet, check_formula: Callable[[str, str], list[str]] | None = None
-) -> list[str]:
-    """Texts and formulas of ``ws``'s data validations and conditional formats.
-
-    ``check_formula(formula, where)`` returns problem texts (default: the ooxml formula check;
-    the master passes a cached one, its rules differ only in cell references).
-    """
-    check = check_formula or _formula_messages
-    out: list[str] = []
-    for dv in ws.data_validations.dataValidation:
-        for what, value in (
-            ("prompt", dv.prompt),
-            ("error", dv.error),
-            ("promptTitle", dv.promptTitle),
-            ("errorTitle", dv.errorTitle),
-        ):
-            if value and len(value) > DV_LIMITS[what]:
-                limit = DV_LIMITS[what]
-                message = t("generate.dv-too-long", None, what=what, n=len(value), limit=limit)
-                out.append(f"'{ws.title}'!{dv.sqref}: {message}")
-        for formula in (dv.formula1, dv.formula2):
-            if formula:
-                out += check(formula, f"'{ws.title}'!{dv.sqref}")
-    for cf in ws.conditional_formatting:
-        for rule in cf.rules:
-            for formula in rule.formula or ():
-                out += check(formula, f"'{ws.title}'!{cf.sqref}")
-    return out
-
-
-#: Formulas known to be clean. The same formulas recur in every unit's workbook (they differ
-#: only where the layout does), so each distinct text is parsed once per process.
-_CLEAN_FORMULAS: set[str] = set()
-
-
-def _formula_messages(formula: str, where: str) -> list[str]:
-    """:func:`bms_excel.xlsx.limits.formula_problems` of ``formula`` as texts naming ``where``."""
-    if formula in _CLEAN_FORMULAS:
-        return []
-    problems = formula_problems(formula, where=where)
-    if not problems:
-        if len(_CLEAN_FORMULAS) > 200_000:
-            _CLEAN_FORMULAS.clear()
-        _CLEAN_FORMULAS.add(formula)
-    return [p.message for p in problems]
 
 
 def save_atomic(wb: Workbook, path: Path, *, parts: PartCache | None = None) -> str:

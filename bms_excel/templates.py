@@ -41,7 +41,7 @@ from bms_excel.layout import (
     Anchors,
 )
 from bms_excel.model import Definition, Period, Unit
-from bms_excel.xlsx.limits import CELL_TEXT_LIMIT, over_cell_limit
+from bms_excel.xlsx.limits import over_cell_limit
 
 SHEET_KEYS = ("guide", "scorecard", "actions", "assessment", "control")
 _MARKERS = ("{{", "{%", "{#")
@@ -59,20 +59,6 @@ def clean_text(text: str, where: str | None = None) -> str:
     if n is not None:
         raise TemplateError(t("generate.text-too-long", None, n=n), where)
     return text
-
-
-def fit_text(text: str) -> str:
-    """``text`` without control characters, cut to what a cell holds (ending in "…").
-
-    For report cells showing what units wrote (the master): a text no real Excel cell could
-    hold can only come from a doctored file, and must not stop the report for everyone else.
-    The whole text stays in the history database.
-    """
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    if over_cell_limit(text) is None:
-        return text
-    cut = text.encode("utf-16-le")[: (CELL_TEXT_LIMIT - 1) * 2]
-    return cut.decode("utf-16-le", errors="ignore") + "…"
 
 
 def has_jinja(value: object) -> bool:

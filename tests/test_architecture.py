@@ -15,7 +15,17 @@ ALLOWED = {
     "click": {"cli/"},
 }
 # Pure modules must not import I/O-heavy libraries at all.
-PURE = {"model.py", "status.py", "layout.py", "records.py", "errors.py"}
+PURE = {
+    "model.py",
+    "status.py",
+    "layout.py",
+    "values.py",
+    "periods.py",
+    "records.py",
+    "errors.py",
+    "codes.py",
+    "xlsx/cells.py",
+}
 HEAVY = {"openpyxl", "pandas", "xlwings", "click", "python_calamine", "xlsxwriter", "lxml"}
 
 
@@ -48,6 +58,74 @@ def test_pure_modules_do_no_io_imports() -> None:
     present = [m for m in PURE if m in modules]
     assert "model.py" in present and "errors.py" in present
     wrong = [f"{m} imports {sorted(modules[m] & HEAVY)}" for m in present if modules[m] & HEAVY]
+    assert wrong == []
+
+
+def _module_name(rel: str) -> str:
+    return "bms_excel." + rel.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def _package_imports(path: Path) -> set[str]:
+    """Every ``bms_excel`` module ``path`` imports, function bodies included (``from bms_excel
+    import x`` counts as ``bms_excel.x``)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "bms_excel":
+                out.update(f"bms_excel.{a.name}" for a in node.names)
+            elif node.module.startswith("bms_excel."):
+                out.add(node.module)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("bms_excel."))
+    return out
+
+
+#: Library modules every layer may use: the message catalogue.
+SHARED = {"bms_excel.i18n"}
+
+
+def test_the_pure_core_imports_nothing_above_it() -> None:
+    core = {_module_name(rel) for rel in PURE}
+    wrong = [
+        f"{rel} imports {name}"
+        for rel in sorted(PURE)
+        if (PACKAGE / rel).is_file()
+        for name in sorted(_package_imports(PACKAGE / rel) - core - SHARED)
+    ]
+    assert wrong == []
+
+
+def test_xlsx_imports_nothing_from_the_pipeline() -> None:
+    # bms_excel/xlsx/ writes and patches package parts from plain values and openpyxl
+    # workbooks: it may use itself, the pure core and the catalogue, never generate, collect,
+    # master, ... (the master's save once imported generate's rule check lazily).
+    allowed = {_module_name(rel) for rel in PURE} | SHARED
+    wrong = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in sorted((PACKAGE / "xlsx").glob("*.py"))
+        for name in sorted(_package_imports(path))
+        if name not in allowed and not name.startswith("bms_excel.xlsx")
+    ]
+    assert wrong == []
+
+
+def test_the_layering_check_sees_a_lazy_import(tmp_path: Path) -> None:
+    src = tmp_path / "x.py"
+    src.write_text("def f():\n    from bms_excel.generate import rule_problems\n", encoding="utf-8")
+    assert _package_imports(src) == {"bms_excel.generate"}
+
+
+def test_the_master_imports_no_stage_lazily() -> None:
+    # A helper two stages share lives in a neutral module (xlsx/, periods, ...), not in one
+    # stage that the master imports inside a function to dodge an import cycle. (The entry
+    # points in api.py import the generator lazily on purpose: ``bms --help`` stays fast.)
+    wrong = []
+    for path in sorted([*(PACKAGE / "master").glob("*.py"), *(PACKAGE / "xlsx").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.ImportFrom) and inner.module == "bms_excel.generate":
+                        wrong.append(str(path.relative_to(PACKAGE)))
     assert wrong == []
 
 

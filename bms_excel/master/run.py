@@ -74,6 +74,7 @@ from bms_excel.records import (
     ValueRecord,
 )
 from bms_excel.signing import definition_hash
+from bms_excel.xlsx.files import safe_filename
 
 __all__ = [
     "ConsolidationResult",
@@ -149,8 +150,6 @@ def _plain(value: Any) -> Any:
 
 def master_filename(county_code: str, period: str) -> str:
     """``bms_<county>_<period>.xlsx`` with only file-name-safe characters."""
-    from bms_excel.generate import safe_filename
-
     return "bms_" + safe_filename(county_code, period)
 
 

@@ -30,7 +30,14 @@ from bms_excel.templates import has_jinja
 from bms_excel.xlsx.cached_formula import fill_results, sheet_results
 from bms_excel.xlsx.cells import a1, elements_after
 from bms_excel.xlsx.files import write_atomic
-from bms_excel.xlsx.limits import MAX_COL, MAX_ROW, check_names, formula_problems, over_cell_limit
+from bms_excel.xlsx.limits import (
+    MAX_COL,
+    MAX_ROW,
+    check_names,
+    formula_problems,
+    over_cell_limit,
+    rule_problems,
+)
 from bms_excel.xlsx.rows import deferred_rows
 
 #: The temporary master files this module writes: ``.~bms-master-<pid>-<random>.xlsx.tmp``.
@@ -124,8 +131,6 @@ def guard_master(wb: Workbook) -> list[str]:
     per shape. The rows :func:`defer_rows` set aside were cleaned and measured when they were
     set aside.
     """
-    from bms_excel.generate import rule_problems
-
     problems: list[str] = []
     names = [str(n) for n in wb.defined_names]
     problems += [p.message for p in check_names([ws.title for ws in wb.worksheets], names)]

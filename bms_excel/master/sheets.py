@@ -40,8 +40,8 @@ from bms_excel.status import (
     Status,
     status_label,
 )
-from bms_excel.templates import fit_text
 from bms_excel.xlsx.cached_formula import Formula
+from bms_excel.xlsx.limits import fit_text
 from bms_excel.xlsx.printing import page_setup, text_lines
 
 SHEET_KEYS = (

@@ -10,7 +10,9 @@ file (``<prefix>…<suffix>``) remains.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,3 +67,24 @@ def write_atomic(
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_TRANSLIT = str.maketrans({"æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "å": "a", "Å": "A"})
+
+
+def safe_filename(period: str, unit_code: str) -> str:
+    """``<period>_<unitcode>.xlsx`` with everything but ``A-Z a-z 0-9 . _ -`` replaced.
+
+    Path separators, ``..``, drive letters, control characters and leading dots cannot survive,
+    so the name is always a plain file inside the output folder.
+    """
+
+    def part(text: str, fallback: str) -> str:
+        text = unicodedata.normalize("NFKD", str(text).translate(_TRANSLIT))
+        text = text.encode("ascii", "ignore").decode("ascii")
+        text = _UNSAFE.sub("_", text)
+        text = re.sub(r"\.{2,}", "_", text).strip("._-")
+        return text[:60] or fallback
+
+    return f"{part(period, 'periode')}_{part(unit_code, 'enhet')}.xlsx"

@@ -10,13 +10,17 @@ rules over a saved file) is a test tool: ``tests/ooxml_check.py``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bms_excel.i18n import t
 from bms_excel.xlsx.cells import column_number
 
 Severity = Literal["error", "warning"]
@@ -230,4 +234,66 @@ def formula_problems(
                 add("formula-xlfn", f"{base} needs the _xlfn. prefix (Excel shows #NAME?)")
         elif base not in functions["2007"] and base not in known and "_XLFN." not in prefixes:
             add("formula-unknown-function", f"unknown function {m.group(1)} (#NAME? in Excel)")
+    return out
+
+
+def fit_text(text: str) -> str:
+    """``text`` without control characters, cut to what a cell holds (ending in "…").
+
+    For report cells showing what units wrote (the master): a text no real Excel cell could
+    hold can only come from a doctored file, and must not stop the report for everyone else.
+    The whole text stays in the history database.
+    """
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if over_cell_limit(text) is None:
+        return text
+    cut = text.encode("utf-16-le")[: (CELL_TEXT_LIMIT - 1) * 2]
+    return cut.decode("utf-16-le", errors="ignore") + "…"
+
+
+#: Formulas known to be clean. The same formulas recur in every unit's workbook (they differ
+#: only where the layout does), so each distinct text is parsed once per process.
+CLEAN_FORMULAS: set[str] = set()
+
+
+def formula_messages(formula: str, where: str) -> list[str]:
+    """:func:`formula_problems` of ``formula`` as texts naming ``where``."""
+    if formula in CLEAN_FORMULAS:
+        return []
+    problems = formula_problems(formula, where=where)
+    if not problems:
+        if len(CLEAN_FORMULAS) > 200_000:
+            CLEAN_FORMULAS.clear()
+        CLEAN_FORMULAS.add(formula)
+    return [p.message for p in problems]
+
+
+def rule_problems(
+    ws: Worksheet, check_formula: Callable[[str, str], list[str]] | None = None
+) -> list[str]:
+    """Texts and formulas of ``ws``'s data validations and conditional formats.
+
+    ``check_formula(formula, where)`` returns problem texts (default: :func:`formula_messages`;
+    the master passes a cached one, its rules differ only in cell references).
+    """
+    check = check_formula or formula_messages
+    out: list[str] = []
+    for dv in ws.data_validations.dataValidation:
+        for what, value in (
+            ("prompt", dv.prompt),
+            ("error", dv.error),
+            ("promptTitle", dv.promptTitle),
+            ("errorTitle", dv.errorTitle),
+        ):
+            if value and len(value) > DV_LIMITS[what]:
+                limit = DV_LIMITS[what]
+                message = t("generate.dv-too-long", None, what=what, n=len(value), limit=limit)
+                out.append(f"'{ws.title}'!{dv.sqref}: {message}")
+        for formula in (dv.formula1, dv.formula2):
+            if formula:
+                out += check(formula, f"'{ws.title}'!{dv.sqref}")
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            for formula in rule.formula or ():
+                out += check(formula, f"'{ws.title}'!{cf.sqref}")
     return out

@@ -21,8 +21,8 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel.errors import OutputError
-from bms_excel.templates import fit_text
 from bms_excel.xlsx.cells import column_letter, escape_attr, escape_text
+from bms_excel.xlsx.limits import fit_text
 from bms_excel.xlsx.printing import text_lines
 
 #: Per workbook: sheet title → its :class:`DeferredRows`.
