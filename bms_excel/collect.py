@@ -31,13 +31,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from bms_excel.codes import severity_of
 from bms_excel.errors import Finding, OutputError
 from bms_excel.i18n import t
 from bms_excel.layout import DEFAULT_ANCHORS
 from bms_excel.model import Definition
 from bms_excel.reader import (
     MAX_FILE_SIZE,
-    SEVERITIES,
     Limits,
     escape_name,
     read_submission,
@@ -134,20 +134,8 @@ class CollectReport:
                 }
                 for f in self.files
             ],
-            "findings": [finding_json(f) for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
         }
-
-
-def finding_json(f: Finding) -> dict[str, Any]:
-    """A workbook finding in the JSON contract (code, severity, file, sheet, cell, message)."""
-    return {
-        "code": f.code,
-        "severity": f.severity,
-        "file": f.file,
-        "sheet": f.sheet,
-        "cell": f.cell,
-        "message": f.message,
-    }
 
 
 # -- map: one file -----------------------------------------------------------------------------
@@ -319,7 +307,7 @@ def _failed_outcome(path: Path, display: str, code: str, message: str) -> FileOu
         if stat.S_ISREG(info.st_mode) and size <= MAX_FILE_SIZE:
             with open(path, "rb") as fh:
                 sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
-    finding = Finding(code, SEVERITIES[code], message, file=display)
+    finding = Finding(code, severity_of(code), message, file=display)
     return FileOutcome(path=display, sha256=sha256, size=size, kind=None, findings=[finding])
 
 

@@ -15,16 +15,26 @@ SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
 class BmsError(Exception):
-    """Base class: a user-facing error with a Norwegian message and an optional location."""
+    """Base class: a user-facing error with a Norwegian message and an optional location.
 
-    def __init__(self, message: str, location: str | None = None) -> None:
+    ``code`` is a registered code (:mod:`bms_excel.codes`, family ``command``): tests and
+    scripts match on it, never on the message. Each subclass has its own; ``code=`` overrides.
+    """
+
+    code: str = "command-failed"
+
+    def __init__(self, message: str, location: str | None = None, *, code: str | None = None):
         self.message = message
         self.location = location
+        if code is not None:
+            self.code = code
         super().__init__(f"{location}: {message}" if location else message)
 
 
 class DefinitionError(BmsError):
     """The scorecard definition cannot be loaded; ``problems`` holds every located problem."""
+
+    code = "definition-invalid"
 
     def __init__(self, problems: list[Finding], message: str | None = None) -> None:
         self.problems = problems
@@ -35,21 +45,26 @@ class DefinitionError(BmsError):
 class ConfigError(BmsError):
     """The project configuration (bms.toml) is missing or invalid."""
 
+    code = "config-error"
+
 
 class TemplateError(BmsError):
     """A workbook template, placeholder or Excel limit is violated at generate time."""
+
+    code = "template-error"
 
 
 class WorkbookReadError(BmsError):
     """A file is not a readable workbook (encrypted, corrupt, not a spreadsheet)."""
 
     def __init__(self, message: str, location: str | None = None, code: str = "not-a-workbook"):
-        self.code = code
-        super().__init__(message, location)
+        super().__init__(message, location, code=code)
 
 
 class OutputError(BmsError):
     """An output cannot be written (file open in Excel, disk full, no permission)."""
+
+    code = "output-error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +102,9 @@ class Finding:
         return f"{head}{sev}: {self.message} [{self.code}]"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (``extra`` only when present)."""
+        """The one JSON shape of a finding, in every ``--json`` output and the collect report:
+        ``code, severity, message, file, sheet, cell, line, path`` (unused ones ``null``), plus
+        ``extra`` only when present."""
         data = asdict(self)
         if not data["extra"]:
             del data["extra"]

@@ -313,5 +313,5 @@ def read_history_csv(
     found = read_values_csv(source, name=name)
     if found.findings:
         first = found.findings[0]
-        raise BmsError(first.message, first.location())
+        raise BmsError(first.message, first.location(), code=first.code)
     return found.values

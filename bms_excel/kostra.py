@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeGuard
 
-from bms_excel.errors import Finding, Severity
+from bms_excel.codes import make_finding, severity_of
+from bms_excel.errors import Finding
 from bms_excel.i18n import t
 
 Status = Literal["ok", "not-applicable", "not-available", "confidential", "unknown"]
@@ -144,12 +145,11 @@ def _superseded(label: str | None) -> int | None:
     return int(m.group("until")) if m and m.group("until") else None
 
 
-def make_finding(
-    code: str, severity: Severity, message: str, file: str | None, **extra: Any
-) -> Finding:
-    """A KOSTRA finding; ``line`` in ``extra`` becomes the finding's line, the rest its extra."""
+def kostra_finding(code: str, message: str, file: str | None, **extra: Any) -> Finding:
+    """A KOSTRA finding (severity from :mod:`bms_excel.codes`); ``line`` in ``extra`` becomes
+    the finding's line, the rest its extra."""
     line = extra.pop("line", None)
-    return Finding(code, severity, message, file=file, line=line, extra=extra)
+    return Finding(code, severity_of(code), message, file=file, line=line, extra=extra)
 
 
 # -- dispatch ---------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def parse_file(
         data = Path(path).read_bytes()
     except OSError as exc:
         msg = t("kostra.unreadable", error=exc.strerror or str(exc))
-        return ParseResult(findings=[make_finding("kostra-unreadable", "error", msg, name)])
+        return ParseResult(findings=[kostra_finding("kostra-unreadable", msg, name)])
     return parse_bytes(data, source_name=name, table=table, region=region)
 
 
@@ -175,7 +175,7 @@ def parse_bytes(
     head = data.lstrip(b"\xef\xbb\xbf").lstrip()
     if not head:
         msg = t("kostra.empty")
-        return ParseResult(findings=[make_finding("kostra-empty", "error", msg, source_name)])
+        return ParseResult(findings=[kostra_finding("kostra-empty", msg, source_name)])
     if head[:1] in (b"{", b"["):
         return parse_jsonstat(data, source_name=source_name, table=table, region=region)
     return parse_statbank_csv(data, source_name=source_name, table=table, region=region)
@@ -366,7 +366,7 @@ def parse_jsonstat(
     except UnicodeDecodeError as exc:
         if exc.reason != "unexpected end of data":
             msg = t("kostra.malformed-encoding", position=exc.start)
-            result.findings.append(make_finding("kostra-malformed", "error", msg, source_name))
+            result.findings.append(kostra_finding("kostra-malformed", msg, source_name))
             return result
         # Cut inside a multi-byte character: let the JSON parser report the truncation.
         text = exc.object[: exc.start].decode("utf-8-sig")
@@ -375,26 +375,22 @@ def parse_jsonstat(
     except json.JSONDecodeError as exc:
         msg = t("kostra.malformed", error=exc.msg, line=exc.lineno, column=exc.colno)
         result.findings.append(
-            make_finding(
-                "kostra-malformed", "error", msg, source_name, line=exc.lineno, position=exc.pos
-            )
+            kostra_finding("kostra-malformed", msg, source_name, line=exc.lineno, position=exc.pos)
         )
         return result
     except (ValueError, RecursionError) as exc:
         msg = t("kostra.malformed", error=type(exc).__name__, line="?", column="?")
-        result.findings.append(make_finding("kostra-malformed", "error", msg, source_name))
+        result.findings.append(kostra_finding("kostra-malformed", msg, source_name))
         return result
     try:
         _decode_dataset(doc, source_name, result, table, region)
     except _NotJsonStat as exc:
         msg = t("kostra.not-jsonstat", key=exc.key)
         result.figures.clear()
-        result.findings.append(make_finding("kostra-not-jsonstat", "error", msg, source_name))
+        result.findings.append(kostra_finding("kostra-not-jsonstat", msg, source_name))
     except _SizeMismatch as exc:
         result.figures.clear()
-        result.findings.append(
-            make_finding("kostra-size-mismatch", "error", exc.message, source_name)
-        )
+        result.findings.append(kostra_finding("kostra-size-mismatch", exc.message, source_name))
     return result
 
 
@@ -438,9 +434,7 @@ def _decode_dataset(
     result.table, result.title = table or None, label
     result.updated = doc.get("updated") if isinstance(doc.get("updated"), str) else None
     if not table:
-        result.findings.append(
-            make_finding("kostra-no-table", "warning", t("kostra.no-table"), source_name)
-        )
+        result.findings.append(make_finding("kostra-no-table", file=source_name))
 
     time_id = _pick(ids, role, "time", ("Tid", "Time", "Year", "Aar"))
     geo_id = _pick(ids, role, "geo", ("Region", "KOKkommuneregion0000", "KOKfylkesregion0000"))
@@ -451,7 +445,7 @@ def _decode_dataset(
         raise _NotJsonStat("role.time")
     if geo_id is None and not region_arg:
         msg = t("kostra.no-region")
-        result.findings.append(make_finding("kostra-no-region", "warning", msg, source_name))
+        result.findings.append(kostra_finding("kostra-no-region", msg, source_name))
     by_id = {d.id: d for d in dims}
     bad_periods: dict[str, int] = defaultdict(int)
     unknown: dict[str, list[int]] = defaultdict(list)
@@ -502,18 +496,16 @@ def _decode_dataset(
         )
     for period, count in bad_periods.items():
         msg = t("kostra.bad-period", period=period, count=count)
-        result.findings.append(make_finding("kostra-bad-period", "warning", msg, source_name))
+        result.findings.append(kostra_finding("kostra-bad-period", msg, source_name))
     for symbol, where in unknown.items():
         msg = t("kostra.unknown-status", symbol=symbol, count=len(where), where=f"#{where[0]}")
-        result.findings.append(make_finding("kostra-unknown-status", "warning", msg, source_name))
+        result.findings.append(kostra_finding("kostra-unknown-status", msg, source_name))
     for i in bad_values[:MAX_CELL_FINDINGS]:
         msg = t("kostra.bad-value", index=i, text=repr(cells.get(i))[:40])
-        result.findings.append(
-            make_finding("kostra-bad-number", "error", msg, source_name, index=i)
-        )
+        result.findings.append(kostra_finding("kostra-bad-number", msg, source_name, index=i))
     if len(bad_values) > MAX_CELL_FINDINGS:
         msg = t("kostra.bad-number-more", count=len(bad_values) - MAX_CELL_FINDINGS)
-        result.findings.append(make_finding("kostra-bad-number", "error", msg, source_name))
+        result.findings.append(kostra_finding("kostra-bad-number", msg, source_name))
 
 
 # -- statbank CSV -----------------------------------------------------------------------------
@@ -619,13 +611,9 @@ def parse_statbank_csv(
         for sep, shown in ((",", ","), ("\t", "TAB"), ("|", "|")):
             if _find_layout(_rows(text, sep)) is not None:
                 msg = t("kostra.wrong-separator", separator=shown)
-                result.findings.append(
-                    make_finding("kostra-wrong-separator", "error", msg, source_name)
-                )
+                result.findings.append(kostra_finding("kostra-wrong-separator", msg, source_name))
                 return result
-        result.findings.append(
-            make_finding("kostra-no-header", "error", t("kostra.no-header"), source_name)
-        )
+        result.findings.append(make_finding("kostra-no-header", file=source_name))
         return result
 
     title_cells = [c for row in rows[: layout.header] for c in row if c]
@@ -633,15 +621,11 @@ def parse_statbank_csv(
     m = _TABLE_RE.match(result.title or "")
     result.table = (m.group(1) if m else None) or table
     if not result.table:
-        result.findings.append(
-            make_finding("kostra-no-table", "warning", t("kostra.no-table"), source_name)
-        )
+        result.findings.append(make_finding("kostra-no-table", file=source_name))
     region_col, contents_col, other_cols = _column_roles(rows, layout)
     header = rows[layout.header]
     if region_col is None and not region:
-        result.findings.append(
-            make_finding("kostra-no-region", "warning", t("kostra.no-region"), source_name)
-        )
+        result.findings.append(make_finding("kostra-no-region", file=source_name))
 
     bad: list[Finding] = []
     unknown: dict[str, list[str]] = defaultdict(list)
@@ -672,17 +656,14 @@ def parse_statbank_csv(
             col_name = header[j] if j < len(header) else str(j + 1)
             if year is None:
                 msg = t("kostra.bad-period", period=period, count=1)
-                bad.append(
-                    make_finding("kostra-bad-period", "warning", msg, source_name, line=line)
-                )
+                bad.append(kostra_finding("kostra-bad-period", msg, source_name, line=line))
                 continue
             parsed = _parse_cell(cell(j))
             if parsed is None:
                 msg = t("kostra.bad-number", text=cell(j)[:40], row=line, column=col_name)
                 bad.append(
-                    make_finding(
+                    kostra_finding(
                         "kostra-bad-number",
-                        "error",
                         msg,
                         source_name,
                         line=line,
@@ -714,8 +695,8 @@ def parse_statbank_csv(
     result.findings.extend(bad[:MAX_CELL_FINDINGS])
     if len(bad) > MAX_CELL_FINDINGS:
         msg = t("kostra.bad-number-more", count=len(bad) - MAX_CELL_FINDINGS)
-        result.findings.append(make_finding("kostra-bad-number", "error", msg, source_name))
+        result.findings.append(kostra_finding("kostra-bad-number", msg, source_name))
     for symbol, where in unknown.items():
         msg = t("kostra.unknown-status", symbol=symbol, count=len(where), where=where[0])
-        result.findings.append(make_finding("kostra-unknown-status", "warning", msg, source_name))
+        result.findings.append(kostra_finding("kostra-unknown-status", msg, source_name))
     return result

@@ -22,7 +22,7 @@ from pathlib import Path
 from bms_excel.errors import Finding
 from bms_excel.history import ExternalFigure, History
 from bms_excel.i18n import t
-from bms_excel.kostra import KostraFigure, Role, make_finding, parse_bytes
+from bms_excel.kostra import KostraFigure, Role, kostra_finding, parse_bytes
 from bms_excel.model import Definition, Indicator, Period
 
 
@@ -96,9 +96,7 @@ def match_figures(
         wanted = _wanted(ind, definition)
         if not wanted:
             msg = t("kostra.no-region-in-definition", indicator=ind.code)
-            findings.append(
-                make_finding("kostra-no-region", "warning", msg, None, indicator=ind.code)
-            )
+            findings.append(kostra_finding("kostra-no-region", msg, None, indicator=ind.code))
         for role, region, unit in wanted:
             used[table][ks.contents].add(region)
             candidates = index.get((table, ks.contents, region, year), {})
@@ -108,7 +106,7 @@ def match_figures(
             if len(candidates) > 1:
                 dims = _sample({f"{k}={v}" for other in candidates for k, v in other})
                 msg = t("kostra.ambiguous", count=len(candidates), dimensions=dims, **where)
-                findings.append(make_finding("kostra-ambiguous", "warning", msg, None, **where))
+                findings.append(kostra_finding("kostra-ambiguous", msg, None, **where))
                 continue
             if not candidates:
                 role_text = {
@@ -117,16 +115,12 @@ def match_figures(
                     "comparison": t("kostra.role.comparison"),
                 }[role]
                 msg = t("kostra.no-data", role=role_text, **where)
-                findings.append(
-                    make_finding("kostra-no-data", "warning", msg, None, role=role, **where)
-                )
+                findings.append(kostra_finding("kostra-no-data", msg, None, role=role, **where))
                 continue
             fig = next(iter(candidates.values()))
             if fig.superseded_until is not None and fig.superseded_until < year:
                 msg = t("kostra.superseded-region", until=fig.superseded_until, **where)
-                findings.append(
-                    make_finding("kostra-superseded-region", "warning", msg, None, **where)
-                )
+                findings.append(kostra_finding("kostra-superseded-region", msg, None, **where))
             matched.append(MatchedFigure(ind.code, per.code, role, region, unit, fig))
     findings += _unused(figures, used)
     return matched, findings
@@ -142,7 +136,7 @@ def _unused(
     for table, contents_map in sorted(found.items()):
         if table not in used:
             msg = t("kostra.unused-table", table=table or "?")
-            findings.append(make_finding("kostra-unused", "info", msg, None, table=table))
+            findings.append(kostra_finding("kostra-unused", msg, None, table=table))
             continue
         file_regions = set().union(*contents_map.values())
         wanted_regions = set().union(*used[table].values())
@@ -153,13 +147,13 @@ def _unused(
                 regions=_sample(file_regions),
                 expected=_sample(wanted_regions),
             )
-            findings.append(make_finding("kostra-other-region", "warning", msg, None, table=table))
+            findings.append(kostra_finding("kostra-other-region", msg, None, table=table))
             continue
         for contents, regions in sorted(contents_map.items()):
             if contents not in used[table]:
                 msg = t("kostra.unused-contents", table=table, contents=contents)
                 findings.append(
-                    make_finding("kostra-unused", "info", msg, None, table=table, contents=contents)
+                    kostra_finding("kostra-unused", msg, None, table=table, contents=contents)
                 )
                 continue
             extra = regions - used[table][contents]
@@ -172,7 +166,7 @@ def _unused(
                     regions=_sample(extra),
                 )
                 findings.append(
-                    make_finding("kostra-unused", "info", msg, None, table=table, contents=contents)
+                    kostra_finding("kostra-unused", msg, None, table=table, contents=contents)
                 )
     return findings
 

@@ -47,7 +47,8 @@ import olefile
 import python_calamine
 from defusedxml import DefusedXmlException
 
-from bms_excel.errors import Finding, Severity, WorkbookReadError
+from bms_excel.codes import severity_of
+from bms_excel.errors import Finding, WorkbookReadError
 from bms_excel.i18n import t
 from bms_excel.number_formats import percent_cells, percent_styles
 from bms_excel.xlsx.cells import a1, column_number
@@ -84,32 +85,6 @@ TIME_BUDGET = 10.0
 MAX_ROWS = 10_000
 MAX_COLS = 256
 _INFLATE_STEP = 64 * 1024
-
-# Finding code → severity: the one table the README's code list is made from.
-SEVERITIES: dict[str, Severity] = {
-    "empty-file": "error",
-    "encrypted": "error",
-    "not-a-workbook": "error",
-    "saved-as-xls": "warning",
-    "saved-as-ods": "warning",
-    "xlsb-unsupported": "error",
-    "corrupt-zip": "error",
-    "corrupt-workbook": "error",
-    "zip-bomb": "error",
-    "too-large": "error",
-    "hostile-xml": "error",
-    "macro-workbook": "warning",
-    "timeout": "error",
-    "unreadable-file": "error",
-    "symlink-outside": "error",
-    "symlink-loop": "warning",
-    "cells-outside-form": "warning",
-    "sheet-too-large": "error",
-    "reader-crashed": "error",
-    "skipped-lock-file": "info",
-    "skipped-hidden": "info",
-    "skipped-temp-file": "info",
-}
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -267,7 +242,7 @@ def _truthy(value: str | None) -> bool:
 def _finding(
     code: str, file: str, message: str, sheet: str | None = None, cell: str | None = None
 ) -> Finding:
-    return Finding(code, SEVERITIES[code], message, file=file, sheet=sheet, cell=cell)
+    return Finding(code, severity_of(code), message, file=file, sheet=sheet, cell=cell)
 
 
 def _fail(code: str, key: str | None = None, **params: Any) -> WorkbookReadError:

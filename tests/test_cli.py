@@ -56,7 +56,7 @@ def test_check_example_exits_0(runner: CliRunner) -> None:
     data = json.loads(result.output)
     assert all(f["severity"] != "error" for f in data["findings"])
     for f in data["findings"]:
-        assert set(f) == {"code", "severity", "file", "line", "path", "message"}
+        assert set(f) == {"code", "severity", "message", "file", "sheet", "cell", "line", "path"}
 
 
 def test_check_broken_definition_exits_1_and_names_the_line(

@@ -25,8 +25,6 @@ from bms_excel.i18n import t
 if TYPE_CHECKING:
     from rich.console import Console
 
-JSON_KEYS = ("code", "severity", "file", "line", "path", "message")
-
 
 def print_finding_lines(con: Console, findings: Sequence[Finding]) -> None:
     """One ``file:line: severity: message [code]`` line per finding (the README's format)."""
@@ -64,7 +62,7 @@ def check_command(
     path = definition if definition is not None else state(ctx).project().definition_path
     findings = check_definition_file(path, max_indicators=max_indicators)
     if as_json:
-        print_json({"findings": [{k: getattr(f, k) for k in JSON_KEYS} for f in findings]})
+        print_json({"findings": [f.to_dict() for f in findings]})
     else:
         con = stdout_console()
         if findings and sys.stdout.isatty():
