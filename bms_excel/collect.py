@@ -36,13 +36,7 @@ from bms_excel.errors import Finding, OutputError
 from bms_excel.i18n import t
 from bms_excel.layout import DEFAULT_ANCHORS
 from bms_excel.model import Definition
-from bms_excel.reader import (
-    MAX_FILE_SIZE,
-    Limits,
-    escape_name,
-    read_submission,
-    walk_submissions,
-)
+from bms_excel.reader import MAX_FILE_SIZE, Limits, read_submission
 from bms_excel.records import (
     ActionRecord,
     AssessmentRecord,
@@ -51,6 +45,7 @@ from bms_excel.records import (
     UnitState,
     ValueRecord,
 )
+from bms_excel.submissions import escape_name, walk_submissions
 from bms_excel.validate import UNREAD_SHEETS, Extract, validate_data
 from bms_excel.values import neutralise
 from bms_excel.xlsx.files import write_atomic

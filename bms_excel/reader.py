@@ -2,9 +2,10 @@
 
 Submissions come by e-mail from hundreds of people, so every file is untrusted:
 
-* :func:`walk_submissions` lists a folder, skipping lock, hidden and temporary files and never
-  following a symbolic link out of the folder;
-* :func:`sniff` tells what a file is by its bytes, never by its name;
+* :func:`~bms_excel.submissions.walk_submissions` lists a folder, skipping lock, hidden and
+  temporary files and never following a symbolic link out of the folder, and
+  :func:`~bms_excel.submissions.sniff` tells what a file is by its bytes, never by its name
+  (both in :mod:`bms_excel.submissions`);
 * :func:`read_submission` reads one file into a :class:`ReadResult` and never raises for a bad
   file: every problem is a :class:`~bms_excel.errors.Finding`.
 
@@ -16,7 +17,8 @@ at most one step beyond it. Before python-calamine sees a sheet, the cell refere
 sheet part (not its ``<dimension>``, which can lie) give the sheet's extent: calamine allocates
 the whole grid from A1 to the farthest cell, so a single cell in XFD1048576 would ask for
 hundreds of GiB. Cells beyond :attr:`Limits.max_rows` × :attr:`Limits.max_cols` are left out of
-the package calamine reads (``cells-outside-form``). Cell values come from python-calamine;
+the package calamine reads (``cells-outside-form``; the byte scans are
+:mod:`bms_excel.sheet_extent`). Cell values come from python-calamine;
 sheet states, protection, document properties and formula cells come from a light pass
 (defusedxml on the small parts, a byte scan of the sheet data, which is never parsed as XML).
 Nothing is ever written, re-saved or executed.
@@ -24,7 +26,6 @@ Nothing is ever written, re-saved or executed.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import os
@@ -34,16 +35,14 @@ import stat
 import time
 import zipfile
 import zlib
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
 import defusedxml.ElementTree as safe_xml
-import olefile
 import python_calamine
 from defusedxml import DefusedXmlException
 
@@ -51,22 +50,10 @@ from bms_excel.codes import severity_of
 from bms_excel.errors import Finding, WorkbookReadError
 from bms_excel.i18n import t
 from bms_excel.number_formats import percent_cells, percent_styles
+from bms_excel.sheet_extent import clip_sheet, fits_limits, plainly_within, sheet_extent
+from bms_excel.submissions import FileKind, escape_name, sniff_stream
 from bms_excel.xlsx.cells import a1, column_number
 
-FileKind = Literal[
-    "xlsx",
-    "xlsm",
-    "xlsb",
-    "ods",
-    "encrypted",
-    "xls",
-    "pdf",
-    "csv",
-    "text",
-    "empty",
-    "corrupt-zip",
-    "unknown",
-]
 SheetState = Literal["visible", "hidden", "veryHidden"]
 CellValue = int | float | str | bool | date | datetime | dtime | timedelta
 PropertyValue = str | int | float | bool | datetime
@@ -78,7 +65,6 @@ MAX_COMPRESSION_RATIO = 100
 # the ratio is judged only for members that inflate beyond this size.
 RATIO_MIN_SIZE = 1024 * 1024
 MAX_PARTS = 2000
-MAX_MANIFEST_SIZE = 1024 * 1024
 TIME_BUDGET = 10.0
 # The largest sheet calamine is asked for (1-based last row and column). Collection passes the
 # form's own area (bms_excel.collect.form_limits); this default bounds any other caller.
@@ -86,8 +72,6 @@ MAX_ROWS = 10_000
 MAX_COLS = 256
 _INFLATE_STEP = 64 * 1024
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 _XML_SUFFIXES = (".xml", ".rels")
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"))
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -96,20 +80,6 @@ _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _STATES: dict[str, SheetState] = {"hidden": "hidden", "veryHidden": "veryHidden"}
 _A1 = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 _PROTECTION_TAG = re.compile(rb"<sheetProtection\b[^>]*>")
-# Cell references anywhere in a sheet's data (rows carry digits only, so they never match).
-_ANY_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["']""")
-# A value calamine places: text in <v>, or an inline string.
-_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v(?:\s[^>]*)?>[^<]|is[\s>])")
-_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
-_ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr\s*=\s*["']([0-9]{1,12})["']""")
-# One cell element with its reference (the Open XML SDK writes them prefixed, <x:c>); text
-# inside cannot hold "<" (escaped in XML) outside CDATA.
-_CELL_ELEMENT = re.compile(
-    rb"""<(?:[A-Za-z_][\w.-]*:)?c\s(?:[^>]*?\s)?r\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["']"""
-    rb"""[^>]*?(?:/>|>.*?</(?:[A-Za-z_][\w.-]*:)?c>)""",
-    re.S,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,27 +163,6 @@ class ReadResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    """A file found by :func:`walk_submissions`; ``skip`` is the finding code when it is skipped."""
-
-    path: Path
-    relpath: str
-    skip: str | None = None
-    detail: str = ""
-
-    def finding(self) -> Finding | None:
-        """The finding that reports why this file is skipped, or ``None`` when it is to be read."""
-        if self.skip is None:
-            return None
-        key = f"reader.{self.skip}"
-        if self.skip == "unreadable-file":
-            return _finding("unreadable-file", self.relpath, t(key, error=self.detail))
-        if self.skip in ("symlink-outside", "symlink-loop"):
-            return _finding(self.skip, self.relpath, t(key, target=self.detail))
-        return _finding(self.skip, self.relpath, t(key))
-
-
-@dataclass(frozen=True, slots=True)
 class _Wanted:
     """The sheets whose values and formula cells are read: ``only`` (None: all) less ``skip``."""
 
@@ -247,241 +196,6 @@ def _finding(
 
 def _fail(code: str, key: str | None = None, **params: Any) -> WorkbookReadError:
     return WorkbookReadError(t(key or f"reader.{code}", **params), None, code)
-
-
-# --------------------------------------------------------------------------- walking
-
-
-def _skip_reason(name: str) -> str | None:
-    lower = name.lower()
-    if name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#")):
-        return "skipped-lock-file"
-    if name.startswith(".") or lower in {"thumbs.db", "desktop.ini", "__macosx"}:
-        return "skipped-hidden"
-    if lower.endswith(".tmp"):
-        return "skipped-temp-file"
-    return None
-
-
-def escape_name(raw: str) -> str:
-    """A file name as every output shows it: valid UTF-8 on one line, and reversible.
-
-    A byte that is not UTF-8 (a surrogate-escaped ``str`` from the file system on Linux, e.g.
-    Latin-1 ``æ`` from an old zip tool) becomes ``\\xe6``; a control character (a newline
-    could forge a finding line) becomes ``\\n``, ``\\t`` or ``\\u0085``; a backslash is
-    doubled, so :func:`unescape_name` gives the raw name back. Applied once, where a name
-    enters the program (:func:`walk_submissions`, single files), so every text, JSON, CSV,
-    workbook and database output holds the same escaped name.
-    """
-    # On Windows a backslash is the separator and names hold neither controls nor stray bytes.
-    if raw.isprintable() and ("\\" not in raw or os.sep == "\\"):
-        return raw
-    out: list[str] = []
-    for ch in raw:
-        code = ord(ch)
-        if ch == "\\":
-            out.append("\\\\")
-        elif 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape for a non-UTF-8 byte
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif ch in _NAME_ESCAPES:
-            out.append(_NAME_ESCAPES[ch])
-        elif ch.isprintable() or ch == " ":
-            out.append(ch)
-        else:
-            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
-    return "".join(out)
-
-
-def unescape_name(text: str) -> str:
-    """The raw name (surrogate-escaped where it was not UTF-8) behind :func:`escape_name`."""
-    return _NAME_ESCAPE.sub(_unescape_one, text)
-
-
-_NAME_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_NAME_ESCAPE = re.compile(r"\\(\\|n|r|t|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
-
-
-def _unescape_one(match: re.Match[str]) -> str:
-    body = match.group(1)
-    if body == "\\":
-        return "\\"
-    if body in ("n", "r", "t"):
-        return {"n": "\n", "r": "\r", "t": "\t"}[body]
-    if body[0] == "x":
-        return chr(0xDC00 + int(body[1:], 16))
-    return chr(int(body[1:], 16))
-
-
-def walk_submissions(folder: str | os.PathLike[str]) -> Iterator[Candidate]:
-    """Every file under ``folder`` (recursively, sorted), skipped ones with their reason.
-
-    ``relpath`` is the name relative to ``folder``, escaped by :func:`escape_name`; ``path``
-    is the raw path to read. Raises ``OSError`` when ``folder`` itself does not exist.
-    """
-    root = Path(folder)
-    root_real = root.resolve(strict=True)
-    yield from _walk(root, root_real, "", {root_real})
-
-
-def _walk(directory: Path, root_real: Path, prefix: str, seen: set[Path]) -> Iterator[Candidate]:
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError as exc:
-        yield Candidate(directory, prefix.rstrip("/") or ".", "unreadable-file", exc.strerror or "")
-        return
-    for entry in entries:
-        path, rel = Path(entry.path), prefix + escape_name(entry.name)
-        reason = _skip_reason(entry.name)
-        if reason:
-            yield Candidate(path, rel, reason)
-            continue
-        try:
-            real = path.resolve(strict=True)
-            is_dir = real.is_dir()
-        except (OSError, RuntimeError):  # broken link or a link loop
-            yield Candidate(path, rel, "unreadable-file", t("reader.broken-link"))
-            continue
-        if entry.is_symlink() and not real.is_relative_to(root_real):
-            yield Candidate(path, rel, "symlink-outside", escape_name(str(real)))
-        elif is_dir:
-            if real in seen:  # a loop, or a folder already walked by another path
-                shown = escape_name(str(real.relative_to(root_real))) if real != root_real else "."
-                yield Candidate(path, rel, "symlink-loop", shown)
-            else:
-                seen.add(real)
-                yield from _walk(path, root_real, rel + "/", seen)
-        elif real.is_file():
-            yield Candidate(path, rel)
-        else:
-            yield Candidate(path, rel, "unreadable-file", t("reader.not-a-regular-file"))
-
-
-# --------------------------------------------------------------------------- sniffing
-
-
-def sniff(path: str | os.PathLike[str]) -> FileKind:
-    """What ``path`` is, judged by its content (the name is never trusted)."""
-    with open(path, "rb") as handle:
-        kind, archive = _sniff_stream(handle)
-        if archive is not None:
-            archive.close()
-        return kind
-
-
-def _sniff_stream(handle: BinaryIO) -> tuple[FileKind, zipfile.ZipFile | None]:
-    """The kind, and for a zip the open archive (its directory is read once, not twice)."""
-    head = handle.read(4096)
-    handle.seek(0)
-    if not head.strip():
-        rest = handle.read(1024 * 1024 + 1)
-        handle.seek(0)
-        if not rest.strip() and len(rest) <= 1024 * 1024:
-            return "empty", None
-    if head.startswith(b"PK"):
-        try:
-            archive = zipfile.ZipFile(handle)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError):
-            return "corrupt-zip", None
-        kind = _sniff_zip(archive)
-        return kind, archive
-    if head.startswith(_OLE_MAGIC):
-        return _sniff_ole(handle), None
-    if b"%PDF-" in head[:1024]:
-        return "pdf", None
-    return _sniff_text(head), None
-
-
-def _sniff_zip(zf: zipfile.ZipFile) -> FileKind:
-    names = {info.filename.lower(): info for info in zf.infolist()}
-    if any(info.flag_bits & 0x1 for info in names.values()):
-        return "encrypted"  # a zip-level password: no Office application writes this
-    try:
-        mime = names.get("mimetype")
-        if mime is not None and mime.file_size <= 256:
-            if zf.read(mime).strip() == _ODS_MIME:
-                return _sniff_ods(zf, names)
-            return "unknown"
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
-        return "corrupt-zip"
-    except NotImplementedError:  # a compression method zipfile does not know
-        return "unknown"
-    if "xl/workbook.bin" in names:
-        return "xlsb"
-    if "xl/workbook.xml" in names:
-        return "xlsm" if "xl/vbaproject.bin" in names else "xlsx"
-    return "unknown"
-
-
-def _sniff_ods(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> FileKind:
-    manifest = names.get("meta-inf/manifest.xml")
-    # A password-protected .ods keeps its manifest in clear and lists encryption data there.
-    if (
-        manifest is not None
-        and manifest.file_size <= MAX_MANIFEST_SIZE
-        and b"encryption-data" in zf.read(manifest)
-    ):
-        return "encrypted"
-    return "ods"
-
-
-def _sniff_ole(handle: BinaryIO) -> FileKind:
-    try:
-        ole = olefile.OleFileIO(handle)
-    except (OSError, ValueError, IndexError, KeyError, TypeError):
-        return "unknown"
-    try:
-        streams = {"/".join(entry).lower() for entry in ole.listdir(streams=True, storages=False)}
-        if {"encryptioninfo", "encryptedpackage"} <= streams:
-            return "encrypted"
-        book = next((s for s in ("workbook", "book") if s in streams), None)
-        if book is None:
-            return "unknown"
-        head = ole.openstream(book).read(64 * 1024)
-        return "encrypted" if _biff_has_filepass(head) else "xls"
-    except (OSError, ValueError, IndexError, KeyError, TypeError):
-        return "unknown"
-    finally:
-        ole.close()
-
-
-def _biff_has_filepass(stream: bytes) -> bool:
-    """Whether a BIFF workbook stream carries FILEPASS (0x002F): an encrypted .xls."""
-    pos = 0
-    for _ in range(64):  # FILEPASS follows the first BOF within a few records
-        if pos + 4 > len(stream):
-            return False
-        rtype = int.from_bytes(stream[pos : pos + 2], "little")
-        size = int.from_bytes(stream[pos + 2 : pos + 4], "little")
-        if rtype == 0x002F:
-            return True
-        if rtype == 0x0085:  # BOUNDSHEET: past the place FILEPASS would be
-            return False
-        pos += 4 + size
-    return False
-
-
-def _sniff_text(head: bytes) -> FileKind:
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "unknown"
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = head.decode("utf-16") if head.startswith((b"\xff\xfe", b"\xfe\xff")) else ""
-        except UnicodeDecodeError:
-            text = ""
-        if not text:
-            text = head.decode("cp1252", errors="replace")
-    lines = [line for line in text.splitlines()[:5] if line.strip()]
-    if lines and not any(ch < " " and ch not in "\t\r\n" for ch in text):
-        for sep in (";", ",", "\t"):
-            if lines[0].count(sep) and len({line.count(sep) for line in lines[:-1] or lines}) == 1:
-                return "csv"
-        return "text"
-    return "unknown"
-
-
-# --------------------------------------------------------------------------- reading
 
 
 def read_submission(
@@ -522,7 +236,7 @@ def read_submission(
     try:
         if len(data) > limits.max_file_size:  # the file grew after stat
             raise _too_large(len(data), limits.max_file_size)
-        kind, archive = _sniff_stream(io.BytesIO(data))
+        kind, archive = sniff_stream(io.BytesIO(data))
         notice = _kind_notice(kind)
         if notice:
             findings.append(_finding(notice[0], name, notice[1]))
@@ -787,17 +501,17 @@ def _bounded_view(
         if start < 0:
             continue
         end = blob.rfind(b"sheetData")
-        if _plainly_within(blob, start, end, limits):
+        if plainly_within(blob, start, end, limits):
             continue
-        rows, cols, regular = _sheet_extent(blob, start, end)
+        rows, cols, regular = sheet_extent(blob, start, end)
         if rows <= limits.max_rows and cols <= limits.max_cols:
             continue
         if by_part is None:
             by_part = _sheet_parts(parts)
         sheet = by_part.get(part, names[part])
         if regular:
-            clipped, dropped, farthest = _clip_sheet(blob, limits)
-            regular = _fits(clipped, limits)  # e.g. a ">" in an attribute hid a cell
+            clipped, dropped, farthest = clip_sheet(blob, limits)
+            regular = fits_limits(clipped, limits)  # e.g. a ">" in an attribute hid a cell
         if regular:
             replaced[part] = clipped
             message = t(
@@ -829,12 +543,6 @@ def _bounded_view(
     return buffer.getvalue(), frozenset(unread)
 
 
-def _fits(blob: bytes, limits: Limits) -> bool:
-    start = blob.find(b"sheetData")
-    rows, cols, _ = _sheet_extent(blob, start, blob.rfind(b"sheetData"))
-    return rows <= limits.max_rows and cols <= limits.max_cols
-
-
 def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
     """Sheet part (lower-cased) → sheet name, as ``xl/workbook.xml`` relates them."""
     try:
@@ -847,79 +555,6 @@ def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
         target = targets.get(node.get(f"{_NS_REL}id", ""), "")
         found.setdefault(target.lower(), node.get("name", ""))
     return found
-
-
-def _plainly_within(blob: bytes, start: int, end: int, limits: Limits) -> bool:
-    """Whether ``blob[start:end]`` is certainly within the limits, by a few byte scans.
-
-    True only when every cell is an unprefixed ``<c`` that carries its reference first (as
-    Excel, LibreOffice and openpyxl write them) and no reference may lie beyond the limits;
-    anything else gets the exact measure of :func:`_sheet_extent`.
-    """
-    far = _far_reference(limits.max_rows, limits.max_cols)
-    # Within sheetData only the cell element starts with "<c"; ":c" would be a prefixed one.
-    if far is None or blob.count(b"<c", start, end) != blob.count(b'<c r="', start, end):
-        return False
-    return blob.find(b":c", start, end) < 0 and far.search(blob, start, end) is None
-
-
-@functools.lru_cache(maxsize=8)
-def _far_reference(max_rows: int, max_cols: int) -> re.Pattern[bytes] | None:
-    """A pattern matching every reference that may lie beyond the limits (and some within):
-    two or more column letters, or as many row digits as ``max_rows`` has. Its literal start
-    lets the regex engine skip from one ``r="`` to the next."""
-    if max_cols < 26 or max_rows < 10:
-        return None
-    return re.compile(rb'r="(?:[A-Z]{2}|[A-Z]?[0-9]{%d})' % len(str(max_rows)))
-
-
-def _sheet_extent(blob: bytes, start: int, end: int) -> tuple[int, int, bool]:
-    """The last row and column a reader would place a value of ``blob[start:end]`` in, and
-    whether every cell there carries its own reference (then cells can be clipped one by one).
-
-    A cell without a value (``<c r="XFD1" s="3"/>``, as LibreOffice writes formatted empty
-    cells) is never placed by calamine and does not count. A cell without ``r`` goes after the
-    previous one, so without references the bound adds the number of rows and cells: never
-    less than where a reader puts them.
-    """
-    cells = len(_CELL_TAG.findall(blob, start, end))
-    rows = cols = 0
-    found = 0
-    for match in _CELL_ELEMENT.finditer(blob, start, end):
-        found += 1
-        if _holds_value(match.group(0)):
-            rows = max(rows, int(match.group(2)))
-            cols = max(cols, column_number(match.group(1).decode("ascii")))
-    if cells == found and blob.find(b"<![CDATA[", start, end) < 0:
-        return rows, cols, True
-    refs = _ANY_CELL_REF.findall(blob, start, end)
-    rows = max((int(r) for r in {r for _, r in refs}), default=0)
-    cols = max((column_number(c.decode("ascii")) for c in {c for c, _ in refs}), default=0)
-    row_refs = [int(r) for r in _ROW_REF.findall(blob, start, end)]
-    rows = max(rows, *row_refs, 0) + len(_ROW_TAG.findall(blob, start, end))
-    return rows, cols + cells, False
-
-
-def _holds_value(cell: bytes) -> bool:
-    return not cell.endswith(b"/>") and _VALUE.search(cell) is not None
-
-
-def _clip_sheet(blob: bytes, limits: Limits) -> tuple[bytes, int, str]:
-    """The sheet part without the cells beyond the limits; how many of them held a value, and
-    the farthest of those."""
-    dropped: list[tuple[int, int]] = []
-
-    def keep(match: re.Match[bytes]) -> bytes:
-        row, col = int(match.group(2)), column_number(match.group(1).decode("ascii"))
-        if row <= limits.max_rows and col <= limits.max_cols:
-            return match.group(0)
-        if _holds_value(match.group(0)):
-            dropped.append((row, col))
-        return b""
-
-    clipped = _CELL_ELEMENT.sub(keep, blob)
-    farthest = max(dropped, default=(0, 0))
-    return clipped, len(dropped), a1(*farthest)
 
 
 def _relationships(blob: bytes | None) -> dict[str, str]:

@@ -41,8 +41,9 @@ from bms_excel.collect import FileOutcome, process_files
 from bms_excel.generate import generate_workbooks
 from bms_excel.layout import build_layout, sheet_names
 from bms_excel.project import Project, init_project
-from bms_excel.reader import Limits, escape_name, read_submission, unescape_name
+from bms_excel.reader import Limits, read_submission
 from bms_excel.simulate import fill_workbook
+from bms_excel.submissions import escape_name, unescape_name
 
 SCORECARD = sheet_names("nb").scorecard
 BMS = [str(Path(sys.executable).with_name("bms"))]

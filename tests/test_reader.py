@@ -25,15 +25,8 @@ from hostile import (
 from bms_excel.codes import TABLE
 from bms_excel.errors import WorkbookReadError
 from bms_excel.i18n import set_language
-from bms_excel.reader import (
-    Limits,
-    ReadResult,
-    _biff_has_filepass,
-    read_submission,
-    read_workbook,
-    sniff,
-    walk_submissions,
-)
+from bms_excel.reader import Limits, ReadResult, read_submission, read_workbook
+from bms_excel.submissions import _biff_has_filepass, sniff, walk_submissions
 
 
 @pytest.fixture(scope="module")
