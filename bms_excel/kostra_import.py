@@ -1,6 +1,6 @@
 """Import KOSTRA figures from Statistics Norway into the history database, and check coverage.
 
-Parsing lives in :mod:`bms_excel.kostra`; this module matches the figures to the definition's
+Parsing lives in :mod:`bms_excel.kostra` (JSON-stat and statbank CSV); this module matches the figures to the definition's
 ``source: kostra`` indicators for every year a file holds, and stores them with their source
 (table, region, year, status and SSB symbol, import time, file sha256) as external figures:
 the county's own figure, each unit's, and the comparison groups (``role = comparison``).

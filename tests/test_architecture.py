@@ -279,7 +279,7 @@ TEST_ONLY: dict[str, str] = {
     "history.py:audit_trail": "keep if the README promises the audit trail as a query, else tests",
     "history.py:audit_events": "a command that shows the audit trail (issue 16), else tests",
     "history.py:import_history_csv": "move to tests (seeds a history from a known-good CSV)",
-    "kostra.py:parse_file": "private or drop (callers use the format-specific parsers)",
+    "kostra/__init__.py:parse_file": "private or drop (callers use the format-specific parsers)",
     "layout.py:input_cells": "move to tests (a test helper)",
     "reader.py:read_workbook": "move to tests, or private",
     "submissions.py:sniff": "private",
