@@ -1,7 +1,8 @@
 """KOSTRA key figures as Statistics Norway (SSB) ships them: the values, statuses and regions.
 
-Two formats (decoded in :mod:`bms_excel.kostra.jsonstat` and :mod:`bms_excel.kostra.statbank`): JSON-stat 2.0 from PxWebApi, decoded by hand because pyjstat drops the ``status``
-map) and statbank CSV exports (``;`` separator, decimal comma, title rows, ISO-8859-1 or
+Two formats: JSON-stat 2.0 from PxWebApi (:mod:`bms_excel.kostra.jsonstat`, decoded by hand
+because pyjstat drops the ``status`` map) and statbank CSV exports
+(:mod:`bms_excel.kostra.statbank`: ``;`` separator, decimal comma, title rows, ISO-8859-1 or
 UTF-8). Every cell becomes a :class:`KostraFigure`; SSB's symbols stay statuses, never zeros:
 
 =========  ==================  ===================================================
