@@ -216,9 +216,9 @@ def parse_jsonstat(
     return result
 
 
-def _decode_dataset(
-    doc: Any, source_name: str, result: ParseResult, table_arg: str | None, region_arg: str | None
-) -> None:
+def _dataset_shape(doc: Any) -> tuple[dict[str, Any], list[str], list[int], Any, dict[str, Any]]:
+    """The dataset, its dimension ids, sizes, roles and raw dimensions; ``_NotJsonStat`` or
+    ``_SizeMismatch`` when the document is not a well-formed JSON-stat dataset."""
     if not isinstance(doc, dict):
         raise _NotJsonStat("class")
     if "class" not in doc and isinstance(doc.get("dataset"), dict):
@@ -246,6 +246,13 @@ def _decode_dataset(
     for d in ids:
         if d not in dims_raw:
             raise _NotJsonStat(f"dimension.{d}")
+    return doc, ids, sizes, role, dims_raw
+
+
+def _decode_dataset(
+    doc: Any, source_name: str, result: ParseResult, table_arg: str | None, region_arg: str | None
+) -> None:
+    doc, ids, sizes, role, dims_raw = _dataset_shape(doc)
     dims = [_read_dimension(d, dims_raw[d], s) for d, s in zip(ids, sizes, strict=True)]
     n = math.prod(sizes)
     cells = _cells(doc["value"], n)
@@ -316,6 +323,18 @@ def _decode_dataset(
                 ),
             )
         )
+    _report_cells(result, source_name, cells, bad_periods, unknown, bad_values)
+
+
+def _report_cells(
+    result: ParseResult,
+    source_name: str,
+    cells: dict[int, Any],
+    bad_periods: dict[str, int],
+    unknown: dict[str, list[int]],
+    bad_values: list[int],
+) -> None:
+    """The findings about cells that could not be figures: periods, symbols, values."""
     for period, count in bad_periods.items():
         msg = t("kostra.bad-period", period=period, count=count)
         result.findings.append(kostra_finding("kostra-bad-period", msg, source_name))

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from bms_excel.codes import make_finding
@@ -154,12 +154,7 @@ def parse_statbank_csv(
     rows = _rows(text, ";")
     layout = _find_layout(rows)
     if layout is None:
-        for sep, shown in ((",", ","), ("\t", "TAB"), ("|", "|")):
-            if _find_layout(_rows(text, sep)) is not None:
-                msg = t("kostra.wrong-separator", separator=shown)
-                result.findings.append(kostra_finding("kostra-wrong-separator", msg, source_name))
-                return result
-        result.findings.append(make_finding("kostra-no-header", file=source_name))
+        result.findings.append(_no_layout(text, source_name))
         return result
 
     title_cells = [c for row in rows[: layout.header] for c in row if c]
@@ -189,14 +184,9 @@ def parse_statbank_csv(
         # Section rows ("Videregående opplæring;;;;") and footnotes carry no value cells.
         if all(cell(j) == "" for j, _ in value_cols):
             continue
-        reg_code, reg_name, until = (
-            split_region(cell(region_col)) if region_col is not None else (region or "", None, None)
-        )
-        contents_text = cell(contents_col)
-        cm = _CONTENTS_CELL_RE.match(contents_text)
-        contents = cm.group("code") if cm else contents_text
-        contents_label = cm.group("label") if cm else contents_text or None
         others = tuple((header[j] if j < len(header) else str(j), cell(j)) for j in other_cols)
+        region_cell = cell(region_col) if region_col is not None else None
+        key = _row_key(result.table or "", region_cell, region or "", cell(contents_col), others)
         for j, period in value_cols:
             year = year_of(period)
             col_name = header[j] if j < len(header) else str(j + 1)
@@ -209,12 +199,7 @@ def parse_statbank_csv(
                 msg = t("kostra.bad-number", text=cell(j)[:40], row=line, column=col_name)
                 bad.append(
                     kostra_finding(
-                        "kostra-bad-number",
-                        msg,
-                        source_name,
-                        line=line,
-                        row=line,
-                        column=j + 1,
+                        "kostra-bad-number", msg, source_name, line=line, row=line, column=j + 1
                     )
                 )
                 continue
@@ -222,22 +207,56 @@ def parse_statbank_csv(
             if status == "unknown" and symbol:
                 unknown[symbol].append(f"{line}:{col_name}")
             result.figures.append(
-                KostraFigure(
-                    table=result.table or "",
-                    contents=contents,
-                    region=reg_code,
-                    region_name=reg_name,
-                    year=year,
-                    value=value,
-                    status=status,
-                    status_symbol=symbol,
-                    unit=None,
-                    period=period,
-                    contents_label=contents_label,
-                    superseded_until=until,
-                    other=others,
+                replace(
+                    key, year=year, value=value, status=status, status_symbol=symbol, period=period
                 )
             )
+    _report_cells(result, source_name, bad, unknown)
+    return result
+
+
+def _row_key(
+    table: str,
+    region_cell: str | None,
+    region: str,
+    contents_text: str,
+    others: tuple[tuple[str, str], ...],
+) -> KostraFigure:
+    """What every figure of a row shares (region, contents, other categories); year, value
+    and status are per column and replaced in."""
+    reg_code, reg_name, until = (
+        split_region(region_cell) if region_cell is not None else (region, None, None)
+    )
+    cm = _CONTENTS_CELL_RE.match(contents_text)
+    return KostraFigure(
+        table=table,
+        contents=cm.group("code") if cm else contents_text,
+        region=reg_code,
+        region_name=reg_name,
+        year=0,
+        value=None,
+        status="unknown",
+        status_symbol=None,
+        unit=None,
+        contents_label=cm.group("label") if cm else contents_text or None,
+        superseded_until=until,
+        other=others,
+    )
+
+
+def _no_layout(text: str, source_name: str) -> Finding:
+    """Why no header row was found: another separator, or no statbank table at all."""
+    for sep, shown in ((",", ","), ("\t", "TAB"), ("|", "|")):
+        if _find_layout(_rows(text, sep)) is not None:
+            msg = t("kostra.wrong-separator", separator=shown)
+            return kostra_finding("kostra-wrong-separator", msg, source_name)
+    return make_finding("kostra-no-header", file=source_name)
+
+
+def _report_cells(
+    result: ParseResult, source_name: str, bad: list[Finding], unknown: dict[str, list[str]]
+) -> None:
+    """The findings about cells that could not be figures (the first few bad ones, counted)."""
     result.findings.extend(bad[:MAX_CELL_FINDINGS])
     if len(bad) > MAX_CELL_FINDINGS:
         msg = t("kostra.bad-number-more", count=len(bad) - MAX_CELL_FINDINGS)
@@ -245,4 +264,3 @@ def parse_statbank_csv(
     for symbol, where in unknown.items():
         msg = t("kostra.unknown-status", symbol=symbol, count=len(where), where=where[0])
         result.findings.append(kostra_finding("kostra-unknown-status", msg, source_name))
-    return result
