@@ -24,7 +24,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bms_excel.printing import page_setup
+from bms_excel.xlsx.printing import page_setup
 
 HERE = Path(__file__).resolve().parent
 DARK = "1F4E79"
