@@ -20,6 +20,8 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
+from bms_excel.xlsx.cells import column_number
+
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 #: Built-in number formats that show a percentage (ECMA-376 §18.8.30).
 BUILTIN_PERCENT = frozenset({9, 10})
@@ -87,12 +89,5 @@ def percent_cells(sheet_xml: bytes, styles: frozenset[int]) -> frozenset[tuple[i
             continue
         ref = _CELL_REF.search(attrs)
         if ref is not None:
-            cells.add((int(ref.group(2)), _column(ref.group(1))))
+            cells.add((int(ref.group(2)), column_number(ref.group(1).decode("ascii"))))
     return frozenset(cells)
-
-
-def _column(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
