@@ -250,27 +250,56 @@ def find_conflicts(
     """A ``value-conflict`` warning for each figure that differs from a unit's own accepted
     return (``returned``) for the same period, unit and indicator, naming the one used."""
     own = {(r.period, r.unit, r.indicator): r for r in returned if r.source == "unit"}
-    sources = {i.code: i.source for *_, i in definition.iter_indicators()}
     findings = []
     for v, line in zip(found.values, found.lines, strict=True):
         unit_value = own.get((v.period, v.unit, v.indicator))
-        if unit_value is None or _same(unit_value, v):
-            continue
-        # Consolidation prefers the figure from the indicator's own source (unit/controller).
-        key = {"controller": "values.conflict-controller", "unit": "values.conflict-unit"}.get(
-            sources.get(v.indicator, ""), "values.conflict"
-        )
-        message = t(
-            key,
-            unit=v.unit,
-            indicator=v.indicator,
-            period=v.period,
-            ours=_text(v),
-            theirs=_text(unit_value),
-            file=unit_value.file or "",
-        )
-        findings.append(Finding("value-conflict", "warning", message, file=found.name, line=line))
+        if unit_value is not None and not _same(unit_value, v):
+            findings.append(_conflict(v, unit_value, definition, file=found.name, line=line))
     return findings
+
+
+def conflicts_in(values: Iterable[ValueRecord], definition: Definition) -> list[Finding]:
+    """``value-conflict`` warnings among the accepted values of a consolidation: a controller
+    figure that differs from the unit's own return, whichever of the two came last (a unit
+    that returns after the controller's import is caught here, not at import time)."""
+    controller: dict[tuple[str, str, str], ValueRecord] = {}
+    own: dict[tuple[str, str, str], ValueRecord] = {}
+    for v in values:
+        key = (v.period, v.unit, v.indicator)
+        if v.source == "controller":
+            controller[key] = v
+        elif v.source == "unit":
+            own[key] = v
+    return [
+        _conflict(figure, own[key], definition, file=own[key].file)
+        for key, figure in sorted(controller.items())
+        if key in own and not _same(own[key], figure)
+    ]
+
+
+def _conflict(
+    figure: ValueRecord,
+    unit_value: ValueRecord,
+    definition: Definition,
+    *,
+    file: str | None,
+    line: int | None = None,
+) -> Finding:
+    sources = {i.code: i.source for *_, i in definition.iter_indicators()}
+    # Consolidation prefers the figure from the indicator's own source (unit/controller).
+    key = {"controller": "values.conflict-controller", "unit": "values.conflict-unit"}.get(
+        sources.get(figure.indicator, ""), "values.conflict"
+    )
+    message = t(
+        key,
+        unit=figure.unit,
+        indicator=figure.indicator,
+        period=figure.period,
+        ours=_text(figure),
+        theirs=_text(unit_value),
+        file=unit_value.file or "",
+    )
+    return Finding("value-conflict", "warning", message, file=file, line=line)
 
 
 def _same(a: ValueRecord, b: ValueRecord) -> bool:

@@ -39,6 +39,7 @@ from bms_excel.errors import ConfigError, OutputError
 from bms_excel.export import export_long
 from bms_excel.history import ExternalFigure, RunInfo, open_history
 from bms_excel.i18n import t
+from bms_excel.import_values import conflicts_in
 from bms_excel.kostra_import import KostraView, kostra_views
 from bms_excel.master_lists import (
     write_about,
@@ -454,6 +455,9 @@ def run_consolidation(
                 for v in history.accepted_values(period)
                 if v.source != "unit" or v.unit not in held
             ]
+            # A controller figure that differs from the unit's own return is said at every
+            # run, also when the unit returned after the controller's import.
+            report.findings.extend(conflicts_in(accepted, definition))
             current = with_kostra(accepted, views, period)
             long = build_long_table(definition, current, period)
             county = aggregate_county(definition, long, period)
