@@ -102,6 +102,7 @@ def _register() -> None:
         "values",
         "control_workbook",
         "demo",
+        "report",
     ):
         try:
             importlib.import_module(f"bms_excel.cli.{name}")
