@@ -230,3 +230,13 @@ def test_write_report_html_only_writes_no_pdf(model: ReportModel, tmp_path: Path
     files = write_report(model, tmp_path, "html")
     assert files.pdf is None and files.html is not None
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"rapport_STFK_{PERIOD}.html"]
+
+
+def test_demo_writes_the_report(demo: Project) -> None:
+    from bms_excel.report import available_format
+
+    fmt = available_format()
+    html = demo.reports_dir / f"rapport_STFK_{PERIOD}.html"
+    pdf = demo.reports_dir / f"rapport_STFK_{PERIOD}.pdf"
+    assert html.is_file() == (fmt is not None)
+    assert pdf.is_file() == (fmt == "both")

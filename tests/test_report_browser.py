@@ -19,13 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_report import PERIOD, demo, master_county_values, model  # noqa: F401 - fixtures
+import test_report
+from test_report import PERIOD, master_county_values
 
 from bms_excel.errors import ConfigError
 from bms_excel.project import Project
 from bms_excel.report.model import ReportModel, value_text
 from bms_excel.report.render import CHROMIUM_FLAGS, find_chromium, render_html, write_report
 
+demo = test_report.demo  # the module's fixtures, shared
+model = test_report.model
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 

@@ -51,7 +51,7 @@ def report_command(
     project = cli.project()
     lang = report_lang or cli.lang or project.language
     model, files = report_project(project, period=period, fmt=fmt, out=out, lang=lang)
-    written = [p for p in (files.pdf, files.html) if p is not None]
+    written = files.files()
     if as_json:
         print_json(
             {

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from bms_excel.model import Definition
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     from bms_excel.report.model import ReportModel
     from bms_excel.report.render import ReportFiles
 
-__all__ = ["report_project"]
+__all__ = ["available_format", "report_project"]
 
 
 def report_project(
@@ -60,3 +59,20 @@ def report_project(
     files.timings["model"] = model_time
     files.timings["total"] = time.perf_counter() - started
     return model, files
+
+
+def available_format() -> str | None:
+    """The richest format this machine can make: ``both`` (Chromium and Graphviz present),
+    ``html`` (Graphviz only) or ``None`` (no Graphviz ``dot``: no strategy map, no report)."""
+    import shutil
+
+    from bms_excel.errors import ConfigError
+    from bms_excel.report.render import find_chromium
+
+    if shutil.which("dot") is None:
+        return None
+    try:
+        find_chromium()
+    except ConfigError:
+        return "html"
+    return "both"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
@@ -21,7 +22,7 @@ from bms_excel.report.model import IndicatorLine
 LINE = "#1F4E79"
 COUNTY_BAR, OTHER_BAR = "#1F4E79", "#8FA9C8"
 
-_RC = {
+_RC: dict[Any, Any] = {
     "svg.fonttype": "path",
     "svg.hashsalt": "bms-report",  # the same input gives the same SVG
     "font.family": "DejaVu Sans",
@@ -84,10 +85,11 @@ def kostra_svg(line: IndicatorLine, prefix: str) -> str | None:
         names: Sequence[str] = [b[0] for b in bars]
         values = [float(b[1]) for b in bars if b[1] is not None]
         colours = [COUNTY_BAR if b[2] else OTHER_BAR for b in bars]
-        ax.barh(range(len(bars)), values, color=colours)
+        drawn = ax.barh(range(len(bars)), values, color=colours)
         ax.set_yticks(range(len(bars)), names, fontsize=7)
         ax.invert_yaxis()
-        ax.bar_label(ax.containers[0], labels=[k.value_text for k in line.kostra if k.value is not None], fontsize=7, padding=2)  # type: ignore[arg-type]
+        shown = [k.value_text for k in line.kostra if k.value is not None]
+        ax.bar_label(drawn, labels=shown, fontsize=7, padding=2)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         ax.margins(x=0.15)

@@ -508,7 +508,7 @@ def _build(
         method=MethodNote(
             definition_hash=definition_hash(d),
             tool_version=__version__,
-            received=len({u for u in delivered if _has_indicators(d, u)}),
+            received=sum(1 for u in delivered if u is not None and _has_indicators(d, u)),
             expected=sum(1 for u in d.units if _has_indicators(d, u.code)),
             periods=[p for p, _ in next(iter(series.values()), [])],
             sources=_sources(long_rows),
@@ -683,7 +683,9 @@ def _map_nodes(
             out.append(MapNode(goal.code, "goal", goal.name, st, label(st, lang), area.code))
             for factor in goal.factors:
                 st = _st(nodes.get(("county", cc, factor.code), {}))
-                out.append(MapNode(factor.code, "factor", factor.name, st, label(st, lang), goal.code))
+                out.append(
+                    MapNode(factor.code, "factor", factor.name, st, label(st, lang), goal.code)
+                )
     return out
 
 

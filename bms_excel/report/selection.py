@@ -10,7 +10,9 @@ focus area code (Vurderinger), the master's first and fourth columns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import python_calamine
 
@@ -22,7 +24,7 @@ HEADER_ROW = 3  # as the master's list sheets have it (master_lists._list_sheet)
 _NO = {"", "nei", "no", "0", "false", "usant"}
 
 
-def _marked(rows: list[list[object]]) -> frozenset[tuple[str, str]] | None:
+def _marked(rows: Sequence[Sequence[Any]]) -> frozenset[tuple[str, str]] | None:
     if len(rows) < HEADER_ROW:
         return None
     headers = [str(h).strip() for h in rows[HEADER_ROW - 1]]
@@ -45,7 +47,9 @@ def read_selection(master: Path) -> Selection:
     try:
         wb = python_calamine.CalamineWorkbook.from_path(str(master))
     except (OSError, ValueError, python_calamine.CalamineError) as exc:
-        raise WorkbookReadError(t("report.master-unreadable", path=str(master)), str(master)) from exc
+        raise WorkbookReadError(
+            t("report.master-unreadable", path=str(master)), str(master)
+        ) from exc
     found: dict[str, frozenset[tuple[str, str]] | None] = {"comments": None, "assessments": None}
     for key in found:
         names = {t(f"master.sheet.{key}", lang) for lang in LANGUAGES}

@@ -10,6 +10,7 @@ grey lines join each goal to its factors. Element ids in the SVG say what each e
 
 from __future__ import annotations
 
+import itertools
 import re
 import textwrap
 from collections.abc import Sequence
@@ -108,7 +109,7 @@ def _stack_areas(g: graphviz.Digraph, nodes: Sequence[MapNode]) -> None:
     factors = {
         a: [n.id for n in nodes if n.kind == "factor" and n.parent in goals[a]] for a in areas
     }
-    for upper, lower in zip(areas, areas[1:], strict=False):
+    for upper, lower in itertools.pairwise(areas):
         for goal in goals[lower][:1]:
             for factor in factors[upper][:1] or goals[upper][:1]:
                 g.edge(_safe_id(goal), _safe_id(factor), style="invis", id=f"band-{upper}")
