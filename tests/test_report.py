@@ -19,9 +19,10 @@ from python_calamine import CalamineWorkbook
 
 from bms_excel.cli import main
 from bms_excel.demo import run_demo
+from bms_excel.errors import ConfigError
 from bms_excel.project import Project, find_project
 from bms_excel.report.model import ReportModel, build_report, value_text
-from bms_excel.report.render import render_html, write_report
+from bms_excel.report.render import find_chromium, render_html, write_report
 from bms_excel.report.strategy_map import render_map_svg
 
 PERIOD = "2026-T2"
@@ -215,8 +216,14 @@ def test_cli_without_pdf_engine_says_so_and_exits_2(
     )
     assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit)  # a message, not a traceback
-    assert "chromium" in result.output
     assert list(tmp_path.iterdir()) == []
+    # It is the engine that is missing: find_chromium says so, and HTML alone still works.
+    with pytest.raises(ConfigError):
+        find_chromium()
+    html_only = CliRunner().invoke(
+        main, ["--project", str(demo.root), "report", "--format", "html", "--out", str(tmp_path)]
+    )
+    assert html_only.exit_code == 0, html_only.output
 
 
 def test_cli_unknown_period_exits_2(demo: Project) -> None:
@@ -240,3 +247,18 @@ def test_demo_writes_the_report(demo: Project) -> None:
     pdf = demo.reports_dir / f"rapport_STFK_{PERIOD}.pdf"
     assert html.is_file() == (fmt is not None)
     assert pdf.is_file() == (fmt == "both")
+
+
+def test_a_period_without_values_or_history_is_a_config_error(
+    demo: Project, tmp_path: Path
+) -> None:
+    d = demo.load_definition()
+    with pytest.raises(ConfigError):
+        build_report(d, demo.history_path, "2026")  # the annual period: nothing delivered
+    with pytest.raises(ConfigError):
+        build_report(d, tmp_path / "none.sqlite", PERIOD)
+    result = CliRunner().invoke(
+        main,
+        ["--project", str(demo.root), "report", "--format", "html", "--period", "2026"],
+    )
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
