@@ -34,7 +34,7 @@ from bms_excel.master import _same_kind, rows_of, with_kostra
 from bms_excel.model import Definition, Indicator, in_scope
 from bms_excel.records import ActionRecord, AssessmentRecord
 from bms_excel.signing import definition_hash
-from bms_excel.status import Status, Trend, round_displayed, status_label
+from bms_excel.status import Status, round_displayed, status_label
 from bms_excel.values import format_number
 
 #: Statuses that are colours (the others say why there is none).
@@ -501,7 +501,7 @@ def _build(
             for u in d.units
             if u.code not in delivered and _has_indicators(d, u.code)
         ],
-        comments=_comments(long_rows, selection, lang),
+        comments=_comments(long_rows, selection, _decimals(d), lang),
         lessons=_lessons(assessments, d, names, selection),
         map_nodes=_map_nodes(d, nodes, lang),
         map_links=_map_links(d),
@@ -619,7 +619,10 @@ def _overdue(
 
 
 def _comments(
-    long_rows: Sequence[Mapping[str, Any]], selection: Selection, lang: str
+    long_rows: Sequence[Mapping[str, Any]],
+    selection: Selection,
+    decimals: Mapping[str, int],
+    lang: str,
 ) -> list[CommentLine]:
     out = []
     for r in long_rows:
@@ -628,14 +631,13 @@ def _comments(
             continue
         if selection.comments is not None and (r["unit"], r["indicator"]) not in selection.comments:
             continue
-        shown = r["value"] if r["value"] is not None else (r.get("raw") or "")
         out.append(
             CommentLine(
                 r["unit"],
                 r["unit_name"],
                 r["indicator"],
                 r["indicator_name"],
-                format_number(shown) if isinstance(shown, float | int) else str(shown),
+                _shown(r, decimals),
                 label(r["status"], lang),
                 comment,
             )
@@ -723,6 +725,5 @@ __all__ = [
     "IndicatorLine",
     "ReportModel",
     "Selection",
-    "Trend",
     "build_report",
 ]

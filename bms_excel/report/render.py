@@ -62,7 +62,7 @@ class ReportFiles:
 
 
 def report_basename(model: ReportModel) -> str:
-    """``tertialrapport_<county>_<period>`` with only file-name-safe characters."""
+    """``rapport_<county>_<period>`` with only file-name-safe characters."""
     from bms_excel.generate import safe_filename
 
     return "rapport_" + safe_filename(model.county_code, model.period).removesuffix(".xlsx")
