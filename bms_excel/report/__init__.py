@@ -53,6 +53,7 @@ def report_project(
         chosen,
         lang=lang or project.language,
         selection=read_selection(master),
+        submissions_dir=project.submissions_dir,
     )
     model_time = time.perf_counter() - started
     files = write_report(model, out or project.reports_dir, fmt)

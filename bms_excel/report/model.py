@@ -295,11 +295,13 @@ def _fixed(value: float, decimals: int) -> str:
     return f"{whole},{(frac + '0' * decimals)[:decimals]}"
 
 
-def held_units(history: History, period: str) -> set[str]:
+def held_units(history: History, period: str, submissions_dir: Path | None = None) -> set[str]:
     """Units whose latest file is a duplicate still in conflict with an accepted one.
 
     The master uses none of such a unit's files (``duplicate-conflict``); a duplicate recorded
-    after the unit's accepted submission and never accepted itself is such a conflict.
+    after the unit's accepted submission and never accepted itself is such a conflict — while
+    its file is still in ``submissions_dir`` (a correction the controller removed leaves the
+    first file in force, and the history records no event for that).
     """
     latest_accepted: dict[str, int] = {}
     duplicates: dict[str, int] = {}
@@ -308,7 +310,9 @@ def held_units(history: History, period: str) -> set[str]:
             continue
         if sub.state == "accepted":
             latest_accepted[sub.unit] = max(sub.id, latest_accepted.get(sub.unit, 0))
-        elif sub.state == "duplicate":
+        elif sub.state == "duplicate" and (
+            submissions_dir is None or (submissions_dir / sub.path).exists()
+        ):
             duplicates[sub.unit] = max(sub.id, duplicates.get(sub.unit, 0))
     return {u for u, i in duplicates.items() if i > latest_accepted.get(u, 0)}
 
@@ -320,19 +324,29 @@ def build_report(
     *,
     lang: str = "nb",
     selection: Selection | None = None,
+    submissions_dir: Path | None = None,
 ) -> ReportModel:
-    """The report model of ``period`` from the history database at ``history_path``."""
+    """The report model of ``period`` from the history database at ``history_path``.
+
+    ``submissions_dir`` (the project's ``innkommet/``) is only looked at to see whether a
+    conflicting duplicate is still there (:func:`held_units`); nothing is read from it.
+    """
     if not Path(history_path).is_file():
         raise ConfigError(t("report.no-history", path=str(history_path)))
     with open_history(history_path, lock=False) as history:
-        return _build(definition, history, period, lang, selection or Selection())
+        held = held_units(history, period, submissions_dir)
+        return _build(definition, history, period, lang, selection or Selection(), held)
 
 
 def _build(
-    d: Definition, history: History, period: str, lang: str, selection: Selection
+    d: Definition,
+    history: History,
+    period: str,
+    lang: str,
+    selection: Selection,
+    held: set[str],
 ) -> ReportModel:
     views = kostra_views(history, d, d.period(period))
-    held = held_units(history, period)
     accepted = [
         v for v in history.accepted_values(period) if v.source != "unit" or v.unit not in held
     ]
