@@ -101,8 +101,8 @@ def _areas_of(nodes: Sequence[MapNode]) -> dict[str, str]:
 def _stack_areas(g: graphviz.Digraph, nodes: Sequence[MapNode]) -> None:
     """Stack the focus areas as bands, the first on top, as a strategy map reads.
 
-    An invisible edge from each area's goals to the next area's factors puts every area on
-    ranks of its own (the layout stays dot's; only the order of the bands is asked for).
+    Invisible edges from each area's goals to every factor of the area above put every area
+    on ranks of its own (the layout stays dot's; only the order of the bands is asked for).
     """
     areas = [n.id for n in nodes if n.kind == "focus_area"]
     goals = {a: [n.id for n in nodes if n.kind == "goal" and n.parent == a] for a in areas}
@@ -110,8 +110,8 @@ def _stack_areas(g: graphviz.Digraph, nodes: Sequence[MapNode]) -> None:
         a: [n.id for n in nodes if n.kind == "factor" and n.parent in goals[a]] for a in areas
     }
     for upper, lower in itertools.pairwise(areas):
-        for goal in goals[lower][:1]:
-            for factor in factors[upper][:1] or goals[upper][:1]:
+        for goal in goals[lower]:
+            for factor in factors[upper] or goals[upper]:
                 g.edge(_safe_id(goal), _safe_id(factor), style="invis", id=f"band-{upper}")
 
 
