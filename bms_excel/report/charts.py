@@ -17,7 +17,7 @@ import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
-from bms_excel.report.model import IndicatorLine
+from bms_excel.report.tree import IndicatorLine
 
 LINE = "#1F4E79"
 COUNTY_BAR, OTHER_BAR = "#1F4E79", "#8FA9C8"

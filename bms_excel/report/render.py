@@ -26,8 +26,8 @@ from markupsafe import Markup
 from bms_excel.errors import ConfigError, OutputError
 from bms_excel.i18n import t
 from bms_excel.report.charts import kostra_svg, trend_svg, unique_ids
-from bms_excel.report.model import ReportModel
 from bms_excel.report.strategy_map import render_map_svg
+from bms_excel.report.tree import ReportModel
 from bms_excel.values import format_number
 
 FORMATS = ("pdf", "html", "both")

@@ -18,7 +18,7 @@ import python_calamine
 
 from bms_excel.errors import WorkbookReadError
 from bms_excel.i18n import LANGUAGES, t
-from bms_excel.report.model import Selection
+from bms_excel.report.tree import Selection
 
 HEADER_ROW = 3  # as the master's list sheets have it (master_lists._list_sheet)
 _NO = {"", "nei", "no", "0", "false", "usant"}

@@ -19,7 +19,7 @@ import graphviz
 
 from bms_excel.errors import ConfigError
 from bms_excel.i18n import t
-from bms_excel.report.model import MapLink, MapNode
+from bms_excel.report.tree import MapLink, MapNode
 
 #: Fill per status (light, so black text keeps a contrast far above 4.5:1) and border.
 FILLS = {"green": "#C6EFCE", "yellow": "#FFEB9C", "red": "#FFC7CE"}
