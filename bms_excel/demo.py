@@ -180,4 +180,12 @@ def run_demo(
         score = "–" if area["score"] is None else f"{area['score']:.0f}"
         status = status_label(Status(area["status"]))
         step(t("demo.focus-area", name=name, status=status, score=score))
+    from bms_excel.report import available_format, report_project  # the report (issue 17)
+
+    fmt = available_format()
+    if fmt is None:
+        step(t("report.demo-skipped"))
+    for path in report_project(project, defn, period, fmt=fmt)[1].files() if fmt else []:
+        result.paths[f"report_{path.suffix[1:]}"] = str(path)
+        step(t("report.written", path=str(path)))
     return result

@@ -117,6 +117,7 @@ from bms_excel.cli import (  # noqa: E402
     generate,
     init,
     kostra,
+    report,
     values,
 )
 
@@ -131,6 +132,7 @@ __all__ = [
     "init",
     "kostra",
     "main",
+    "report",
     "state",
     "values",
 ]
