@@ -28,7 +28,6 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel import model as m
-from bms_excel.definition import number_text
 from bms_excel.defbook.layout import (
     COUNTY_ROWS,
     FREE_ROWS,
@@ -39,6 +38,7 @@ from bms_excel.defbook.layout import (
     sheet_name,
 )
 from bms_excel.defbook.shape import plain
+from bms_excel.definition import number_text
 from bms_excel.errors import OutputError
 from bms_excel.i18n import t
 

@@ -41,17 +41,24 @@ _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 
 @dataclass
 class DefinitionImport:
-    """The outcome of reading a definition workbook: ``definition`` is ``None`` when any
-    finding is an error (then nothing may be written)."""
+    """The outcome of reading a definition workbook: every finding, and the definition as
+    the schema accepts it (``validated``: ``None`` when a part had to be left out)."""
 
     file: str
     findings: list[Finding]
-    definition: m.Definition | None = None
+    validated: m.Definition | None = None
+    #: The errors that left part of the workbook unread or invalid (what stops loading).
+    incomplete: list[Finding] = field(default_factory=list)
 
     @property
     def has_errors(self) -> bool:
         """Whether any finding is an error."""
         return any(f.severity == "error" for f in self.findings)
+
+    @property
+    def definition(self) -> m.Definition | None:
+        """The definition when there is no error at all (else ``None``: nothing is written)."""
+        return None if self.has_errors else self.validated
 
     def yaml_text(self) -> str:
         """The definition as YAML (only when there is no error)."""
@@ -67,33 +74,43 @@ def import_definition(
     name = display_name or str(path)
     result = read_submission(path, display_name=name)
     if result.data is None:
-        return DefinitionImport(name, result.findings)
+        return DefinitionImport(name, result.findings, None, result.findings)
     book = _Book(result.data, name)
     data = book.read()
     source = SourceMap(name, book.lines)
-    defn, found = check_definition_data(
-        data, source, book.findings, max_indicators=max_indicators
-    )
-    findings = [*result.findings, *(book.locate(f) for f in found)]
-    if any(f.severity == "error" for f in findings):
-        defn = None
-    return DefinitionImport(name, findings, defn)
+    own = len(book.findings)
+    defn, found = check_definition_data(data, source, book.findings, max_indicators=max_indicators)
+    located = [book.locate(f) for f in found]
+    findings = [*result.findings, *located]
+    incomplete = [
+        f
+        for f in (*result.findings, *located)
+        if f.severity == "error" and f.code not in CHECK_SEVERITY
+    ]
+    incomplete += [book.locate(f) for f in book.findings[:own] if f.severity == "error"]
+    return DefinitionImport(name, findings, defn, _unique(incomplete))
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen: list[Finding] = []
+    for f in findings:
+        if f not in seen:
+            seen.append(f)
+    return seen
 
 
 def load_definition_workbook(path: Path, also: Collection[str] = ()) -> m.Definition:
     """The definition in the workbook at ``path``; raise :class:`DefinitionError` for every
-    problem that stops loading (what the YAML loader would refuse) and the ``also`` codes."""
+    problem that stops loading (an unreadable file, a row that could not be placed, a schema
+    problem: what the YAML loader would refuse) and for the check codes in ``also``."""
     result = import_definition(path)
-    stops = [
-        f
-        for f in result.findings
-        if f.severity == "error" and (f.code not in CHECK_SEVERITY or f.code in also)
-    ]
-    if stops:
-        raise DefinitionError(stops)
-    if result.definition is None:  # only check errors: load what the schema accepts
-        raise DefinitionError([f for f in result.findings if f.severity == "error"])
-    return result.definition
+    stops = [*result.incomplete]
+    stops += [f for f in result.findings if f.severity == "error" and f.code in also]
+    if stops or result.validated is None:
+        raise DefinitionError(
+            _unique(stops) or [f for f in result.findings if f.severity == "error"]
+        )
+    return result.validated
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -155,7 +172,10 @@ class _Book:
             if name in names:
                 return name, values
         self.problem(
-            "missing-sheet", sheet_name(key), None, t("defbook.missing-sheet", sheet=sheet_name(key))
+            "missing-sheet",
+            sheet_name(key),
+            None,
+            t("defbook.missing-sheet", sheet=sheet_name(key)),
         )
         return None
 
@@ -210,12 +230,18 @@ class _Book:
             cell = f"{_col_letter(col)}1"
             column = known.get(_norm(header))
             if column is None and spec.key == "units":
-                column = Column(f"attribute:{header}", ("attributes", str(header).strip()), "number")
+                column = Column(
+                    f"attribute:{header}", ("attributes", str(header).strip()), "number"
+                )
             if column is None:
-                self.problem("unknown-field", name, cell, t("defbook.unknown-column", header=header))
+                self.problem(
+                    "unknown-field", name, cell, t("defbook.unknown-column", header=header)
+                )
                 continue
             if column.key in seen:
-                self.problem("duplicate-key", name, cell, t("defbook.duplicate-column", header=header))
+                self.problem(
+                    "duplicate-key", name, cell, t("defbook.duplicate-column", header=header)
+                )
                 continue
             seen.add(column.key)
             columns[col] = column
@@ -247,8 +273,9 @@ class _Book:
             items.append(item)
             first = min(c for c in cells if c != parent_col) if len(cells) > 1 else min(cells)
             self.place(base, name, f"{_col_letter(first)}{row}")
-            code = cells.get(next((c for c, col in columns.items() if col.key in ("code",
-                "period-code")), 0))
+            code = cells.get(
+                next((c for c, col in columns.items() if col.key in ("code", "period-code")), 0)
+            )
             if code is not None and str(code).strip() not in codes[spec.key]:
                 codes[spec.key][str(code).strip()] = base
             for col, value in cells.items():

@@ -24,9 +24,9 @@ def plain(obj: BaseModel, *, defaults: bool) -> dict[str, Any]:
         value = getattr(obj, name)
         if value is None:
             continue
-        if not defaults and not info.is_required():
-            if value == info.get_default(call_default_factory=True):
-                continue
+        at_default = not info.is_required() and value == info.get_default(call_default_factory=True)
+        if at_default and not defaults:
+            continue
         out[info.alias or name] = _value(value, defaults)
     return out
 
@@ -56,7 +56,12 @@ def _value(value: Any, defaults: bool) -> Any:
 
 def _tidy(value: Any) -> Any:
     """Whole floats as integers (``120000``, not ``120000.0``): they load as the same float."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15 and repr(value) != "-0.0":
+    if (
+        isinstance(value, float)
+        and value.is_integer()
+        and abs(value) < 1e15
+        and repr(value) != "-0.0"
+    ):
         return int(value)
     if isinstance(value, dict):
         return {k: _tidy(v) for k, v in value.items()}
