@@ -151,7 +151,7 @@ class _Book:
         if path not in self.lines:
             self.lines[path] = self._cell(sheet, cell)
 
-    def problem(
+    def _add(
         self, code: str, sheet: str, cell: str | None, message: str, severity: Severity = "error"
     ) -> None:
         line = self._cell(sheet, cell)
@@ -171,7 +171,7 @@ class _Book:
         for name, values in self.data.values.items():
             if name in names:
                 return name, values
-        self.problem(
+        self._add(
             "missing-sheet",
             sheet_name(key),
             None,
@@ -200,13 +200,13 @@ class _Book:
             key, label, value = (values.get((row, c)) for c in (3, 1, 2))
             if key is None and label is None:
                 if value is not None:
-                    self.problem("unknown-field", name, f"A{row}", t("defbook.unlabelled-row"))
+                    self._add("unknown-field", name, f"A{row}", t("defbook.unlabelled-row"))
                 continue
             column = by_path.get(str(key).strip()) if key is not None else None
             column = column or (by_label.get(_norm(label)) if label is not None else None)
             if column is None:
                 shown = str(key if key is not None else label)
-                self.problem(
+                self._add(
                     "unknown-field", name, f"C{row}", t("defbook.unknown-row", field=shown)
                 )
                 continue
@@ -234,12 +234,12 @@ class _Book:
                     f"attribute:{header}", ("attributes", str(header).strip()), "number"
                 )
             if column is None:
-                self.problem(
+                self._add(
                     "unknown-field", name, cell, t("defbook.unknown-column", header=header)
                 )
                 continue
             if column.key in seen:
-                self.problem(
+                self._add(
                     "duplicate-key", name, cell, t("defbook.duplicate-column", header=header)
                 )
                 continue
@@ -304,7 +304,7 @@ class _Book:
         where = f"{_col_letter(parent_col or 1)}{row}"
         parent_code = cells.get(parent_col) if parent_col is not None else None
         if parent_code is None:
-            self.problem(
+            self._add(
                 "missing-field", name, where, t("defbook.no-parent", sheet=sheet_name(spec.parent))
             )
             return None
@@ -312,7 +312,7 @@ class _Book:
         path = codes.get(spec.parent, {}).get(text)
         if path is None:
             message = t("defbook.unknown-parent", code=text, sheet=sheet_name(spec.parent))
-            self.problem("unknown-reference", name, where, message)
+            self._add("unknown-reference", name, where, message)
             return None
         node: Any = data
         for part in path:
@@ -362,14 +362,14 @@ class _Book:
         node[last] = value
 
     def _conflict(self, column: Column, sheet: str, cell: str) -> None:
-        self.problem("invalid-value", sheet, cell, t("defbook.conflict", header=column.header()))
+        self._add("invalid-value", sheet, cell, t("defbook.conflict", header=column.header()))
 
     def _convert(self, value: CellValue, column: Column, sheet: str, cell: str) -> Any:
         kind = column.kind
         if isinstance(value, str):
             if len(value) > MAX_TEXT:
                 message = t("definition.value-too-long", length=len(value), limit=MAX_TEXT)
-                self.problem("value-too-long", sheet, cell, message)
+                self._add("value-too-long", sheet, cell, message)
             value = value.strip()
             if not value:
                 return None
@@ -398,7 +398,7 @@ class _Book:
                 continue
             key, sep, value = part.partition("=")
             if not sep or not key.strip():
-                self.problem("invalid-format", sheet, cell, t("defbook.bad-pair", value=part))
+                self._add("invalid-format", sheet, cell, t("defbook.bad-pair", value=part))
                 return None
             pairs[key.strip()] = value.strip()
         return pairs or None
