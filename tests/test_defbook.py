@@ -247,3 +247,18 @@ def test_yaml_comments_are_not_kept_and_the_yaml_says_so(stfk: Definition) -> No
     text = definition_yaml(stfk, "linje én\nlinje to")
     assert text.startswith("# linje én\n# linje to\nversion: 1\n")
     assert definition_hash(load_definition_text(text)) == definition_hash(stfk)
+
+
+def test_check_json_gives_sheet_and_cell_for_the_workbook(tmp_path: Path, stfk: Definition) -> None:
+    import json
+
+    book = _broken_book(tmp_path, stfk)
+    res = CliRunner().invoke(main, ["check", "--json", str(book)])
+    assert res.exit_code == 1
+    found = json.loads(res.output)["findings"]
+    goals = openpyxl.load_workbook(book)["Fokusmål"]
+    weight = f"{column_letter('goals', 'weight')}{row_of(goals, 'RM1')}"
+    assert {"code": "not-a-number", "sheet": "Fokusmål", "cell": weight} in [
+        {k: f[k] for k in ("code", "sheet", "cell")} for f in found
+    ]
+    assert all(f["line"] is None for f in found)

@@ -206,9 +206,7 @@ class _Book:
             column = column or (by_label.get(_norm(label)) if label is not None else None)
             if column is None:
                 shown = str(key if key is not None else label)
-                self._add(
-                    "unknown-field", name, f"C{row}", t("defbook.unknown-row", field=shown)
-                )
+                self._add("unknown-field", name, f"C{row}", t("defbook.unknown-row", field=shown))
                 continue
             if value is None:
                 continue
@@ -234,14 +232,10 @@ class _Book:
                     f"attribute:{header}", ("attributes", str(header).strip()), "number"
                 )
             if column is None:
-                self._add(
-                    "unknown-field", name, cell, t("defbook.unknown-column", header=header)
-                )
+                self._add("unknown-field", name, cell, t("defbook.unknown-column", header=header))
                 continue
             if column.key in seen:
-                self._add(
-                    "duplicate-key", name, cell, t("defbook.duplicate-column", header=header)
-                )
+                self._add("duplicate-key", name, cell, t("defbook.duplicate-column", header=header))
                 continue
             seen.add(column.key)
             columns[col] = column
