@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -262,3 +263,68 @@ def test_check_json_gives_sheet_and_cell_for_the_workbook(tmp_path: Path, stfk: 
         {k: f[k] for k in ("code", "sheet", "cell")} for f in found
     ]
     assert all(f["line"] is None for f in found)
+
+
+def _errors(book: Path) -> set[tuple[str, str | None, str | None]]:
+    return {
+        (f.code, f.sheet, f.cell) for f in import_definition(book).findings if f.severity == "error"
+    }
+
+
+def _edit(book: Path, edit: Callable[[openpyxl.Workbook], None]) -> Path:
+    wb = openpyxl.load_workbook(book)
+    edit(wb)
+    wb.save(book)
+    return book
+
+
+def test_a_missing_name_points_at_the_empty_cell(tmp_path: Path, stfk: Definition) -> None:
+    def clear(wb: openpyxl.Workbook) -> None:
+        wb["Sektorer"]["B2"] = None
+
+    assert _errors(_edit(_export(stfk, tmp_path), clear)) == {("missing-field", "Sektorer", "B2")}
+
+
+def test_a_target_and_a_band_both_filled_in_is_a_conflict(tmp_path: Path, stfk: Definition) -> None:
+    low = column_letter("indicators", "target-low")
+
+    def both(wb: openpyxl.Workbook) -> None:
+        ws = wb["Indikatorer"]
+        ws[f"{low}{row_of(ws, 'R1.1')}"] = 1
+
+    book = _edit(_export(stfk, tmp_path), both)
+    row = row_of(openpyxl.load_workbook(book)["Indikatorer"], "R1.1")
+    assert _errors(book) == {("invalid-value", "Indikatorer", f"{low}{row}")}
+
+
+def test_values_without_a_header_and_unknown_columns_are_reported(
+    tmp_path: Path, stfk: Definition
+) -> None:
+    def stray(wb: openpyxl.Workbook) -> None:
+        wb["Sektorer"]["D3"] = "notat"
+        wb["Koblinger"]["E1"] = "Ansvarlig"
+
+    assert _errors(_edit(_export(stfk, tmp_path), stray)) == {
+        ("unknown-field", "Sektorer", "D3"),
+        ("unknown-field", "Koblinger", "E1"),
+    }
+
+
+def test_a_missing_sheet_is_reported(tmp_path: Path, stfk: Definition) -> None:
+    def drop(wb: openpyxl.Workbook) -> None:
+        del wb["Koblinger"]
+
+    assert ("missing-sheet", "Koblinger", None) in _errors(_edit(_export(stfk, tmp_path), drop))
+
+
+def test_a_period_code_typed_as_a_number_reads_as_the_same_code(
+    tmp_path: Path, stfk: Definition
+) -> None:
+    def numbers(wb: openpyxl.Workbook) -> None:
+        periods = wb["Perioder"]
+        row = row_of(periods, "2026", "A")
+        periods[f"A{row}"] = 2026  # Excel makes a typed 2026 a number
+
+    result = import_definition(_edit(_export(stfk, tmp_path), numbers))
+    assert result.definition is not None
+    assert definition_hash(result.definition) == definition_hash(stfk)

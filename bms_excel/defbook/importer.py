@@ -139,6 +139,8 @@ class _Book:
     findings: list[Finding] = field(default_factory=list)
     lines: dict[PathKey, int] = field(default_factory=dict)
     cells: list[tuple[str | None, str | None]] = field(default_factory=lambda: [(None, None)])
+    #: The sheet being read.
+    _current: str = ""
 
     # positions --------------------------------------------------------------------------------
 
@@ -193,6 +195,7 @@ class _Book:
         if found is None:
             return
         name, values = found
+        self._current = name
         by_path = {".".join(c.field): c for c in COUNTY_ROWS}
         by_label = _headers(COUNTY_ROWS)
         last = max((r for r, _ in values), default=1)
@@ -208,11 +211,11 @@ class _Book:
                 shown = str(key if key is not None else label)
                 self._add("unknown-field", name, f"C{row}", t("defbook.unknown-row", field=shown))
                 continue
-            if value is None:
-                continue
             for end in range(1, len(column.field) + 1):
                 self.place(column.field[:end], name, f"B{row}")
-            self._set(data, (), column, self._convert(value, column, name, f"B{row}"), name, row)
+            if value is None:
+                continue
+            self._set(data, column, self._convert(value, column, name, f"B{row}"), f"B{row}")
 
     def _columns(
         self, spec: ListSheet, name: str, values: dict[tuple[int, int], CellValue]
@@ -239,6 +242,11 @@ class _Book:
                 continue
             seen.add(column.key)
             columns[col] = column
+        unlabelled = sorted((c, r) for r, c in values if r > 1 and (1, c) not in values)
+        if unlabelled:
+            col, row = unlabelled[0]
+            cell = f"{_col_letter(col)}{row}"
+            self._add("unknown-field", name, cell, t("defbook.unlabelled-column"))
         return columns
 
     def _read_list(
@@ -248,16 +256,16 @@ class _Book:
         if found is None:
             return
         name, values = found
+        self._current = name
         columns = self._columns(spec, name, values)
         if spec.parent is None:
             self.place((spec.list_key,), name, "A1")
         codes[spec.key] = {}
+        parent_col = next((c for c, col in columns.items() if col.field == (PARENT,)), None)
+        code_col = next((c for c, col in columns.items() if col.field == ("code",)), None)
         rows = sorted({r for r, c in values if r > 1 and c in columns})
         for row in rows:
             cells = {col: values[(row, col)] for col in columns if (row, col) in values}
-            if not cells:
-                continue
-            parent_col = next((c for c, col in columns.items() if col.field == (PARENT,)), None)
             owner = self._owner(spec, data, codes, name, row, cells, parent_col)
             if owner is None:
                 continue
@@ -267,20 +275,20 @@ class _Book:
             items.append(item)
             first = min(c for c in cells if c != parent_col) if len(cells) > 1 else min(cells)
             self.place(base, name, f"{_col_letter(first)}{row}")
-            code = cells.get(
-                next((c for c, col in columns.items() if col.key in ("code", "period-code")), 0)
-            )
-            if code is not None and str(code).strip() not in codes[spec.key]:
-                codes[spec.key][str(code).strip()] = base
-            for col, value in cells.items():
+            code = cells.get(code_col) if code_col is not None else None
+            if code is not None:
+                codes[spec.key].setdefault(_text(code), base)
+            # Filled cells first: a problem of a value points at it; then the empty ones, so
+            # a missing field points at the cell to fill in.
+            for col in sorted(columns, key=lambda c: (c not in cells, c)):
                 column = columns[col]
                 if column.field == (PARENT,):
                     continue
                 cell = f"{_col_letter(col)}{row}"
                 for end in range(1, len(column.field) + 1):
                     self.place((*base, *column.field[:end]), name, cell)
-                converted = self._convert(value, column, name, cell)
-                self._set(item, (), column, converted, name, row, cell)
+                if col in cells:
+                    self._set(item, column, self._convert(cells[col], column, name, cell), cell)
 
     def _owner(
         self,
@@ -330,32 +338,25 @@ class _Book:
 
     # values -----------------------------------------------------------------------------------
 
-    def _set(
-        self,
-        item: dict[str, Any],
-        _: PathKey,
-        column: Column,
-        value: Any,
-        sheet: str,
-        row: int,
-        cell: str | None = None,
-    ) -> None:
+    def _set(self, item: dict[str, Any], column: Column, value: Any, cell: str) -> None:
+        """Put ``value`` where ``column`` says; a part already filled in differently (a target
+        and a band, a scope and a list of sectors) is a finding."""
         if value is None:
             return
         node = item
         for part in column.field[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                self._conflict(column, sheet, cell or f"B{row}")
+                self._conflict(column, cell)
                 return
             node = child
-        last = column.field[-1]
-        if isinstance(node.get(last), dict):
-            self._conflict(column, sheet, cell or f"B{row}")
+        if isinstance(node.get(column.field[-1]), dict):
+            self._conflict(column, cell)
             return
-        node[last] = value
+        node[column.field[-1]] = value
 
-    def _conflict(self, column: Column, sheet: str, cell: str) -> None:
+    def _conflict(self, column: Column, cell: str) -> None:
+        sheet = self._current
         self._add("invalid-value", sheet, cell, t("defbook.conflict", header=column.header()))
 
     def _convert(self, value: CellValue, column: Column, sheet: str, cell: str) -> Any:
