@@ -269,15 +269,27 @@ def _write_county(ws: Worksheet, defn: m.Definition, lang: str) -> None:
 # -- the Målekart overview --------------------------------------------------------------------
 
 
-def target_text(target: m.Target | None) -> str:
-    """A target as people write it: ``70 %``, ``120000``, ``7 – 9``."""
+def target_text(target: m.Target | None, lang: str = "nb") -> str:
+    """A target as people write it: ``70 %``, ``7,5``, ``7 – 9`` (decimal point in English)."""
     if target is None:
         return ""
     if target.text is not None:
         return target.text
+
+    def num(value: float | None) -> str:
+        text = number_text(value)
+        return text if lang == "en" else text.replace(".", ",")
+
     if target.value is not None:
-        return number_text(target.value)
-    return f"{number_text(target.low)} – {number_text(target.high)}"
+        return num(target.value)
+    return f"{num(target.low)} – {num(target.high)}"
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines ``text`` wraps to in a column ``width`` characters wide (an estimate:
+    LibreOffice and Excel do not grow rows written with a height of their own)."""
+    per_line = max(int(width * 1.05), 1)
+    return sum(max(-(-len(part) // per_line), 1) for part in text.split("\n"))
 
 
 def _write_overview(ws: Worksheet, defn: m.Definition, lang: str) -> None:
@@ -287,6 +299,13 @@ def _write_overview(ws: Worksheet, defn: m.Definition, lang: str) -> None:
     keys = ("area", "goal", "factor", "indicator", "target", "owner")
     _header(ws, 2, [t(f"defbook.overview.{k}", lang) for k in keys])
     wrap = Alignment(wrap_text=True, vertical="top")
+    widths = (24, 30, 30, 48, 14, 18)
+
+    def fit(row: int, column: int, text: str) -> None:
+        lines = _lines(text, widths[column - 1])
+        current = ws.row_dimensions[row].height or 0
+        ws.row_dimensions[row].height = max(current, 14.0 * lines)
+
     row = 3
     for area in defn.focus_areas:
         colour = area.colour.lstrip("#").upper()
@@ -299,18 +318,22 @@ def _write_overview(ws: Worksheet, defn: m.Definition, lang: str) -> None:
         for goal in area.goals:
             _put(ws, row, 2, f"{goal.code} {goal.name}").font = Font(bold=True, size=10)
             ws.cell(row, 2).alignment = wrap
+            fit(row, 2, f"{goal.code} {goal.name}")
             row += 1
             for factor in goal.factors:
                 _put(ws, row, 3, f"{factor.code} {factor.name}").font = Font(italic=True, size=10)
                 ws.cell(row, 3).alignment = wrap
+                fit(row, 3, f"{factor.code} {factor.name}")
                 row += 1
                 for ind in factor.indicators:
-                    texts = (f"{ind.code} {ind.name}", target_text(ind.target), ind.owner or "")
+                    target = target_text(ind.target, lang)
+                    texts = (f"{ind.code} {ind.name}", target, ind.owner or "")
                     for c, text in enumerate(texts, 4):
                         _put(ws, row, c, text).alignment = wrap
                         ws.cell(row, c).border = Border(bottom=THIN)
+                        fit(row, c, text)
                     row += 1
-    for letter, width in zip("ABCDEF", (24, 30, 30, 48, 14, 18), strict=True):
+    for letter, width in zip("ABCDEF", widths, strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A3"
     ws.print_title_rows = "1:2"
