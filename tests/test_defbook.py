@@ -197,6 +197,9 @@ def test_cli_export_then_import_writes_an_equal_definition(tmp_path: Path) -> No
         runner.invoke(main, ["definition", "import", str(book), "--out", str(out)]).exit_code == 2
     )
     assert "#" in out.read_text(encoding="utf-8").splitlines()[0]
+    res = runner.invoke(main, ["--project", str(project.root), "definition", "export"])
+    assert res.exit_code == 0, res.output
+    assert (project.reports_dir / "malekart.xlsx").is_file()  # the default place
 
 
 def test_cli_import_with_errors_exits_1_and_writes_nothing(
