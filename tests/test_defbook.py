@@ -218,8 +218,8 @@ def test_check_init_and_generate_accept_the_workbook(tmp_path: Path, stfk: Defin
     runner = CliRunner()
     res = runner.invoke(main, ["check", str(book)])
     assert res.exit_code == 0, res.output
-    broken = _broken_book(tmp_path / "b", stfk) if (tmp_path / "b").mkdir() is None else None
-    assert broken is not None
+    (tmp_path / "b").mkdir()
+    broken = _broken_book(tmp_path / "b", stfk)
     res = runner.invoke(main, ["check", str(broken)])
     assert res.exit_code == 1 and f"{broken}: 'Fokusmål'!" in res.output
     # bms init --definition BOOK.xlsx: the project gets the YAML of the workbook
