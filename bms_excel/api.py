@@ -12,6 +12,8 @@ project's), and returns a plain result for the adapter to show. Library errors a
 ========================  ====================================================
 ``bms init``              :func:`init_project`
 ``bms check``             :func:`check_definition_file`
+``bms definition export`` :func:`export_definition_project`
+``bms definition import`` :func:`import_definition_file`
 ``bms generate``          :func:`generate_project` (also the Generer button)
 ``bms collect``           :func:`collect_project` (also the Samle inn button)
 ``bms validate``          :func:`validate_project_files`
@@ -32,13 +34,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bms_excel.checks import check_definition_file
-from bms_excel.collect import CollectReport, collect_submissions, validate_files, write_reminder_csv
+from bms_excel.collect import (
+    CollectReport,
+    collect_submissions,
+    validate_files,
+    write_reminder_csv,
+    write_text_atomic,
+)
 from bms_excel.control_workbook import (
     DEFAULT_INTERPRETER,
     ControlWorkbook,
     add_macros_to_generated,
     build_control_workbook,
 )
+from bms_excel.defbook.importer import DefinitionImport, import_definition
 from bms_excel.errors import ConfigError, DefinitionError, Finding
 from bms_excel.history import open_history
 from bms_excel.i18n import LANGUAGES, Language, t
@@ -66,6 +75,8 @@ __all__ = [
     "CheckKostraResult",
     "CollectReport",
     "ControlWorkbook",
+    "DefinitionImport",
+    "ExportedDefinition",
     "ImportKostraResult",
     "ImportResult",
     "OpenWorkbookResult",
@@ -74,8 +85,10 @@ __all__ = [
     "check_kostra_project",
     "collect_project",
     "control_workbook_project",
+    "export_definition_project",
     "find_project",
     "generate_project",
+    "import_definition_file",
     "import_kostra_project",
     "import_values_project",
     "init_project",
@@ -316,3 +329,44 @@ def control_workbook_project(
         vba_project=vba_project,
         interpreter=interpreter,
     )
+
+
+# -- the definition as a workbook (issue 18) ----------------------------------------------------
+
+
+@dataclass
+class ExportedDefinition:
+    """What ``bms definition export`` wrote: the workbook, its SHA-256 and how long it took."""
+
+    path: Path
+    sha256: str
+    seconds: float
+
+
+def export_definition_project(
+    project: Project, *, out: Path | None = None, lang: str | None = None
+) -> ExportedDefinition:
+    """``bms definition export``: the project's definition as a workbook controllers edit
+    (default ``<reports>/malekart.xlsx``), texts in the project's language."""
+    import time
+
+    # openpyxl is loaded only by the commands that write with it.
+    from bms_excel.defbook.export import write_definition_workbook
+
+    start = time.perf_counter()
+    definition = project.load_definition()
+    path = out or project.reports_dir / "malekart.xlsx"
+    sha = write_definition_workbook(definition, path, project.resolve_language(lang, definition))
+    return ExportedDefinition(path, sha, time.perf_counter() - start)
+
+
+def import_definition_file(file: Path, *, out: Path | None = None) -> DefinitionImport:
+    """``bms definition import``: read a definition workbook; every problem is a finding at
+    ``'sheet'!cell`` with ``bms check``'s codes. The YAML is written to ``out`` (atomically)
+    only when there is no error; with errors nothing is written."""
+    if not file.is_file():
+        raise ConfigError(t("cli.file-not-found", path=str(file)))
+    result = import_definition(file)
+    if out is not None and result.definition is not None:
+        write_text_atomic(out, result.yaml_text())
+    return result

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bms_excel import model as m
+from bms_excel.defbook.layout import is_workbook_file
 from bms_excel.definition import (
     PathKey,
     Repair,
@@ -64,6 +65,10 @@ UNUSABLE = frozenset({"threshold-direction", "status-rule-incomplete"})
 def load_usable_definition(path: Path) -> m.Definition:
     """Load ``path``; raise :class:`DefinitionError` for its schema problems and for every
     :data:`UNUSABLE` check finding (which would otherwise fail deep inside a command)."""
+    if is_workbook_file(path):  # the definition workbook (issue 18)
+        from bms_excel.defbook.importer import load_definition_workbook
+
+        return load_definition_workbook(path, also=UNUSABLE)
     defn, source = load_definition_with_source(path)
     errors = [f for f in check_definition(defn, source) if f.code in UNUSABLE]
     if errors:
@@ -83,20 +88,33 @@ def check_definition_file(path: Path, *, max_indicators: int | None = None) -> l
     """
     if not path.is_file():
         raise ConfigError(t("cli.file-not-found", path=str(path)))
+    if is_workbook_file(path):  # the definition workbook (issue 18): located to sheet!cell
+        from bms_excel.defbook.importer import import_definition
+
+        return import_definition(path, max_indicators=max_indicators).findings
     try:
         text, name = read_definition_text(path)
         data, source, problems = parse_definition_text(text, name)
     except DefinitionError as exc:
         return list(exc.problems)
+    return check_definition_data(data, source, problems, max_indicators=max_indicators)[1]
+
+
+def check_definition_data(
+    data: Any, source: SourceMap, problems: list[Finding], *, max_indicators: int | None = None
+) -> tuple[m.Definition | None, list[Finding]]:
+    """The definition in plain ``data`` (``None`` when a part had to be set aside) and every
+    problem of it, ``problems`` first; see :func:`check_definition_file`."""
     defn, schema, repairs, source = validate_leniently(data, source)
-    problems += schema
+    problems = problems + schema
+    checked = defn
     if defn is not None:
         if max_indicators is not None:
             update = {"max_indicators_per_unit": max_indicators}
             defn = defn.model_copy(update={"settings": defn.settings.model_copy(update=update)})
         found = check_definition(defn, source)
         problems += [f for f in found if not _follows_from(f, repairs)]
-    return sorted(problems, key=lambda f: f.line or 0)
+    return (checked if not repairs else None), sorted(problems, key=lambda f: f.line or 0)
 
 
 # Check codes that a removed field (or a dropped list item) can cause by its absence alone.

@@ -195,6 +195,7 @@ def init_project(
     The definition comes from ``definition`` or from a bundled ``example``. A fresh random
     signing secret is written to ``bms.toml`` (mode 0600); it is never printed.
     """
+    from bms_excel.defbook.layout import is_workbook_file
     from bms_excel.definition import load_definition
     from bms_excel.examples import example_definition_path
 
@@ -209,11 +210,22 @@ def init_project(
             raise ConfigError(t("project.unknown-example", name=example)) from None
     else:
         raise ConfigError(t("project.no-definition"))
-    defn = load_definition(source)
+    yaml_text: str | None = None
+    if is_workbook_file(Path(str(source))):  # the definition workbook (issue 18) → YAML
+        from bms_excel.defbook.importer import load_definition_workbook
+        from bms_excel.defbook.shape import definition_yaml
+
+        defn = load_definition_workbook(Path(str(source)))
+        yaml_text = definition_yaml(defn, t("defbook.yaml-header", file=Path(str(source)).name))
+    else:
+        defn = load_definition(source)
     lang = language or defn.settings.language
     chosen_period = period or _default_period(defn)
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, dest / DEFAULT_PATHS["definition"])
+    if yaml_text is not None:
+        (dest / DEFAULT_PATHS["definition"]).write_text(yaml_text, encoding="utf-8")
+    else:
+        shutil.copyfile(source, dest / DEFAULT_PATHS["definition"])
     for key in ("generated", "submissions", "reports"):
         (dest / DEFAULT_PATHS[key]).mkdir(exist_ok=True)
     cfg = dest / CONFIG_NAME

@@ -83,6 +83,7 @@ ADAPTER_IMPORTS: dict[str, dict[str, set[str]]] = {
     "cli/render.py": {},
     "cli/init.py": {"bms_excel.api": {"init_project"}},
     "cli/check.py": {"bms_excel.api": {"check_definition_file"}},
+    "cli/definition.py": {"bms_excel.api": {"export_definition_project", "import_definition_file"}},
     "cli/generate.py": {"bms_excel.api": {"generate_project"}},
     "cli/collect.py": {
         "bms_excel.api": {"CollectReport", "collect_project", "validate_project_files"}
