@@ -94,6 +94,8 @@ ADAPTER_IMPORTS: dict[str, dict[str, set[str]]] = {
         "bms_excel.api": {"DEFAULT_INTERPRETER", "control_workbook_project"}
     },
     "cli/demo.py": {"bms_excel.demo": {"run_demo"}},
+    "cli/review.py": {"bms_excel.api": {"review_project"}},
+    "cli/period.py": {"bms_excel.api": {"close_period_project", "reopen_period_project"}},
     "excel_buttons.py": {
         "bms_excel.api": {
             "Project",

@@ -98,6 +98,8 @@ from bms_excel.cli import (  # noqa: E402
     generate,
     init,
     kostra,
+    period,
+    review,
     values,
 )
 
@@ -112,6 +114,8 @@ __all__ = [
     "init",
     "kostra",
     "main",
+    "period",
+    "review",
     "state",
     "values",
 ]
