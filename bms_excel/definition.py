@@ -43,23 +43,11 @@ from bms_excel.i18n import t
 #: Every code loading a definition can give (the README's table lists them; the quality-check
 #: codes are in :data:`bms_excel.checks.CHECK_SEVERITY`).
 LOAD_CODES = (
-    "file-unreadable",
-    "file-too-large",
-    "invalid-character",
-    "yaml-syntax",
-    "duplicate-key",
-    "too-many-aliases",
-    "alias-expansion",
-    "recursive-alias",
-    "nesting-too-deep",
-    "too-many-values",
-    "value-too-long",
-    "missing-field",
-    "unknown-field",
-    "not-a-number",
-    "invalid-format",
-    "invalid-value",
-)
+    "file-unreadable", "file-too-large", "invalid-character", "yaml-syntax", "duplicate-key",
+    "too-many-aliases", "alias-expansion", "recursive-alias", "nesting-too-deep",
+    "too-many-values", "value-too-long", "missing-field", "unknown-field", "not-a-number",
+    "invalid-format", "invalid-value",
+)  # fmt: skip
 # fmt: off
 # The list key holding each kind of coded object, and its catalogue name.
 _KINDS = {

@@ -36,31 +36,19 @@ from bms_excel.values import format_number, parse_value
 COLUMNS = ("period", "unit", "indicator", "value")
 # Header names as a Norwegian controller may write them (compared case-folded).
 _HEADER_NAMES = {
-    "period": "period",
-    "periode": "period",
-    "unit": "unit",
-    "enhet": "unit",
-    "eining": "unit",
-    "indicator": "indicator",
-    "indikator": "indicator",
-    "value": "value",
-    "verdi": "value",
-}
+    "period": "period", "periode": "period",
+    "unit": "unit", "enhet": "unit", "eining": "unit",
+    "indicator": "indicator", "indikator": "indicator",
+    "value": "value", "verdi": "value",
+}  # fmt: skip
 _DELIMITERS = (";", "\t", ",")
 _PERIOD_RE = re.compile(r"^\d{4}(-(T[1-3]|Q[1-4]|M(0[1-9]|1[0-2])))?$")
 _DOT_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
 #: Every finding code of an import (the README's table lists them).
 CODES = (
-    "values-unreadable",
-    "values-columns",
-    "values-fields",
-    "values-bad-period",
-    "values-empty-key",
-    "not-a-number",
-    "unknown-reference",
-    "values-duplicate",
-    "value-conflict",
-)
+    "values-unreadable", "values-columns", "values-fields", "values-bad-period",
+    "values-empty-key", "not-a-number", "unknown-reference", "values-duplicate", "value-conflict",
+)  # fmt: skip
 #: A controller's file is a few thousand lines; anything far larger is not one.
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -149,9 +137,10 @@ def read_values_csv(
             break
     else:
         index = max(
-            (_header_index(next(csv.reader([header_line], delimiter=d), [])) for d in _DELIMITERS),
+            (_header_index(next(csv.reader([header_line], delimiter=d), []))
+             for d in _DELIMITERS),
             key=len,
-        )
+        )  # fmt: skip
         missing = ", ".join(c for c in COLUMNS if c not in index)
         out.error("values-columns", 1, t("values.columns", columns=missing))
         return out
