@@ -77,9 +77,8 @@ def fill(project: Project, period: str, unit: str, entry: Entry, src: Path | Non
     return dest
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    root = tmp_path_factory.mktemp("dialogue")
+def make_base(root: Path) -> Project:
+    """The project with 2026-T1 generated, returned by A–D and consolidated."""
     source = root / "source.yaml"
     source.write_text(TWO_PERIODS, encoding="utf-8")
     project = init_project(root / "prosjekt", definition=source, period=T1)
@@ -92,6 +91,11 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Project:
         fill(project, T1, code, entry)
     assert run(project, "consolidate", "--period", T1).exit_code == 0
     return project
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    return make_base(tmp_path_factory.mktemp("dialogue"))
 
 
 @pytest.fixture
