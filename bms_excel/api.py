@@ -22,6 +22,7 @@ Valider button            :func:`validate_open_workbook`
 ``bms control-workbook``  :func:`control_workbook_project`
 ``bms review``            :func:`review_project` (``--from MASTER`` reads Innsending's column)
 ``bms period close``      :func:`close_period_project`, ``reopen``: :func:`reopen_period_project`
+``bms feedback``          :func:`feedback_project`
 ``bms demo``              :func:`bms_excel.demo.run_demo` (a cycle of the calls above)
 ========================  ====================================================
 """
@@ -61,6 +62,7 @@ from bms_excel.signing import protection_password
 from bms_excel.validate import read_meta, validate_data
 
 if TYPE_CHECKING:
+    from bms_excel.feedback import FeedbackResult
     from bms_excel.generate import GenerateResult
 
 __all__ = [
@@ -79,6 +81,7 @@ __all__ = [
     "close_period_project",
     "collect_project",
     "control_workbook_project",
+    "feedback_project",
     "find_project",
     "generate_project",
     "import_kostra_project",
@@ -486,3 +489,51 @@ def reopen_period_project(
     _known_period(definition, period)
     with open_history(_existing_history(project)) as db:
         return reopen_period(db, definition, period, reason=reason, by=by)
+
+
+def feedback_project(
+    project: Project,
+    *,
+    period: str | None = None,
+    comments: Path | None = None,
+    units: Sequence[str] = (),
+    out: Path | None = None,
+    lang: str | None = None,
+    by: str | None = None,
+) -> FeedbackResult:
+    """``bms feedback``: one signed feedback workbook per unit with an accepted return, in
+    ``out`` or ``<reports>/tilbakemelding/<period>``, and a manifest for sending.
+
+    ``comments`` is the controller's comments per unit and focus area: a CSV
+    (``unit;focus_area;comment``) or a master workbook whose Vurderinger sheet has them in the
+    column *Kommentar fra controller*. Unusable lines are findings; the rest is used.
+    """
+    from bms_excel.feedback import read_comments_csv, read_comments_master, write_feedback
+    from bms_excel.reader import sniff
+
+    definition = project.load_definition()
+    chosen = _known_period(definition, project.resolve_period(period, definition))
+    history_path = _existing_history(project)
+    texts: dict[tuple[str, str], str] = {}
+    findings: list[Finding] = []
+    if comments is not None:
+        if not comments.is_file():
+            raise ConfigError(t("cli.file-not-found", path=str(comments)))
+        if sniff(comments) in ("xlsx", "xlsm"):
+            texts, findings = read_comments_master(comments, definition)
+        else:
+            texts, findings = read_comments_csv(comments, definition)
+    with open_history(history_path) as db:
+        result = write_feedback(
+            db,
+            definition,
+            chosen,
+            out_dir=out or project.reports_dir / "tilbakemelding" / chosen,
+            secret=project.secret,
+            lang=project.resolve_language(lang, definition),
+            comments=texts,
+            units=units,
+            by=by,
+        )
+    result.findings = findings
+    return result

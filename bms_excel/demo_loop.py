@@ -2,7 +2,7 @@
 
 After the demo has collected a period: one unit's return is returned with a reason, the unit
 corrects it in the new workbook and sends it again (it supersedes the first), the controller
-approves it, the next period's workbooks are generated with the open actions and the lessons
+approves it, every unit gets its feedback workbook, the next period's workbooks are generated with the open actions and the lessons
 of this one, the units fill them in (bringing the carried actions up to date), the next period
 is collected, and this period is closed. Every step is the library call the CLI makes.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 from bms_excel.api import (
     Project,
     close_period_project,
+    feedback_project,
     generate_project,
     review_project,
 )
@@ -39,6 +40,7 @@ class LoopResult:
     returned_workbook: Path | None = None
     corrected: ConsolidationResult | None = None
     superseded: int = 0
+    feedback: int = 0
     carried_actions: int = 0
     carried_lessons: int = 0
     next_generated: Path | None = None
@@ -109,6 +111,11 @@ def run_dialogue_loop(
     loop.superseded = sum(1 for e in events if e.state == "superseded")
     review_project(project, unit, decision="approved", period=period)
     step(t("demo.step-corrected", unit=unit, superseded=loop.superseded))
+    # The way back: one feedback workbook per unit, with a manifest for sending.
+    feedback = feedback_project(project, period=period)
+    loop.feedback = len(feedback.files)
+    loop.paths["feedback"] = str(feedback.out_dir)
+    step(t("demo.step-feedback", n=loop.feedback, path=str(feedback.out_dir)))
     # 3. The next period's workbooks carry the open actions and the lessons.
     after = next_period_code(definition, period)
     if after is not None:

@@ -241,6 +241,8 @@ def write_assessments(ws: Worksheet, data: MasterData) -> None:
     before, lessons = data.dialogue.previous_period, data.dialogue.previous_lessons
     if before is not None:
         cols.append((t("master.col.previous-learned", lang, period=before), 55))
+    # For the controller to fill in; ``bms feedback --comments MASTER`` reads it back.
+    cols.append((t("master.col.controller-comment", lang), 45))
     rows = [
         (
             s.unit,
@@ -250,6 +252,7 @@ def write_assessments(ws: Worksheet, data: MasterData) -> None:
             s.assessment or "",
             s.learned or "",
             *((lessons.get((s.unit, s.focus_area), ""),) if before is not None else ()),
+            "",
         )
         for s in data.assessments
         if (s.assessment or "").strip() or (s.learned or "").strip()

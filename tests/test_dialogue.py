@@ -35,8 +35,15 @@ from bms_excel.simulate import Entry, fill_workbook
 
 T1, T2 = "2026-T1", "2026-T2"
 #: The round-trip county's indicators with codes that pass ``bms check`` (generate's gate).
-CODES = {"I_SUM": "F11.1", "I_MEAN": "F11.2", "I_WMEAN": "F11.3", "I_MEDIAN": "F21.1",
-         "I_MIN": "F21.2", "I_MAX": "F21.3", "I_NONE": "F21.4"}  # fmt: skip
+CODES = {
+    "I_SUM": "F11.1",
+    "I_MEAN": "F11.2",
+    "I_WMEAN": "F11.3",
+    "I_MEDIAN": "F21.1",
+    "I_MIN": "F21.2",
+    "I_MAX": "F21.3",
+    "I_NONE": "F21.4",
+}
 
 
 def _nested(text: str) -> str:
@@ -355,9 +362,9 @@ def test_next_period_carries_open_actions_and_lessons(project: Project) -> None:
     folder = str(project.submissions_dir / T2)
     assert run(project, "consolidate", folder, "--period", T2).exit_code == 0
     learned = rows(master(project, T2), "Vurderinger")
-    assert [(r["Enhet"], r["Hva har vi lært"], r[f"Lært i forrige periode ({T1})"]) for r in learned] == [
-        ("A", "Mål oftere", "Tett dialog hjelper")
-    ]  # fmt: skip
+    assert [
+        (r["Enhet"], r["Hva har vi lært"], r[f"Lært i forrige periode ({T1})"]) for r in learned
+    ] == [("A", "Mål oftere", "Tett dialog hjelper")]
 
 
 def test_master_shows_overdue_actions_and_red_without_action(project: Project) -> None:
@@ -396,3 +403,94 @@ def test_followup_rules() -> None:
         RedIndicator("A", "I6"),
         RedIndicator("B", "I1"),
     ]
+
+
+# -- 2. feedback to each unit ---------------------------------------------------------------
+
+
+def _props(path: Path) -> dict[str, str]:
+    wb = openpyxl.load_workbook(path)
+    try:
+        return {p.name.removeprefix("bms."): str(p.value) for p in wb.custom_doc_props.props}
+    finally:
+        wb.close()
+
+
+def test_feedback_workbooks_are_signed_listed_and_say_what_the_county_saw(
+    project: Project,
+) -> None:
+    from bms_excel.signing import verify_meta
+
+    comments = project.root / "kommentarer.csv"
+    comments.write_text(
+        "enhet;fokusområde;kommentar\nA;F2;Ventetiden må ned\nZZ;F1;feil enhet\n",
+        encoding="utf-8",
+    )
+    result = run(
+        project, "feedback", "--period", T1, "--comments", str(comments), "--by", "kari", "--json"
+    )
+    assert result.exit_code == 0, result.output  # the bad line is a warning
+    data = json.loads(result.output)
+    assert [(f["code"], f["line"]) for f in data["findings"]] == [("feedback-unknown-reference", 3)]
+    files = [Path(p) for p in data["files"]]
+    assert [p.name for p in files] == [f"{T1}_{u}_tilbakemelding.xlsx" for u in "ABCD"]
+    manifest = Path(data["manifest"]).read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(";")[0] for line in manifest[1:]] == ["A", "B", "C", "D"]
+    assert [line.split(";")[-1] for line in manifest[1:]] == [
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+    ]
+    a = files[0]
+    fields = _props(a)
+    assert (fields["unit"], fields["period"], fields["template_version"]) == ("A", T1, "feedback-1")
+    assert verify_meta(fields, fields["signature"], project.secret)
+    assert not verify_meta({**fields, "unit": "B"}, fields["signature"], project.secret)
+    assert_clean(a)
+    table = rows(a, "Tilbakemelding", header_row=4)
+    by_code = {r["Kode"]: r for r in table if r["Kode"] in RETURNS["A"]}
+    # A's own results; the county's (sum 40+30+35 = 105, mean (70+80+90)/3 = 80) and the
+    # sector's (A, B, C: sum 40+30 = 70, C not applicable).
+    assert {c: r[f"Resultat {T1}"] for c, r in by_code.items()} == {
+        c: v for c, v in RETURNS["A"].items()
+    }
+    assert by_code[SUM]["Fylket"] == 105 and by_code[MEAN]["Fylket"] == 80
+    assert by_code[SUM]["Sektor (Skoler)"] == 70
+    assert by_code[SUM]["Status"] == "Rød"
+    texts = sheet_values(a, "Tilbakemelding")
+    assert "Ventetiden må ned" in texts.values()
+    assert any(isinstance(v, str) and "Skole A: Tett dialog hjelper" in v for v in texts.values())
+    feedback_events = [e for e in events(project) if e[0] == "feedback"]
+    assert [(e[1], e[2]) for e in feedback_events] == [("kari", u) for u in "ABCD"]
+
+
+def test_feedback_reads_the_controllers_comments_from_the_master(project: Project) -> None:
+    path = master(project, T1)
+    commented = path.with_name("kommentert.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Vurderinger"]
+    head = [c.value for c in ws[3]]
+    col = head.index("Kommentar fra controller") + 1
+    row = next(
+        r
+        for r in range(4, ws.max_row + 1)
+        if ws.cell(r, 1).value == "A" and ws.cell(r, head.index("Fokusområde") + 1).value == "F1"
+    )
+    ws.cell(row, col, "Godt arbeid med tiltakene")
+    wb.save(commented)
+    before = hashlib.sha256(commented.read_bytes()).hexdigest()
+    data = json.loads(
+        run(
+            project,
+            "feedback",
+            "--period",
+            T1,
+            "--comments",
+            str(commented),
+            "--unit",
+            "A",
+            "--json",
+        ).output
+    )
+    assert data["findings"] == []
+    (a,) = (Path(p) for p in data["files"])
+    assert "Godt arbeid med tiltakene" in sheet_values(a, "Tilbakemelding").values()
+    assert hashlib.sha256(commented.read_bytes()).hexdigest() == before
