@@ -163,10 +163,9 @@ def _figures(db: History, definition: Definition, period: str) -> _Figures:
     learned: dict[str, list[tuple[str, str]]] = {}
     names = {u.code: u.name for u in definition.units}
     for s in db.accepted_assessments(period):
-        if (s.learned or "").strip():
-            learned.setdefault(s.focus_area, []).append(
-                (names.get(s.unit, s.unit), s.learned.strip())
-            )
+        text = (s.learned or "").strip()
+        if text:
+            learned.setdefault(s.focus_area, []).append((names.get(s.unit, s.unit), text))
     return _Figures(
         rows_of(long),
         county,
@@ -221,6 +220,10 @@ def _status(row: Mapping[str, Any] | None) -> Status | None:
         return Status(value) if value else None
     except ValueError:
         return None
+
+
+def _fill_for(status: Status | None) -> str | None:
+    return _FILLS.get(status) if status is not None else None
 
 
 def _kostra_text(view: KostraView | None, unit: str, lang: str) -> str:
@@ -297,9 +300,9 @@ def build_feedback(
             (
                 status_label(status, lang) if status else "",
                 None,
-                _FILLS.get(status) if status else None,
+                _fill_for(status),
             ),
-            ((county or {}).get("value"), fmt, _FILLS.get(_status(county)) if county else None),
+            ((county or {}).get("value"), fmt, _fill_for(_status(county))),
             ((in_sector or {}).get("value"), fmt, None),
             (_kostra_text(figures.kostra.get(ind.code), unit.code, lang), None, None),
         ]
