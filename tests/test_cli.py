@@ -173,11 +173,16 @@ def test_demo_json_lists_what_it_made(runner: CliRunner, tmp_path: Path) -> None
     assert kostra == 32
     # The loop: one unit returned, then approved; the next period collected; 2026-T2 closed.
     unit = Path(data["returned_workbook"]).stem.removeprefix("2026-T2_")
-    assert dialogue == [
+    feedback = [d for d in dialogue if d[0] == "feedback"]
+    assert [d for d in dialogue if d[0] != "feedback"] == [
         ("returned", "2026-T2", unit),
         ("approved", "2026-T2", unit),
         ("closed", "2026-T2", None),
     ]
+    # Feedback to every unit with an accepted return (31), listed for sending.
+    assert len(feedback) == 31 and dialogue.index(feedback[0]) == 2
+    sent = Path(data["feedback"]) / "manifest.csv"
+    assert len(sent.read_text(encoding="utf-8-sig").splitlines()) == 1 + 31
     assert len(list(Path(data["next_generated"]).glob("2026-T3_*.xlsx"))) == 32
     assert next_states["accepted"] == 31 and Path(data["next_master"]).is_file()
     # Running it again replaces its own previous demo ...
