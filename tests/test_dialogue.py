@@ -361,6 +361,7 @@ def test_next_period_carries_open_actions_and_lessons(project: Project) -> None:
     fill(project, T2, "A", entry)
     folder = str(project.submissions_dir / T2)
     assert run(project, "consolidate", folder, "--period", T2).exit_code == 0
+    assert_clean(master(project, T2))
     learned = rows(master(project, T2), "Vurderinger")
     assert [
         (r["Enhet"], r["Hva har vi lært"], r[f"Lært i forrige periode ({T1})"]) for r in learned
