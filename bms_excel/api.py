@@ -386,7 +386,7 @@ def review_project(
     if master is not None:
         if not master.is_file():
             raise ConfigError(t("cli.file-not-found", path=str(master)))
-        decisions, findings = read_master_reviews(master, definition)
+        decisions, findings = read_master_reviews(master, definition, chosen)
     elif unit is not None and decision is not None:
         decisions = [(unit, decision, reason)]
     else:

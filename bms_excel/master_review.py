@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bms_excel.errors import Finding, WorkbookReadError
+from bms_excel.errors import ConfigError, Finding, WorkbookReadError
 from bms_excel.i18n import LANGUAGES, t
 from bms_excel.model import Definition
-from bms_excel.reader import CellValue, read_submission
+from bms_excel.reader import CellValue, WorkbookData, read_submission
 
 #: The header row of Innsending; data rows follow it.
 HEADER_ROW = 3
@@ -37,11 +37,24 @@ def _column(row: int, col: int) -> str:
     return f"{letters}{row}"
 
 
+def master_period(data: WorkbookData) -> str | None:
+    """The period a master workbook is for, from its Om sheet (``2026-T1 (1. tertial …)``)."""
+    about = _words("master.sheet.about")
+    label = _words("master.about.period")
+    sheet = next((s for s in data.values if s.strip().casefold() in about), None)
+    cells = data.values.get(sheet, {}) if sheet is not None else {}
+    for (row, col), value in cells.items():
+        if col == 1 and _text(value).casefold() in label:
+            return _text(cells.get((row, 2))).split(" ", 1)[0] or None
+    return None
+
+
 def read_master_reviews(
-    path: Path, definition: Definition
+    path: Path, definition: Definition, period: str | None = None
 ) -> tuple[list[tuple[str, str, str | None]], list[Finding]]:
     """``(unit, decision, reason)`` for each unit with a decision on ``path``'s Innsending
-    sheet, and the findings of rows that cannot be used.
+    sheet, and the findings of rows that cannot be used. A master of another period than
+    ``period`` (its Om sheet says which) is a :class:`~bms_excel.errors.ConfigError`.
 
     Raises :class:`~bms_excel.errors.WorkbookReadError` when the file is not a readable
     workbook or has no Innsending sheet with the controller's column.
@@ -54,6 +67,9 @@ def read_master_reviews(
         problem = next((f for f in result.findings if f.severity == "error"), None)
         message = problem.message if problem else t("review.not-a-master", path=name)
         raise WorkbookReadError(message, name, problem.code if problem else "not-a-workbook")
+    found = master_period(data)
+    if period is not None and found is not None and found != period:
+        raise ConfigError(t("review.other-period", path=name, found=found, period=period))
     sheet = next((s for s in data.values if s.strip().casefold() in sheet_names), None)
     cells = data.values.get(sheet, {}) if sheet is not None else {}
     headers = {col: _text(v).casefold() for (row, col), v in cells.items() if row == HEADER_ROW}

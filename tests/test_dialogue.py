@@ -238,6 +238,8 @@ def test_master_column_is_read_back_without_touching_the_file(project: Project) 
     assert shown["B"] == "returnert" and shown["C"] == "godkjent" and shown["A"] is None
     again = json.loads(run(project, "review", "--from", str(path), "--json").output)
     assert again["events"] == [] and again["findings"] == []
+    # A master is read for its own period only (its Om sheet says which).
+    assert run(project, "review", "--from", str(path), "--period", T2).exit_code == 2
 
 
 # -- 5. close a period ----------------------------------------------------------------------
