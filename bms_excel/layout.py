@@ -49,7 +49,9 @@ ACTION_ROLES = ("code", "action", "responsible", "deadline", "status")
 ASSESSMENT_ROLES = ("area", "assessment", "learned")
 CONTROL_ROLES = ("check", "count", "fix")
 CONTROL_CHECKS = ("missing", "invalid", "comment", "owner", "deadline")
-ACTION_STATUSES = ("planned", "ongoing", "done", "postponed")
+#: Vurdering's read-only column beside "what we have learned": last period's lessons.
+PREVIOUS_LEARNED_COLUMN = "D"
+ACTION_STATUSES = ("planned", "ongoing", "done", "postponed", "dropped")
 
 #: Fields of ``_meta`` that are signed, in this order (``signing.canonical_meta``).
 SIGNED_FIELDS = (
@@ -174,6 +176,11 @@ class AssessmentRow:
     area_ref: str
     assessment_ref: str
     learned_ref: str
+
+    @property
+    def previous_ref(self) -> str:
+        """Read-only: what the unit had learned the period before (beside this period's)."""
+        return f"{PREVIOUS_LEARNED_COLUMN}{self.row}"
 
 
 @dataclass(frozen=True)

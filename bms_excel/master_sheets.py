@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel.cached_formula import Formula
 from bms_excel.collect import FileOutcome, UnitReport
+from bms_excel.dialogue import MasterDialogue
 from bms_excel.errors import Finding
 from bms_excel.i18n import t
 from bms_excel.kostra_import import KostraView
@@ -127,6 +128,8 @@ class MasterData:
     master_dir: Path | None = None
     #: The period's KOSTRA figures per indicator (county, units, comparison groups, series).
     kostra: dict[str, KostraView] = field(default_factory=dict)
+    #: Reviews, the period's close, last period's lessons, red indicators without action.
+    dialogue: MasterDialogue = field(default_factory=MasterDialogue)
 
 
 # -- cell helpers ------------------------------------------------------------------------------

@@ -28,7 +28,13 @@ from bms_excel.cached_formula import Formula
 from bms_excel.errors import TemplateError
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
-from bms_excel.layout import ACTION_STATUSES, HIDDEN_ROLES, UnitLayout, sheet_ref
+from bms_excel.layout import (
+    ACTION_STATUSES,
+    HIDDEN_ROLES,
+    PREVIOUS_LEARNED_COLUMN,
+    UnitLayout,
+    sheet_ref,
+)
 from bms_excel.limit_text import limits_text, target_text
 from bms_excel.model import (
     Definition,
@@ -178,6 +184,10 @@ class CellWriter:
 
 #: Målekort columns whose generated text wraps (the row height is made to fit them).
 _WRAPPED_ROLES = ("name", "measure", "target", "limits", "comment_rule", "owner")
+
+
+#: Read-only cells carried from the period before (last period's lessons) are grey.
+_PREVIOUS_FILL = "F2F2F2"
 
 
 def _fill(colour: str) -> PatternFill:
@@ -541,9 +551,18 @@ def write_actions(
 
 
 def write_assessment(
-    out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, definition: Definition
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    definition: Definition,
+    lessons: Mapping[str, str] | None = None,
+    previous: str | None = None,
 ) -> None:
-    """Vurdering: per focus area, the unit's assessment and what it has learned."""
+    """Vurdering: per focus area, the unit's assessment and what it has learned.
+
+    With ``previous`` (the period before), a read-only column beside them shows what the unit
+    had learned then (``lessons``: focus area code → text).
+    """
     ws, lang = tpl.sheets["assessment"], layout.language
     styles = tpl.table_styles["assessment"]
     names = {a.code: a.name for a in definition.focus_areas}
@@ -552,6 +571,22 @@ def write_assessment(
         out.put(ws, a.assessment_ref, None, styles["assessment"], unlocked=True)
         out.put(ws, a.learned_ref, None, styles["learned"], unlocked=True)
         ws.row_dimensions[a.row].height = tpl.row_heights[("assessment", "row")]
+    if previous is not None and layout.assessment:
+        header = layout.anchors.assessment_header_row
+        learned_col = layout.assessment[0].learned_ref.rstrip("0123456789")
+        head = ws[f"{learned_col}{header}"]._style
+        out.put(
+            ws,
+            f"{PREVIOUS_LEARNED_COLUMN}{header}",
+            t("wb.assessment.col.previous-learned", lang, period=previous),
+            head,
+        )
+        ws.column_dimensions[PREVIOUS_LEARNED_COLUMN].width = ws.column_dimensions[
+            learned_col
+        ].width
+        for a in layout.assessment:
+            text = (lessons or {}).get(a.area) or None
+            out.put(ws, a.previous_ref, text, styles["learned"], fill=_PREVIOUS_FILL)
     if layout.assessment:
         ws.add_data_validation(
             _text_validation(

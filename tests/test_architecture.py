@@ -99,6 +99,9 @@ ADAPTER_IMPORTS: dict[str, dict[str, set[str]]] = {
     },
     "cli/demo.py": {"bms_excel.demo": {"run_demo"}},
     "cli/report.py": {"bms_excel.report": {"report_project"}},
+    "cli/review.py": {"bms_excel.api": {"review_project"}},
+    "cli/feedback.py": {"bms_excel.api": {"feedback_project"}},
+    "cli/period.py": {"bms_excel.api": {"close_period_project", "reopen_period_project"}},
     "excel_buttons.py": {
         "bms_excel.api": {
             "Project",

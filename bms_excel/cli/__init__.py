@@ -115,10 +115,13 @@ from bms_excel.cli import (  # noqa: E402
     control_workbook,
     definition,
     demo,
+    feedback,
     generate,
     init,
     kostra,
+    period,
     report,
+    review,
     values,
 )
 
@@ -130,11 +133,14 @@ __all__ = [
     "control_workbook",
     "definition",
     "demo",
+    "feedback",
     "generate",
     "init",
     "kostra",
     "main",
+    "period",
     "report",
+    "review",
     "state",
     "values",
 ]
