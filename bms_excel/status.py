@@ -143,6 +143,9 @@ def resolve_rule(
     Raises ``ValueError`` (English, for the definition checker) for an impossible combination.
     """
     target, thresholds = effective_target(ind, unit, period)
+    if unit is None and target is None and thresholds is None:
+        # The county value without a county target (model.county_target_basis): no colour.
+        return StatusRule("none", "none", ind.direction, ind.decimals)
     try:
         return _resolve(ind, settings, target, thresholds)
     except ValueError as exc:

@@ -59,12 +59,13 @@ DEFINITION_YAML = textwrap.dedent(
                 name: Kvalitet
                 indicators:
                   - {code: I_SUM, name: Antall tiltak, aggregation: sum,
-                     thresholds: {green: 100, yellow: 50}, owner: Direktør}
+                     thresholds: {green: 100, yellow: 50}, owner: Direktør,
+                     county_thresholds: {green: 100, yellow: 50}}
                   - {code: I_MEAN, name: Trivsel, aggregation: mean,
                      thresholds: {green: 80, yellow: 60}, owner: Direktør}
                   - {code: I_WMEAN, name: Fullført, unit_of_measure: "%",
                      aggregation: weighted_mean, weight_by: pupils, target: 70,
-                     owner: Direktør}
+                     county_target: 70, owner: Direktør}
       - code: F2
         name: Økonomi
         goals:
