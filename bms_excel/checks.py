@@ -146,9 +146,6 @@ def summarise(findings: list[Finding]) -> dict[str, int]:
     return {sev: counts.get(sev, 0) for sev in ("error", "warning", "info")}
 
 
-#: Units of measure that count whole things: their values have no decimals.
-COUNT_MEASURES: frozenset[str] = frozenset({"antall", "count", "number"})
-
 IndicatorEntry = tuple[m.FocusArea, m.Factor, m.Indicator, PathKey]
 
 
@@ -328,7 +325,7 @@ class _Checker:
         self._rule(ind, ind.target, ind.thresholds, path, obj)
         self._county_target(ind, path, obj)
         self._plan_years(ind, path, obj)
-        if ind.unit_of_measure.strip().casefold() in COUNT_MEASURES and ind.decimals > 0:
+        if ind.unit_of_measure.strip().casefold() in m.COUNT_MEASURES and ind.decimals > 0:
             self.add("count-with-decimals", (*path, "decimals"), obj, decimals=ind.decimals)
         for k, o in enumerate(ind.overrides):
             oobj = f"{obj}, {t('definition.override-number', number=k + 1)}"
@@ -371,9 +368,7 @@ class _Checker:
             elif ind.direction == "lower" and green > yellow:
                 self.add("threshold-direction.lower", tpath, obj, **kw)
         if ind.county_target is not None or ind.county_thresholds is not None:
-            self._rule(
-                ind, ind.county_target, ind.county_thresholds, (*path, "county_target"), obj
-            )
+            self._rule(ind, ind.county_target, ind.county_thresholds, (*path, "county_target"), obj)
 
     def _plan_years(self, ind: m.Indicator, path: PathKey, obj: str) -> None:
         """Yearly ambitions outside the economic plan (``settings.budget_year`` + 3)."""

@@ -24,6 +24,7 @@ from bms_excel.history import ExternalFigure
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
 from bms_excel.kostra_import import KostraView
+from bms_excel.limit_text import plan_target_text
 from bms_excel.master_sheets import (
     CENTER,
     HEADER_FILL,
@@ -46,7 +47,7 @@ from bms_excel.master_sheets import (
     style_id,
     title,
 )
-from bms_excel.model import Indicator, in_scope
+from bms_excel.model import Definition, Indicator, county_target_basis, in_scope
 from bms_excel.sheet_rows import defer_rows
 from bms_excel.status import (
     COLOURS,
@@ -302,6 +303,7 @@ def _county_row(
     lang, d = data.lang, data.definition
     cols = {key: i for i, key in enumerate(COUNTY_SHEET_COLUMNS, start=1)}
     rule = resolve_rule(ind, d.settings, None, data.period)
+    labels = county_status_labels(ind, lang)
     fmt = number_format(ind.decimals)
     put(ws, row, cols["code"], ind.code)
     put(ws, row, cols["indicator-name"], ind.name, alignment=WRAP)
@@ -330,7 +332,7 @@ def _county_row(
     # Indented, so a right-aligned county value and this text never run together.
     put(ws, row, cols["basis"], basis_text, alignment=_WRAP_INDENTED)
     # A band ("80 % – 85 %") wraps at its dash rather than being cut by the next cell.
-    put(ws, row, cols["target"], rec.get("target") or "", alignment=_RIGHT_WRAP)
+    put(ws, row, cols["target"], county_target_text(ind, rec, d, lang), alignment=_RIGHT_WRAP)
     limits = _limit_cells(rule)
     limit_fmt = _limit_format(limits.values(), ind.decimals)
     refs = {}
@@ -344,8 +346,8 @@ def _county_row(
         ws,
         row,
         cols["status"],
-        excel_status_formula(rule, value_ref, lang, refs=refs),
-        status_label(evaluate(rule, shown), lang),
+        excel_status_formula(rule, value_ref, lang, refs=refs, labels=labels),
+        labels.get(evaluate(rule, shown)) or status_label(evaluate(rule, shown), lang),
         alignment=CENTER,
     )
     the_score = score(rule, shown)
@@ -369,6 +371,32 @@ def _county_row(
         cell.alignment = Alignment(
             horizontal=a.horizontal, vertical="center", wrap_text=a.wrap_text, indent=a.indent
         )
+
+
+def county_status_labels(ind: Indicator, lang: str) -> dict[Status, str]:
+    """Fylket's status texts that say why a county value has no colour.
+
+    ``Ikke aggregert`` for ``aggregation: none`` (not "Ikke aktuelt", which a unit says of
+    itself), ``Uten fylkesmål`` for a sum or weighted mean without a county target.
+    """
+    if ind.aggregation == "none" and not ind.scope.county_only:
+        return {Status.NOT_APPLICABLE: t("master.county.status-not-aggregated", lang)}
+    if county_target_basis(ind) == "none":
+        return {Status.NO_TARGET: t("master.county.status-no-county-target", lang)}
+    return {}
+
+
+def county_target_text(ind: Indicator, rec: Mapping[str, Any], d: Definition, lang: str) -> str:
+    """Fylket's target cell: the county target, the unit target marked as such, or why none;
+    the economic plan's end target after it."""
+    basis = county_target_basis(ind)
+    text = str(rec.get("target") or "")
+    if basis == "none" and ind.aggregation != "none":
+        return t("master.county.status-no-county-target", lang)
+    if basis == "unit" and text:
+        text = t("master.county.unit-target", lang, target=text)
+    end = plan_target_text(ind, d.settings.budget_year, lang)
+    return f"{text}\n{end}" if end and text else text or end
 
 
 def _trend_text(

@@ -423,6 +423,16 @@ class Definition(_Base):
         return [u for u in self.units if in_scope(ind, u)]
 
 
+#: Units of measure that count whole things: their values have no decimals (``bms check``
+#: says ``count-with-decimals`` otherwise, and the workbook accepts only whole numbers).
+COUNT_MEASURES: frozenset[str] = frozenset({"antall", "count", "number"})
+
+
+def is_count(ind: Indicator) -> bool:
+    """Whether ``ind`` counts whole things (``unit_of_measure: antall``, no decimals)."""
+    return ind.unit_of_measure.strip().casefold() in COUNT_MEASURES and ind.decimals == 0
+
+
 def in_scope(ind: Indicator, unit: Unit) -> bool:
     """Whether ``unit`` belongs to the scope of ``ind``."""
     s = ind.scope
@@ -472,9 +482,7 @@ def plan_end_target(ind: Indicator, budget_year: int | None) -> tuple[int, Targe
     """The economic plan's end target ``(year, target)``: the last yearly target within the
     plan (``budget_year`` … ``budget_year + 3``; all years without a budget year)."""
     years = [
-        y
-        for y in ind.targets
-        if budget_year is None or budget_year <= y < budget_year + PLAN_YEARS
+        y for y in ind.targets if budget_year is None or budget_year <= y < budget_year + PLAN_YEARS
     ]
     if not years:
         return None
@@ -519,9 +527,9 @@ def effective_target(
         basis = county_target_basis(ind)
         if basis == "none":
             return None, None
-        if basis == "county" and not ind.scope.county_only:
-            target, thresholds = ind.county_target, ind.county_thresholds
-        elif ind.scope.county_only and (ind.county_target or ind.county_thresholds):
+        own = ind.county_target is not None or ind.county_thresholds is not None
+        # A county-only indicator's target is the county's; a county target replaces it.
+        if basis == "county" and (own or not ind.scope.county_only):
             target, thresholds = ind.county_target, ind.county_thresholds
     matching = [ind.overrides[i] for i in matching_overrides(ind, unit, period)]
     for o in sorted(matching, key=lambda o: o.specificity):

@@ -21,7 +21,15 @@ from numbers import Real
 from typing import Literal
 
 from bms_excel.i18n import t
-from bms_excel.model import Indicator, Settings, Target, Thresholds, Unit, effective_target
+from bms_excel.model import (
+    Indicator,
+    Settings,
+    Target,
+    Thresholds,
+    Unit,
+    county_target_basis,
+    effective_target,
+)
 
 
 class Status(StrEnum):
@@ -143,7 +151,13 @@ def resolve_rule(
     Raises ``ValueError`` (English, for the definition checker) for an impossible combination.
     """
     target, thresholds = effective_target(ind, unit, period)
-    if unit is None and target is None and thresholds is None:
+    if (
+        unit is None
+        and target is None
+        and thresholds is None
+        and county_target_basis(ind) != "unit"
+        and not ind.scope.county_only
+    ):
         # The county value without a county target (model.county_target_basis): no colour.
         return StatusRule("none", "none", ind.direction, ind.decimals)
     try:
@@ -461,13 +475,15 @@ def excel_status_formula(
     refs: Mapping[str, str] | None = None,
     *,
     percent_entry: bool = False,
+    labels: Mapping[Status, str] | None = None,
 ) -> str:
     """An Excel formula giving ``status_label(evaluate(rule, classify_input(cell)), lang)``.
 
     With ``percent_entry`` a percent-formatted number is judged times 100 (Excel's automatic
-    percent entry, see :func:`percent_entry_value`), as the collector reads it.
+    percent entry, see :func:`percent_entry_value`), as the collector reads it. ``labels``
+    replaces the text of some statuses (Fylket's "Uten fylkesmål" for :attr:`Status.NO_TARGET`).
     """
-    label = {s: _str(status_label(s, lang)) for s in Status}
+    label = {s: _str((labels or {}).get(s) or status_label(s, lang)) for s in Status}
     lim = _limits(rule, refs)
     if rule.kind == "none":
         numeric = label[Status.NO_TARGET]

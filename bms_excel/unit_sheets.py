@@ -29,7 +29,7 @@ from bms_excel.errors import TemplateError
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
 from bms_excel.layout import ACTION_STATUSES, HIDDEN_ROLES, UnitLayout, sheet_ref
-from bms_excel.limit_text import limits_text, target_text
+from bms_excel.limit_text import limits_text, plan_target_text, target_text
 from bms_excel.model import (
     Definition,
     Factor,
@@ -39,6 +39,7 @@ from bms_excel.model import (
     Period,
     Unit,
     effective_target,
+    is_count,
 )
 from bms_excel.printing import page_setup, smallest_font, text_lines
 from bms_excel.status import (
@@ -216,6 +217,11 @@ def _comment_missing_formula(
     return _Formula(f"=IF(AND({condition},{blank}),1,0)", result)
 
 
+def _with_plan_end(target: str, plan_end: str) -> str:
+    """This period's target with the economic plan's end target on a line of its own."""
+    return f"{target}\n{plan_end}" if plan_end else target
+
+
 def _result_validation(ind: Indicator, ref: str, na_name: str, lang: str) -> DataValidation:
     measure = ind.unit_of_measure or "–"
     if ind.valid_range is not None:
@@ -231,6 +237,9 @@ def _result_validation(ind: Indicator, ref: str, na_name: str, lang: str) -> Dat
     else:
         number = f"ISNUMBER({ref})"
         prompt = t("wb.dv.result.prompt", lang, measure=measure)
+    if is_count(ind):
+        # A count is a whole number (checks.COUNT_MEASURES): Excel refuses 2,5 at entry.
+        number = f"AND({number},{ref}=INT({ref}))"
     return DataValidation(
         type="custom",
         formula1=f"OR({number},ISNUMBER(MATCH(TRIM({ref}),{na_name},0)))",
@@ -335,7 +344,10 @@ def write_scorecard(
             "code": ind.code,
             "name": ind.name,
             "measure": ind.unit_of_measure,
-            "target": target_text(target, ind, lang),
+            "target": _with_plan_end(
+                target_text(target, ind, lang),
+                plan_target_text(ind, definition.settings.budget_year, lang),
+            ),
             "limits": limits_text(rule, ind, lang),
             "owner": ind.owner or "",
         }
