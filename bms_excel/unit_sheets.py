@@ -300,7 +300,8 @@ def write_scorecard(
         for i, col in enumerate(cols):
             dim = ws.column_dimensions[col]
             dim.width = tpl.scorecard_widths.get(role) or 10
-            dim.hidden = role in HIDDEN_ROLES
+            # A history column without a defined period before this one stays hidden.
+            dim.hidden = role in HIDDEN_ROLES or (role == "history" and not sc.history_periods[i])
             hctx = {**ctx, "history_period": sc.history_periods[i]} if role == "history" else ctx
             text = render_header(tpl, role, hctx)
             out.put(ws, f"{col}{sc.header_row}", text, tpl.scorecard_headers[role][0])
