@@ -315,7 +315,7 @@ class _Checker:
         obj = _name("indicator", ind.code)
         if not ind.owner:
             self.add("missing-owner", path, obj)
-        if ind.target is None and ind.thresholds is None:
+        if ind.target is None and ind.thresholds is None and ind.kind != "yes_no":
             self.add("missing-target", path, obj)
         if ind.direction == "range" and ind.target is None:
             self.add("threshold-direction.range-target", (*path, "direction"), obj)

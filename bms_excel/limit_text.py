@@ -116,6 +116,8 @@ def limits_text(rule: StatusRule, ind: Indicator, lang: str | None = None) -> st
             band=format_band(rule.low, rule.high, decimals, lang, percent=percent),
             tolerance=format_limit(rule.tolerance, max(decimals, 0), lang, percent=percent),
         )
+    if rule.kind == "yes_no":
+        return t("wb.limits.yes_no", lang, answer=t(f"wb.answer.{rule.wanted}", lang))
     return t("wb.limits.none", lang)
 
 

@@ -26,6 +26,8 @@ Aggregation = Literal["sum", "mean", "weighted_mean", "median", "min", "max", "n
 Timing = Literal["leading", "lagging"]
 CommentRule = Literal["never", "when_red", "when_not_green", "always"]
 StatusRuleKind = Literal["thresholds", "percent_of_target", "band", "none"]
+IndicatorKind = Literal["number", "yes_no"]
+Answer = Literal["yes", "no"]
 PeriodKind = Literal["tertial", "annual", "month", "quarter"]
 
 #: Codes must be safe in file names, sheet names and Excel formulas.
@@ -230,10 +232,17 @@ class Indicator(_Base):
     judge the county value; without them a ``sum`` or ``weighted_mean`` gets no colour at
     county level and the other aggregations fall back to the unit target
     (:func:`county_target_basis`).
+
+    ``kind: yes_no`` is a yes/no question ("Plan vedtatt"): staff answer Ja/Nei, the
+    ``wanted`` answer (``yes`` by default) is green, the other red; it has no target of its
+    own, and its county value (the number of yes answers with ``aggregation: sum``) is judged
+    only by a ``county_target``.
     """
 
     code: Code
     name: str
+    kind: IndicatorKind = "number"
+    wanted: Answer = "yes"
     description: str | None = None
     unit_of_measure: str = ""
     decimals: Annotated[int, Field(ge=0, le=6)] = 0
@@ -277,6 +286,17 @@ class Indicator(_Base):
             raise ValueError("aggregation weighted_mean krever weight_by (en enhetsattributt)")
         if self.source == "kostra" and self.kostra is None:
             raise ValueError("source: kostra krever en kostra-blokk (table, contents)")
+        if self.kind == "yes_no" and (
+            self.target is not None
+            or self.thresholds is not None
+            or self.targets
+            or self.status_rule not in (None, "none")
+            or any(o.unit or o.sector or (o.period and not o.county) for o in self.overrides)
+        ):
+            raise ValueError(
+                "en ja/nei-indikator (kind: yes_no) har ikke target, thresholds eller "
+                "status_rule; ønsket svar angis med wanted: yes/no"
+            )
         if any(not 1900 <= year <= 2200 for year in self.targets):
             raise ValueError("targets: nøklene må være årstall (2026, 2027 …)")
         return self
@@ -461,7 +481,7 @@ def county_target_basis(ind: Indicator) -> CountyTargetBasis:
         return "county"
     if any(o.county for o in ind.overrides):
         return "county"
-    return "none" if ind.aggregation in _OWN_SCALE else "unit"
+    return "none" if ind.aggregation in _OWN_SCALE or ind.kind == "yes_no" else "unit"
 
 
 def period_year(period: str | None) -> int | None:

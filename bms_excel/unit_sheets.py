@@ -194,8 +194,10 @@ def _fmt(value: float, lang: str) -> str:
     return format_decimal(value, locale=_LOCALES.get(lang, "nb_NO"), decimal_quantization=False)
 
 
-def _history_value(raw: str, percent: bool) -> object:
-    parsed = parse_value(raw, percent=percent)
+def _history_value(raw: str, percent: bool, answer: bool = False, lang: str = "nb") -> object:
+    parsed = parse_value(raw, percent=percent, answer=answer)
+    if parsed.kind == "number" and answer:
+        return t("wb.answer.yes" if parsed.value == 1 else "wb.answer.no", lang)
     if parsed.kind == "number":
         return parsed.value
     return None if parsed.kind == "missing" else raw
@@ -222,7 +224,26 @@ def _with_plan_end(target: str, plan_end: str) -> str:
     return f"{target}\n{plan_end}" if plan_end else target
 
 
+def _answer_validation(ref: str, lang: str) -> DataValidation:
+    """A yes/no indicator's result cell: a dropdown of Ja, Nei and i.a."""
+    words = (t("wb.answer.yes", lang), t("wb.answer.no", lang), NOT_APPLICABLE_WORDS[0])
+    return DataValidation(
+        type="list",
+        formula1='"' + ",".join(words) + '"',
+        allow_blank=True,
+        showInputMessage=True,
+        showErrorMessage=True,
+        promptTitle=t("wb.dv.result.title", lang),
+        prompt=t("wb.dv.answer.prompt", lang),
+        errorTitle=t("wb.dv.result.error-title", lang),
+        error=t("wb.dv.answer.error", lang),
+        sqref=ref,
+    )
+
+
 def _result_validation(ind: Indicator, ref: str, na_name: str, lang: str) -> DataValidation:
+    if ind.kind == "yes_no":
+        return _answer_validation(ref, lang)
     measure = ind.unit_of_measure or "–"
     if ind.valid_range is not None:
         low, high = ind.valid_range
@@ -346,7 +367,9 @@ def write_scorecard(
             "name": ind.name,
             "measure": ind.unit_of_measure,
             "target": _with_plan_end(
-                target_text(target, ind, lang),
+                t(f"wb.answer.{ind.wanted}", lang)
+                if ind.kind == "yes_no"
+                else target_text(target, ind, lang),
                 plan_target_text(ind, definition.settings.budget_year, lang),
             ),
             "limits": limits_text(rule, ind, lang),
@@ -399,7 +422,11 @@ def write_scorecard(
                 value: object
                 if role == "history":
                     past_raw = past.get(sc.history_periods[i])
-                    value = None if past_raw is None else _history_value(past_raw, percent)
+                    value = (
+                        None
+                        if past_raw is None
+                        else _history_value(past_raw, percent, ind.kind == "yes_no", lang)
+                    )
                 else:
                     value = values.get(role)
                 out.put(
