@@ -363,6 +363,14 @@ class Period(_Base):
         return int(self.code[:4])
 
 
+class Vision(_Base):
+    """The county's vision (visjon) and the strategies toward it, shown on Veiledning and
+    Oversikt: ``vision: {text: …, strategies: [… , …]}``."""
+
+    text: str
+    strategies: tuple[str, ...] = ()
+
+
 class Settings(_Base):
     """Scorecard-wide settings."""
 
@@ -389,6 +397,7 @@ class Definition(_Base):
 
     version: Literal[1] = 1
     county: County
+    vision: Vision | None = None
     settings: Settings = Field(default_factory=Settings)
     sectors: tuple[Sector, ...]
     units: tuple[Unit, ...]

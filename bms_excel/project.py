@@ -192,16 +192,19 @@ def init_project(
 ) -> Project:
     """Create a project folder at ``dest`` (must be absent or empty) and return it.
 
-    The definition comes from ``definition`` or from a bundled ``example``. A fresh random
+    The definition comes from ``definition`` or from a bundled ``example`` (``starter``: the
+    small commented starter definition). A fresh random
     signing secret is written to ``bms.toml`` (mode 0600); it is never printed.
     """
     from bms_excel.definition import load_definition
-    from bms_excel.examples import example_definition_path
+    from bms_excel.examples import STARTER, example_definition_path, starter_definition_path
 
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ConfigError(t("project.not-empty", path=str(dest)))
     if definition is not None:
         source = definition
+    elif example == STARTER:
+        source = Path(str(starter_definition_path()))
     elif example is not None:
         try:
             source = Path(str(example_definition_path(example)))

@@ -9,6 +9,7 @@ import click
 from bms_excel.api import init_project
 from bms_excel.cli import main
 from bms_excel.cli.render import stdout_console
+from bms_excel.examples import STARTER
 from bms_excel.i18n import LANGUAGES, t
 
 
@@ -32,7 +33,7 @@ def init_command(
 ) -> None:
     """Opprett en prosjektmappe med bms.toml, definisjon og mapper for utsending og innsamling."""
     if example is None and definition is None:
-        example = "stfk"
+        example = STARTER  # a small commented starter definition, not the example county
     project = init_project(
         directory, example=example, definition=definition, period=period, language=language
     )
