@@ -45,6 +45,7 @@ from bms_excel.master_sheets import (
     rollup_index,
     status_cf,
     style_id,
+    timing_text,
     title,
 )
 from bms_excel.model import Definition, Indicator, county_target_basis, in_scope
@@ -83,6 +84,8 @@ COUNTY_SHEET_COLUMNS = (
     "previous",
     "trend",
     "source",
+    "result-level",
+    "timing",
 )
 COUNTY_HEADER_ROW = 4
 UNITS_HEADER_ROW = 7  # rows 4–6 hold focus area, code and name above each indicator column
@@ -133,7 +136,7 @@ def write_county(ws: Worksheet, data: MasterData) -> None:
         for key in COUNTY_SHEET_COLUMNS
     ]
     # Narrow enough to print one page wide at 80 % (no text under 8 pt); text columns wrap.
-    widths = [8, 28, 10, 14, 11, 14, 10, 7, 7, 7, 7, 8, 9, 7, 10, 11, 9]
+    widths = [8, 28, 10, 14, 11, 14, 10, 7, 7, 7, 7, 8, 9, 7, 10, 11, 9, 9, 12]
     header_row(ws, COUNTY_HEADER_ROW, labels, widths)
     ws.row_dimensions[COUNTY_HEADER_ROW].height = 32
     county = {r["indicator"]: r for r in data.county}
@@ -366,6 +369,8 @@ def _county_row(
     # aggregate), not the indicator's declared source; without a value, who should deliver it.
     origin = {"units": "unit", "county": rec.get("source")}.get(str(basis)) or ind.source
     put(ws, row, cols["source"], t(f"master.source.{origin}", lang), alignment=WRAP)
+    put(ws, row, cols["result-level"], ind.result_level, alignment=CENTER)
+    put(ws, row, cols["timing"], timing_text(ind.timing, lang), alignment=WRAP)
     for cell in ws[row]:
         a = cell.alignment
         cell.alignment = Alignment(

@@ -286,6 +286,11 @@ def quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def timing_text(timing: str | None, lang: str) -> str | None:
+    """``Ledende`` / ``Etterslepende`` for an indicator's ``timing`` (None when not set)."""
+    return t(f"master.timing.{timing}", lang) if timing else None
+
+
 def label(status: str | None, lang: str) -> str:
     """The label of a status code (``green`` → ``Grønn``); ``–`` when there is none."""
     return status_label(Status(status), lang) if status else "–"

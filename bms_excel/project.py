@@ -185,15 +185,15 @@ def render_config(county: str, period: str | None, language: str, secret: str) -
 def init_project(
     dest: Path,
     *,
-    example: str | None = "stfk",
+    example: str | None = None,
     definition: Path | None = None,
     period: str | None = None,
     language: str | None = None,
 ) -> Project:
     """Create a project folder at ``dest`` (must be absent or empty) and return it.
 
-    The definition comes from ``definition`` or from a bundled ``example`` (``starter``: the
-    small commented starter definition). A fresh random
+    The definition comes from ``definition``, from a bundled ``example``, or else is the small
+    commented starter definition (``bms init DIR``). A fresh random
     signing secret is written to ``bms.toml`` (mode 0600); it is never printed.
     """
     from bms_excel.definition import load_definition
@@ -203,15 +203,13 @@ def init_project(
         raise ConfigError(t("project.not-empty", path=str(dest)))
     if definition is not None:
         source = definition
-    elif example == STARTER:
+    elif example is None or example == STARTER:
         source = Path(str(starter_definition_path()))
-    elif example is not None:
+    else:
         try:
             source = Path(str(example_definition_path(example)))
         except KeyError:
             raise ConfigError(t("project.unknown-example", name=example)) from None
-    else:
-        raise ConfigError(t("project.no-definition"))
     defn = load_definition(source)
     lang = language or defn.settings.language
     chosen_period = period or _default_period(defn)

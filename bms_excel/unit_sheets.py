@@ -41,6 +41,7 @@ from bms_excel.model import (
     effective_target,
     is_count,
 )
+from bms_excel.ooxml import DV_LIMITS
 from bms_excel.printing import page_setup, smallest_font, text_lines
 from bms_excel.status import (
     NOT_APPLICABLE_WORDS,
@@ -224,7 +225,28 @@ def _with_plan_end(target: str, plan_end: str) -> str:
     return f"{target}\n{plan_end}" if plan_end else target
 
 
-def _answer_validation(ref: str, lang: str) -> DataValidation:
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def with_description(prompt: str, description: str | None) -> str:
+    """The input message of a result cell: the indicator's ``description`` first, then how
+    to fill it in; the description is shortened with "…" to keep within Excel's 255
+    characters (:data:`bms_excel.ooxml.DV_LIMITS`), the instruction is never cut."""
+    if not description:
+        return prompt
+    text = " ".join(description.split())
+    room = DV_LIMITS["prompt"] - _utf16_len(prompt) - 2
+    if room < 10:
+        return prompt
+    if _utf16_len(text) > room:
+        while _utf16_len(text) > room - 1:
+            text = text[:-1]
+        text = text.rstrip() + "…"
+    return f"{text}\n\n{prompt}"
+
+
+def _answer_validation(ref: str, lang: str, description: str | None = None) -> DataValidation:
     """A yes/no indicator's result cell: a dropdown of Ja, Nei and i.a."""
     words = (t("wb.answer.yes", lang), t("wb.answer.no", lang), NOT_APPLICABLE_WORDS[0])
     return DataValidation(
@@ -234,7 +256,7 @@ def _answer_validation(ref: str, lang: str) -> DataValidation:
         showInputMessage=True,
         showErrorMessage=True,
         promptTitle=t("wb.dv.result.title", lang),
-        prompt=t("wb.dv.answer.prompt", lang),
+        prompt=with_description(t("wb.dv.answer.prompt", lang), description),
         errorTitle=t("wb.dv.result.error-title", lang),
         error=t("wb.dv.answer.error", lang),
         sqref=ref,
@@ -243,7 +265,7 @@ def _answer_validation(ref: str, lang: str) -> DataValidation:
 
 def _result_validation(ind: Indicator, ref: str, na_name: str, lang: str) -> DataValidation:
     if ind.kind == "yes_no":
-        return _answer_validation(ref, lang)
+        return _answer_validation(ref, lang, ind.description)
     measure = ind.unit_of_measure or "–"
     if ind.valid_range is not None:
         low, high = ind.valid_range
@@ -261,6 +283,7 @@ def _result_validation(ind: Indicator, ref: str, na_name: str, lang: str) -> Dat
     if is_count(ind):
         # A count is a whole number (checks.COUNT_MEASURES): Excel refuses 2,5 at entry.
         number = f"AND({number},{ref}=INT({ref}))"
+    prompt = with_description(prompt, ind.description)
     return DataValidation(
         type="custom",
         formula1=f"OR({number},ISNUMBER(MATCH(TRIM({ref}),{na_name},0)))",

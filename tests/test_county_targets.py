@@ -35,6 +35,7 @@ from test_generate import generate_one
 from bms_excel.checks import check_definition
 from bms_excel.consolidate import Consolidation, consolidate_values
 from bms_excel.examples import EXAMPLES, load_example_definition, load_example_history
+from bms_excel.i18n import t
 from bms_excel.layout import build_layout
 from bms_excel.master import write_master
 from bms_excel.master_scorecard import COUNTY_HEADER_ROW, COUNTY_SHEET_COLUMNS
@@ -74,11 +75,13 @@ focus_areas:
             name: Omfang
             indicators:
               - {code: I_SUM, name: TAF-starter, unit_of_measure: antall, aggregation: sum,
-                 target: "7 – 9", county_target: "21 – 27", scope: {sectors: [S1]}}
+                 target: "7 – 9", county_target: "21 – 27", scope: {sectors: [S1]},
+                 result_level: 2, timing: lagging, description: LONG}
               - {code: I_SUM0, name: Tiltak, aggregation: sum, target: "7 – 9",
                  scope: {sectors: [S1]}}
               - {code: I_MEAN, name: Trivsel, aggregation: mean, target: 80,
-                 scope: {sectors: [S1]}}
+                 scope: {sectors: [S1]}, timing: leading,
+                 description: Snitt av elevundersøkelsens trivselsspørsmål.}
               - {code: I_NONE, name: Budsjett, aggregation: none, target: 5,
                  scope: {sectors: [S1]}}
               - code: I_PLAN
@@ -120,8 +123,11 @@ EXPECTED_COUNTY: dict[str, tuple[float | None, str, str, str]] = {
 }
 
 
+LONG = "Antall elever som har startet et TAF-løp dette skoleåret. " * 6  # 360 characters
+
+
 def load() -> Definition:
-    return Definition.model_validate(yaml.safe_load(DEFINITION_YAML))
+    return Definition.model_validate(yaml.safe_load(DEFINITION_YAML.replace("LONG", LONG)))
 
 
 def records(definition: Definition) -> list[ValueRecord]:
@@ -234,6 +240,9 @@ def test_county_values_are_judged_by_county_targets(
         assert fylket[code]["status"] == shown, code
         assert fylket[code]["target"] == target, code
     assert frame.loc["I_EXC", "based_on"] == "basert på 2 av 2"
+    # The balance audit is visible on Fylket: Amdam's result level and leading/lagging.
+    assert (fylket["I_SUM"]["result-level"], fylket["I_SUM"]["timing"]) == (2, "Etterslepende")
+    assert (fylket["I_MEAN"]["result-level"], fylket["I_MEAN"]["timing"]) == (None, "Ledende")
 
 
 def test_units_keep_their_own_targets(result: Consolidation) -> None:
@@ -274,6 +283,13 @@ def test_unit_workbook_shows_this_years_and_the_plans_end_target(tmp_path: Path)
         assert f"{cnt.result_ref}=INT({cnt.result_ref})" in rules[cnt.result_ref]
         assert "INT(" not in rules[plan.result_ref]
         assert ws[cnt.target_ref].value == "5"  # the unit's own target, never the county's
+        # The description is the result cell's input message, cut to Excel's 255 characters.
+        prompts = {str(dv.sqref): dv.prompt for dv in ws.data_validations.dataValidation}
+        mean = layout.indicator("I_MEAN")
+        assert prompts[mean.result_ref].startswith("Snitt av elevundersøkelsens trivsel")
+        long = prompts[layout.indicator("I_SUM").result_ref]
+        assert len(long) <= 255 and "…" in long and long.startswith(LONG[:100])
+        assert long.endswith("\n\n" + t("wb.dv.result.prompt", "nb", measure="antall"))
     finally:
         wb.close()
     c_layout = build_layout(d, d.unit("C"), PERIOD)

@@ -9,7 +9,6 @@ import click
 from bms_excel.api import init_project
 from bms_excel.cli import main
 from bms_excel.cli.render import stdout_console
-from bms_excel.examples import STARTER
 from bms_excel.i18n import LANGUAGES, t
 
 
@@ -32,8 +31,6 @@ def init_command(
     language: str | None,
 ) -> None:
     """Opprett en prosjektmappe med bms.toml, definisjon og mapper for utsending og innsamling."""
-    if example is None and definition is None:
-        example = STARTER  # a small commented starter definition, not the example county
     project = init_project(
         directory, example=example, definition=definition, period=period, language=language
     )
