@@ -52,6 +52,7 @@ from bms_excel.unit_sheets import (
     write_actions,
     write_assessment,
     write_control,
+    write_guide_definition,
     write_lists,
     write_meta,
     write_scorecard,
@@ -246,6 +247,8 @@ class WorkbookWriter:
             write_actions(out, tpl, layout, self.period, filled.actions if filled else ())
         if "assessment" not in keep:
             write_assessment(out, tpl, layout, self.definition)
+        if "guide" not in keep:
+            write_guide_definition(out, tpl, layout, self.definition, unit)
         if "control" not in keep:
             write_control(out, tpl, layout)
         set_control_results(tpl, layout, found, filled)
@@ -297,7 +300,8 @@ class WorkbookWriter:
         (:class:`~bms_excel.package_writer.PartCache`).
         """
         return {
-            "guide": "",
+            # Veiledning shows the descriptions of the unit's own indicators and focus areas.
+            "guide": repr((layout.scorecard.indicators, layout.assessment)),
             "actions": repr((layout.actions, layout.lists.names, filled and filled.actions)),
             "assessment": repr(layout.assessment),
             "control": repr((layout.control, control_formulas(layout))),

@@ -28,7 +28,13 @@ from bms_excel.cached_formula import Formula
 from bms_excel.errors import TemplateError
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
-from bms_excel.layout import ACTION_STATUSES, HIDDEN_ROLES, UnitLayout, sheet_ref
+from bms_excel.layout import (
+    ACTION_STATUSES,
+    HIDDEN_ROLES,
+    UnitLayout,
+    sheet_ref,
+    unit_focus_areas,
+)
 from bms_excel.limit_text import limits_text, plan_target_text, target_text
 from bms_excel.model import (
     Definition,
@@ -628,6 +634,40 @@ def write_assessment(
                 [a.learned_ref for a in layout.assessment], t("wb.dv.learned.prompt", lang), lang
             )
         )
+
+
+def write_guide_definition(
+    out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, definition: Definition, unit: Unit
+) -> None:
+    """Veiledning, below the template's text: the county's vision and strategies, what each
+    focus area means, and the description of each of the unit's indicators (what the
+    definition holds, shown where staff look)."""
+    ws, lang = tpl.sheets["guide"], layout.language
+    heading, body = ws["A5"]._style, ws["A6"]._style  # the template's heading and step styles
+    width = ws.column_dimensions["A"].width or 120
+    rows: list[tuple[str, StyleArray]] = []
+    if definition.vision is not None:
+        rows.append((t("wb.guide.vision", lang), heading))
+        rows.append((definition.vision.text, body))
+        rows += [(f"• {s}", body) for s in definition.vision.strategies]
+    areas = unit_focus_areas(definition, unit)
+    if any(a.description for a in areas):
+        rows.append((t("wb.guide.focus-areas", lang), heading))
+        rows += [(f"{a.name}: {a.description}", body) for a in areas if a.description]
+    described = [i for i in definition.indicators_for_unit(unit) if i.description]
+    if described:
+        rows.append((t("wb.guide.indicators", lang), heading))
+        rows += [
+            (f"{i.code} {i.name}: {' '.join((i.description or '').split())}", body)
+            for i in described
+        ]
+    row = ws.max_row + 1
+    for text, style in rows:
+        row += 1 if style is body else 2
+        out.put(ws, f"A{row}", text, style)
+        lines = text_lines(text, width)
+        if lines > 1:
+            ws.row_dimensions[row].height = 13 * lines + 4
 
 
 def control_formulas(layout: UnitLayout) -> dict[str, str]:

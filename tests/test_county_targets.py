@@ -54,6 +54,7 @@ PERIOD = "2026-T1"
 
 DEFINITION_YAML = """
 county: {code: TF, name: Testfylket}
+vision: {text: Gode tjenester for alle, strategies: [Lære av resultatene, Dele det som virker]}
 settings: {budget_year: 2026}
 sectors: [{code: S1, name: Skoler}, {code: S2, name: Veg}]
 units:
@@ -67,6 +68,7 @@ periods:
 focus_areas:
   - code: F
     name: Tjenester
+    description: Det brukerne merker.
     goals:
       - code: G
         name: Gode tjenester
@@ -145,9 +147,9 @@ def result() -> Consolidation:
 
 
 @pytest.fixture(scope="module")
-def fylket(result: Consolidation, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def master(result: Consolidation, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("master") / "bms_TF.xlsx"
-    write_master(
+    return write_master(
         path,
         definition=load(),
         period=PERIOD,
@@ -156,7 +158,11 @@ def fylket(result: Consolidation, tmp_path_factory: pytest.TempPathFactory) -> d
         rollups=result.rollups,
         trends=result.trends,
     )
-    wb = openpyxl.load_workbook(path, data_only=True)
+
+
+@pytest.fixture(scope="module")
+def fylket(master: Path) -> dict[str, dict]:
+    wb = openpyxl.load_workbook(master, data_only=True)
     try:
         rows = {}
         for cells in wb["Fylket"].iter_rows(min_row=COUNTY_HEADER_ROW + 1, values_only=True):
@@ -264,6 +270,18 @@ def test_the_old_rule_would_have_coloured_the_sum_green() -> None:
     assert evaluate(resolve_rule(ind, d.settings, None, PERIOD), 18.0) is Status.RED
 
 
+def test_oversikt_shows_the_vision_and_focus_areas(master: Path) -> None:
+    wb = openpyxl.load_workbook(master)
+    try:
+        cells = [(r[0], r[1]) for r in wb["Oversikt"].iter_rows(max_col=2, values_only=True)]
+    finally:
+        wb.close()
+    first = [a for a, _ in cells]
+    vision = first.index("Gode tjenester for alle")
+    assert first[vision + 1 : vision + 3] == ["• Lære av resultatene", "• Dele det som virker"]
+    assert ("Tjenester", "Det brukerne merker.") in cells
+
+
 # -- the unit workbook --------------------------------------------------------------------------
 
 
@@ -292,8 +310,21 @@ def test_unit_workbook_shows_this_years_and_the_plans_end_target(tmp_path: Path)
         assert long.endswith("\n\n" + t("wb.dv.result.prompt", "nb", measure="antall"))
     finally:
         wb.close()
+    guide = _column_a(path, layout.sheets.guide)
+    vision = guide.index("Gode tjenester for alle")
+    assert guide[vision + 1 : vision + 3] == ["• Lære av resultatene", "• Dele det som virker"]
+    assert "Tjenester: Det brukerne merker." in guide
+    assert "I_MEAN Trivsel: Snitt av elevundersøkelsens trivselsspørsmål." in guide
     c_layout = build_layout(d, d.unit("C"), PERIOD)
     assert "I_EXC" not in [cells.code for cells in c_layout.scorecard.indicators]
+
+
+def _column_a(path: Path, sheet: str) -> list[str]:
+    wb = openpyxl.load_workbook(path)
+    try:
+        return [str(v) for (v,) in wb[sheet].iter_rows(max_col=1, values_only=True) if v]
+    finally:
+        wb.close()
 
 
 # -- the bundled examples ------------------------------------------------------------------------
