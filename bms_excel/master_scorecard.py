@@ -527,8 +527,15 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     centre_id = style_id(ws, alignment=CENTER)
     grey_id = style_id(ws, fill=_OUT_OF_SCOPE)
     # Right-aligned, texts ("i.a.") too, so a number never runs into the next cell's text.
+    # A yes/no answer is stored as 1/0 and shown as Ja/Nei (a number format, so the status
+    # formula still reads the number).
+    answer = f'"{t("wb.answer.yes", lang)}";;"{t("wb.answer.no", lang)}"'
     value_ids = [
-        style_id(ws, number_format=number_format(ind.decimals), alignment=_RIGHT)
+        style_id(
+            ws,
+            number_format=answer if ind.kind == "yes_no" else number_format(ind.decimals),
+            alignment=_RIGHT,
+        )
         for _, ind in indicators
     ]
     widths = [9.0] * len(indicators)

@@ -201,6 +201,10 @@ def test_workbook_collector_and_master(tmp_path: Path) -> None:
             r[0]: dict(zip(COUNTY_SHEET_COLUMNS, r, strict=False))
             for r in wb["Fylket"].iter_rows(min_row=COUNTY_HEADER_ROW + 1, values_only=True)
         }
+        # Enheter keeps the answers as 1/0 (the status formula reads them) shown as Ja/Nei.
+        units = wb["Enheter"]
+        cell = next(c for row in units.iter_rows() for c in row if c.value == 0)
+        assert cell.number_format == '"Ja";;"Nei"'
     finally:
         wb.close()
     assert (rows["K.1"]["county-value"], rows["K.1"]["status"]) == (2, "Grønn")
