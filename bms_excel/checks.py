@@ -349,7 +349,13 @@ class _Checker:
 
     def _county_target(self, ind: m.Indicator, path: PathKey, obj: str) -> None:
         """A county value that no county target can judge, and county limits that disagree."""
-        has_target = ind.target is not None or ind.thresholds is not None or bool(ind.targets)
+        # A yes/no indicator judges each unit by its wanted answer: it always has a target.
+        has_target = (
+            ind.target is not None
+            or ind.thresholds is not None
+            or bool(ind.targets)
+            or ind.kind == "yes_no"
+        )
         if (
             m.county_target_basis(ind) == "none"
             and has_target

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from realclient import formula_errors, recalculated_values, require_libreoffice
 from test_generate import SECRET, fill_workbook, generate_one
 
+from bms_excel.checks import check_definition
 from bms_excel.collect import process_file
 from bms_excel.consolidate import consolidate_values
 from bms_excel.layout import build_layout
@@ -108,6 +109,11 @@ def test_scores_and_resolution() -> None:
     assert (county.kind, county.green) == ("thresholds", 2)
     assert resolve_rule(deviation, d.settings, None, PERIOD).kind == "none"
     assert (score(YES_RULE, 1.0), score(YES_RULE, 0.0), score(NO_RULE, 0.0)) == (100, 0, 100)
+
+
+def test_check_wants_a_county_target_for_counted_answers() -> None:
+    found = [f.path for f in check_definition(load()) if f.code == "county-target-missing"]
+    assert found == ["focus_areas[0].goals[0].factors[0].indicators[1].aggregation"]  # K.2
 
 
 def test_a_yes_no_indicator_has_no_target() -> None:
@@ -250,3 +256,20 @@ def test_yes_no_formula_recalculated_equals_python(tmp_path: Path) -> None:
     assert shown == {status_label(s) for s in (*Status,) if s is not Status.YELLOW} - {
         status_label(Status.NO_TARGET)
     }
+
+
+def test_import_values_reads_the_words() -> None:
+    """Earlier periods' answers imported from a CSV: Ja/Nei as 1/0, anything else an error."""
+    from bms_excel.import_values import read_values_csv
+
+    rows = [
+        {"period": PERIOD, "unit": "A", "indicator": "K.1", "value": "Ja"},
+        {"period": PERIOD, "unit": "B", "indicator": "K.1", "value": "nei"},
+        {"period": PERIOD, "unit": "B", "indicator": "K.2", "value": "kanskje"},
+    ]
+    found = read_values_csv(rows, answers=frozenset({"K.1", "K.2"}))
+    assert [(v.unit, v.indicator, v.value) for v in found.values] == [
+        ("A", "K.1", 1.0),
+        ("B", "K.1", 0.0),
+    ]
+    assert [(f.code, f.line) for f in found.findings] == [("not-a-number", 4)]
