@@ -52,6 +52,7 @@ from bms_excel.unit_sheets import (
     write_actions,
     write_assessment,
     write_control,
+    write_guide_definition,
     write_lists,
     write_meta,
     write_scorecard,
@@ -258,6 +259,8 @@ class WorkbookWriter:
             previous = carried.previous_period if carried else self.previous_period
             lessons = carried.lessons if carried else None
             write_assessment(out, tpl, layout, self.definition, lessons, previous)
+        if "guide" not in keep:
+            write_guide_definition(out, tpl, layout, self.definition, unit)
         if "control" not in keep:
             write_control(out, tpl, layout)
         set_control_results(tpl, layout, found, filled)
@@ -309,7 +312,8 @@ class WorkbookWriter:
         (:class:`~bms_excel.package_writer.PartCache`).
         """
         return {
-            "guide": "",
+            # Veiledning shows the descriptions of the unit's own indicators and focus areas.
+            "guide": repr((layout.scorecard.indicators, layout.assessment)),
             "actions": repr((layout.actions, layout.lists.names, filled and filled.actions)),
             "assessment": repr((layout.assessment, self.followup.get(layout.unit))),
             "control": repr((layout.control, control_formulas(layout))),

@@ -102,16 +102,18 @@ def read_values_csv(
     *,
     name: str = "",
     percent: frozenset[str] = frozenset(),
+    answers: frozenset[str] = frozenset(),
 ) -> ValuesFile:
     """Read ``period,unit,indicator,value`` rows; every bad line becomes a finding.
 
     ``source`` is a file or rows already split (the header being line 1); ``percent`` names the
-    indicators measured in per cent, where ``70 %`` reads as 70.
+    indicators measured in per cent, where ``70 %`` reads as 70; ``answers`` the yes/no
+    indicators, where ``Ja``/``Nei`` read as 1/0.
     """
     if not isinstance(source, str | Path):
         out = ValuesFile(name or "history.csv", delimiter=",")
         for line, row in enumerate(source, start=2):
-            _read_row(out, line, {k: row.get(k) for k in COLUMNS}, out.delimiter, percent)
+            _read_row(out, line, {k: row.get(k) for k in COLUMNS}, out.delimiter, percent, answers)
         return out
     path = Path(source)
     out = ValuesFile(name or path.name)
@@ -161,7 +163,7 @@ def read_values_csv(
             )
             continue
         row = {column: fields[i] for column, i in index.items()}
-        _read_row(out, line, row, delimiter, percent)
+        _read_row(out, line, row, delimiter, percent, answers)
     return out
 
 
@@ -184,6 +186,7 @@ def _read_row(
     row: Mapping[str, str | None],
     delimiter: str | None,
     percent: frozenset[str],
+    answers: frozenset[str] = frozenset(),
 ) -> None:
     missing = [c for c in COLUMNS if row.get(c) is None]
     if missing:
@@ -202,7 +205,7 @@ def _read_row(
         # A comma-separated file cannot hold an unquoted decimal comma: the dot is decimal.
         record = replace(record, kind="number", value=float(raw), raw=raw)
     else:
-        parsed = parse_value(raw, percent=indicator in percent)
+        parsed = parse_value(raw, percent=indicator in percent, answer=indicator in answers)
         if parsed.kind == "invalid":
             out.error("not-a-number", line, parsed.message() or raw)
             ok = False
@@ -321,7 +324,8 @@ def import_values(path: Path, definition: Definition, history_path: Path) -> Imp
     percent = frozenset(
         i.code for *_, i in definition.iter_indicators() if i.unit_of_measure.strip() == "%"
     )
-    found = read_values_csv(path, name=path.name, percent=percent)
+    answers = frozenset(i.code for *_, i in definition.iter_indicators() if i.kind == "yes_no")
+    found = read_values_csv(path, name=path.name, percent=percent, answers=answers)
     findings = found.findings + check_values(found, definition)
     added = 0
     if not any(f.severity == "error" for f in findings) and found.values:

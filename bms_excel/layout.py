@@ -407,12 +407,17 @@ def _scorecard(definition: Definition, unit: Unit, period: str, a: Anchors) -> S
         last_row=row - 1,
         columns=cols,
         history_columns=tuple(history),
-        history_periods=_padded(
-            previous_periods(period, n_hist, [p.code for p in definition.periods]), n_hist
-        ),
+        history_periods=_padded(_defined_history(definition, period, n_hist), n_hist),
         groups=tuple(groups),
         indicators=tuple(indicators),
     )
+
+
+def _defined_history(definition: Definition, period: str, n: int) -> tuple[str, ...]:
+    """The up to ``n`` periods before ``period`` that the definition lists (no invented
+    ``2025-T3`` before a first period: the history holds values only for defined periods)."""
+    codes = [p.code for p in definition.periods]
+    return tuple(p for p in previous_periods(period, n, codes) if p in codes)
 
 
 def _padded(periods: tuple[str, ...], n: int) -> tuple[str, ...]:

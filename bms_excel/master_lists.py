@@ -46,6 +46,7 @@ from bms_excel.master_sheets import (
     state_cf,
     status_cf,
     style_id,
+    timing_text,
     title,
 )
 from bms_excel.model import Definition
@@ -78,6 +79,8 @@ DATA_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sha256", "master.col.sha256"),
     ("has_error", "master.col.has-error"),
     ("raw", "master.col.raw"),
+    ("result_level", "master.col.result-level"),
+    ("timing", "master.col.timing"),
 )
 _DATE = "dd.mm.yyyy"
 #: Innsending's column for the controller's decision (the reason is the one after it).
@@ -491,16 +494,24 @@ def write_data(ws: Worksheet, data: MasterData) -> None:
         put(ws, 1, col, text)
         ws.column_dimensions[get_column_letter(col)].width = max(10.0, min(40.0, len(text) + 4))
     labels: dict[Any, str] = {}
+    # The balance audit's fields (Amdam's result level, leading/lagging) per indicator.
+    kinds = {
+        ind.code: {"result_level": ind.result_level, "timing": timing_text(ind.timing, lang)}
+        for *_, ind in data.definition.iter_indicators()
+    }
 
     def values(r: Mapping[str, Any]) -> tuple[Any, ...]:
         status = r["status"]
         if status not in labels:
             labels[status] = label(status, lang)
+        extra = kinds.get(r["indicator"], {})
         return tuple(
             labels[status]
             if key == "status_label"
             else bool(r["has_error"])
             if key == "has_error"
+            else extra.get(key)
+            if key in ("result_level", "timing")
             else r.get(key)
             for key, _ in DATA_COLUMNS
         )

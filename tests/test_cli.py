@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bms_excel.cli import main
+from bms_excel.definition import load_definition
 from bms_excel.examples import example_definition_path
 from bms_excel.project import find_project
 
@@ -252,3 +253,19 @@ def test_a_broken_definition_without_a_language_in_bms_toml_is_still_checked(
     result = runner.invoke(main, ["--project", str(tmp_path / "p"), "check", "--json"])
     assert result.exit_code == 1, result.output
     assert [f["code"] for f in json.loads(result.output)["findings"]] == ["yaml-syntax"]
+
+
+def test_init_without_example_writes_the_small_starter(runner: CliRunner, tmp_path: Path) -> None:
+    """One sector, two units, one indicator per focus area; `bms check` finds no error."""
+    assert runner.invoke(main, ["init", str(tmp_path / "p")]).exit_code == 0
+    path = tmp_path / "p" / "definition.yaml"
+    assert path.read_text(encoding="utf-8").startswith("# ===")  # commented
+    defn = load_definition(path)
+    assert (len(defn.sectors), len(defn.units)) == (1, 2)
+    assert [len([i for g in a.goals for f in g.factors for i in f.indicators])
+            for a in defn.focus_areas] == [1] * len(defn.focus_areas)  # fmt: skip
+    assert len(defn.focus_areas) == 4
+    result = runner.invoke(main, ["check", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["findings"] == []
+    assert runner.invoke(main, ["--project", str(tmp_path / "p"), "generate"]).exit_code == 0

@@ -31,8 +31,6 @@ def init_command(
     language: str | None,
 ) -> None:
     """Opprett en prosjektmappe med bms.toml, definisjon og mapper for utsending og innsamling."""
-    if example is None and definition is None:
-        example = "stfk"
     project = init_project(
         directory, example=example, definition=definition, period=period, language=language
     )
