@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bms_excel import model as m
+from bms_excel.defbook.layout import is_workbook_file
 from bms_excel.definition import (
     PathKey,
     Repair,
@@ -43,7 +44,8 @@ CHECK_SEVERITY: dict[str, Severity] = {
     "focus-areas-unbalanced": "warning", "too-many-indicators": "warning",
     "only-activity": "warning", "periods-unordered": "warning",
     "unit-without-indicators": "warning", "empty-sector": "warning",
-    "kostra-incomplete": "warning",
+    "kostra-incomplete": "warning", "county-target-missing": "warning",
+    "target-year-outside-plan": "warning", "count-with-decimals": "error",
     "missing-result-level": "info",
 }
 # fmt: on
@@ -64,6 +66,10 @@ UNUSABLE = frozenset({"threshold-direction", "status-rule-incomplete"})
 def load_usable_definition(path: Path) -> m.Definition:
     """Load ``path``; raise :class:`DefinitionError` for its schema problems and for every
     :data:`UNUSABLE` check finding (which would otherwise fail deep inside a command)."""
+    if is_workbook_file(path):  # the definition workbook (issue 18)
+        from bms_excel.defbook.importer import load_definition_workbook
+
+        return load_definition_workbook(path, also=UNUSABLE)
     defn, source = load_definition_with_source(path)
     errors = [f for f in check_definition(defn, source) if f.code in UNUSABLE]
     if errors:
@@ -83,20 +89,33 @@ def check_definition_file(path: Path, *, max_indicators: int | None = None) -> l
     """
     if not path.is_file():
         raise ConfigError(t("cli.file-not-found", path=str(path)))
+    if is_workbook_file(path):  # the definition workbook (issue 18): located to sheet!cell
+        from bms_excel.defbook.importer import import_definition
+
+        return import_definition(path, max_indicators=max_indicators).findings
     try:
         text, name = read_definition_text(path)
         data, source, problems = parse_definition_text(text, name)
     except DefinitionError as exc:
         return list(exc.problems)
+    return check_definition_data(data, source, problems, max_indicators=max_indicators)[1]
+
+
+def check_definition_data(
+    data: Any, source: SourceMap, problems: list[Finding], *, max_indicators: int | None = None
+) -> tuple[m.Definition | None, list[Finding]]:
+    """The definition in plain ``data`` (``None`` when a part had to be set aside) and every
+    problem of it, ``problems`` first; see :func:`check_definition_file`."""
     defn, schema, repairs, source = validate_leniently(data, source)
-    problems += schema
+    problems = problems + schema
+    checked = defn
     if defn is not None:
         if max_indicators is not None:
             update = {"max_indicators_per_unit": max_indicators}
             defn = defn.model_copy(update={"settings": defn.settings.model_copy(update=update)})
         found = check_definition(defn, source)
         problems += [f for f in found if not _follows_from(f, repairs)]
-    return sorted(problems, key=lambda f: f.line or 0)
+    return (checked if not repairs else None), sorted(problems, key=lambda f: f.line or 0)
 
 
 # Check codes that a removed field (or a dropped list item) can cause by its absence alone.
@@ -248,6 +267,8 @@ class _Checker:
                 self._ref(sector, self.sector_codes, "sector", (*path, "scope", "sectors", j), obj)
             for j, unit_code in enumerate(ind.scope.units):
                 self._ref(unit_code, self.unit_codes, "unit", (*path, "scope", "units", j), obj)
+            for j, unit_code in enumerate(ind.scope.except_):
+                self._ref(unit_code, self.unit_codes, "unit", (*path, "scope", "except", j), obj)
             for k, o in enumerate(ind.overrides):
                 opath = (*path, "overrides", k)
                 self._ref(o.unit, self.unit_codes, "unit", (*opath, "unit"), obj)
@@ -312,7 +333,7 @@ class _Checker:
         obj = _name("indicator", ind.code)
         if not ind.owner:
             self.add("missing-owner", path, obj)
-        if ind.target is None and ind.thresholds is None:
+        if ind.target is None and ind.thresholds is None and ind.kind != "yes_no":
             self.add("missing-target", path, obj)
         if ind.direction == "range" and ind.target is None:
             self.add("threshold-direction.range-target", (*path, "direction"), obj)
@@ -320,6 +341,10 @@ class _Checker:
             self.add("missing-result-level", path, obj)
         self._limits(ind, ind.target, ind.thresholds, path, obj)
         self._rule(ind, ind.target, ind.thresholds, path, obj)
+        self._county_target(ind, path, obj)
+        self._plan_years(ind, path, obj)
+        if ind.unit_of_measure.strip().casefold() in m.COUNT_MEASURES and ind.decimals > 0:
+            self.add("count-with-decimals", (*path, "decimals"), obj, decimals=ind.decimals)
         for k, o in enumerate(ind.overrides):
             oobj = f"{obj}, {t('definition.override-number', number=k + 1)}"
             self._limits(ind, o.target, o.thresholds, (*path, "overrides", k), oobj)
@@ -338,6 +363,52 @@ class _Checker:
                 extra = {"county": county, "units": units}
                 self.add(
                     "kostra-incomplete", (*path, "kostra"), obj, extra, missing=_listing(names)
+                )
+
+    def _county_target(self, ind: m.Indicator, path: PathKey, obj: str) -> None:
+        """A county value that no county target can judge, and county limits that disagree."""
+        # A yes/no indicator judges each unit by its wanted answer: it always has a target.
+        has_target = (
+            ind.target is not None
+            or ind.thresholds is not None
+            or bool(ind.targets)
+            or ind.kind == "yes_no"
+        )
+        if (
+            m.county_target_basis(ind) == "none"
+            and has_target
+            and ind.aggregation != "none"
+            and self.defn.units_for_indicator(ind)
+        ):
+            self.add("county-target-missing", (*path, "aggregation"), obj, agg=ind.aggregation)
+        if ind.county_thresholds is not None:
+            green, yellow = ind.county_thresholds.green, ind.county_thresholds.yellow
+            kw = {"green": number_text(green), "yellow": number_text(yellow)}
+            tpath = (*path, "county_thresholds")
+            if ind.direction == "range":
+                self.add("threshold-direction.range-thresholds", tpath, obj)
+            elif ind.direction == "higher" and green < yellow:
+                self.add("threshold-direction.higher", tpath, obj, **kw)
+            elif ind.direction == "lower" and green > yellow:
+                self.add("threshold-direction.lower", tpath, obj, **kw)
+        if ind.county_target is not None or ind.county_thresholds is not None:
+            self._rule(ind, ind.county_target, ind.county_thresholds, (*path, "county_target"), obj)
+
+    def _plan_years(self, ind: m.Indicator, path: PathKey, obj: str) -> None:
+        """Yearly ambitions outside the economic plan (``settings.budget_year`` + 3)."""
+        first = self.defn.settings.budget_year
+        if first is None:
+            return
+        last = first + m.PLAN_YEARS - 1
+        for year in ind.targets:
+            if not first <= year <= last:
+                self.add(
+                    "target-year-outside-plan",
+                    (*path, "targets", str(year)),
+                    obj,
+                    year=year,
+                    first=first,
+                    last=last,
                 )
 
     def _rule(

@@ -29,15 +29,19 @@ class Code:
     meaning: str
     #: The catalogue key of the message, when one message says it (else the maker passes it).
     key: str | None = None
+    #: Shown after the severity in the README (``(exit 2)``: the code stops the command).
+    note: str = ""
 
 
-#: Family → the README's heading line above its table, in README order.
+#: Family → the README's heading paragraph above its table, in README order.
 FAMILIES: dict[str, str] = {
-    "definition": "**The definition** (`bms check`, and loading it anywhere):",
+    "definition": "**The definition** (`bms check`, and loading it anywhere). In the definition workbook the same\ncodes are located to `'sheet'!cell`; there `unknown-field` is also an unknown column or row,\n`duplicate-key` a column twice, `unknown-reference` a row whose parent code (the goal's focus\narea …) is not on the parent sheet, `missing-field` a row without one, `invalid-value` a\ntarget and a band (or a scope and a list) both filled in, and `invalid-format` a\n`KODE=verdi` list that is not one:",
     "reader": "**Reading a returned file** (`bms collect`, `bms validate`):",
     "workbook": "**Identity and contents of a returned workbook:**",
     "kostra": "**KOSTRA imports** (Statistics Norway):",
     "values": "**Controller figures** (`bms import-values`):",
+    "review": "**The controller's decisions on a master** (`bms review --from MASTER`):",
+    "feedback": "**The controller's comments for feedback** (`bms feedback --comments FILE`):",
     "command": "**Errors that stop a command** (the `code` of a `BmsError`):",
 }
 
@@ -106,6 +110,13 @@ TABLE: tuple[Code, ...] = (
         "definition",
         "a text (or key) over 5 000 characters; the rest is still checked",
         "definition.value-too-long",
+    ),
+    Code(
+        "missing-sheet",
+        "error",
+        "definition",
+        "the definition workbook lacks one of its sheets (Sektorer, Indikatorer …)",
+        None,
     ),
     Code(
         "duplicate-key",
@@ -208,6 +219,13 @@ TABLE: tuple[Code, ...] = (
         "check.deadline-before-period-end",
     ),
     Code(
+        "count-with-decimals",
+        "error",
+        "definition",
+        "an indicator measured in `antall` (a count) with `decimals` above 0",
+        "check.count-with-decimals",
+    ),
+    Code(
         "missing-target",
         "warning",
         "definition",
@@ -270,6 +288,20 @@ TABLE: tuple[Code, ...] = (
         "definition",
         "a KOSTRA indicator without a region for the county or its units",
         "check.kostra-incomplete",
+    ),
+    Code(
+        "county-target-missing",
+        "warning",
+        "definition",
+        "a `sum` or `weighted_mean` indicator without a county target: its county value gets no colour",
+        "check.county-target-missing",
+    ),
+    Code(
+        "target-year-outside-plan",
+        "warning",
+        "definition",
+        "a yearly target (`targets`) outside the economic plan `budget_year` … `budget_year + 3`",
+        "check.target-year-outside-plan",
     ),
     Code(
         "missing-result-level",
@@ -808,29 +840,77 @@ TABLE: tuple[Code, ...] = (
         None,
     ),
     Code(
+        "review-unknown-decision",
+        "error",
+        "review",
+        "the *Vurdering fra controller* cell is neither *godkjent* nor *returnert*",
+        None,
+    ),
+    Code(
+        "review-reason-missing",
+        "error",
+        "review",
+        "*returnert* without a reason in the column beside it",
+        "review.reason-missing",
+    ),
+    Code("review-unknown-unit", "error", "review", "the row's unit is not in the definition", None),
+    Code(
+        "review-not-possible",
+        "error",
+        "review",
+        "the unit has no accepted return for the period to review",
+        None,
+    ),
+    Code(
+        "not-a-master",
+        "error",
+        "review",
+        "the file has no Innsending sheet with the controller's column",
+        "review.not-a-master",
+        note="(exit 2)",
+    ),
+    Code(
+        "feedback-unknown-reference",
+        "warning",
+        "feedback",
+        "a CSV line whose unit or focus area is not in the definition (the line is not used)",
+        "feedback.unknown-reference",
+    ),
+    Code(
+        "feedback-not-a-master",
+        "error",
+        "feedback",
+        "the workbook has no Vurderinger sheet with *Kommentar fra controller*",
+        "feedback.not-a-master",
+    ),
+    Code(
         "command-failed",
         "error",
         "command",
         "the command cannot go on (the message names the first problem)",
+        None,
     ),
     Code(
         "definition-invalid",
         "error",
         "command",
         "the definition cannot be loaded; each problem is a finding of its own",
+        None,
     ),
-    Code("config-error", "error", "command", "`bms.toml` is missing or invalid"),
+    Code("config-error", "error", "command", "`bms.toml` is missing or invalid", None),
     Code(
         "template-error",
         "error",
         "command",
         "a workbook template, placeholder or Excel limit is violated at generate time",
+        None,
     ),
     Code(
         "output-error",
         "error",
         "command",
         "an output cannot be written (open in Excel, disk full, no permission)",
+        None,
     ),
 )
 
@@ -881,7 +961,11 @@ def readme_tables() -> str:
     """The README's finding-code tables, family by family, as Markdown."""
     blocks = []
     for family, heading in FAMILIES.items():
-        rows = [f"| `{c.code}` | {c.severity} | {c.meaning} |" for c in TABLE if c.family == family]
+        rows = [
+            f"| `{c.code}` | {c.severity}{' ' + c.note if c.note else ''} | {c.meaning} |"
+            for c in TABLE
+            if c.family == family
+        ]
         blocks.append(
             "\n".join([heading, "", "| code | severity | meaning |", "|---|---|---|", *rows])
         )

@@ -99,7 +99,16 @@ def format_path(path: PathKey) -> str:
 
 
 def load_definition(path: Path) -> m.Definition:
-    """Load and validate ``path``; raise :class:`DefinitionError` listing every problem."""
+    """Load and validate ``path``; raise :class:`DefinitionError` listing every problem.
+
+    A definition workbook (``bms definition export``) is read too, its problems at sheet!cell.
+    """
+    from bms_excel.defbook.layout import is_workbook_file
+
+    if is_workbook_file(path):
+        from bms_excel.defbook.importer import load_definition_workbook
+
+        return load_definition_workbook(path)
     return load_definition_with_source(path)[0]
 
 

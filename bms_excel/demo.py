@@ -3,7 +3,9 @@
 Steps: init → check → history database seeded with the example's earlier periods → KOSTRA
 sample figures imported → generate → simulated returns (most on time, some late, one missing,
 one with numbers typed as text, one tampered with, one duplicate) → consolidate (collect,
-history, master workbook) → a summary per focus area. Each step is the same
+history, master workbook) → a summary per focus area → the way back
+(:mod:`bms_excel.demo_loop`): one unit returned and corrected, the next period's workbooks
+with the open actions and lessons, the next period collected, this period closed. Each step is the same
 library call the CLI makes, so the demo shows exactly what the tool does.
 """
 
@@ -25,6 +27,7 @@ from bms_excel.api import (
     init_project,
 )
 from bms_excel.collect import CollectReport, write_reminder_csv
+from bms_excel.demo_loop import LoopResult, run_dialogue_loop
 from bms_excel.errors import ConfigError, Finding
 from bms_excel.examples import example_dir, load_example_definition
 from bms_excel.history import open_history
@@ -49,6 +52,8 @@ class DemoResult:
     collect: CollectReport | None = None
     focus_areas: list[dict[str, Any]] = field(default_factory=list)
     consolidation: ConsolidationResult | None = None
+    #: The dialogue loop: a return, its correction, the next period, the period closed.
+    loop: LoopResult | None = None
 
 
 def prepare_demo_folder(out: Path) -> None:
@@ -180,4 +185,19 @@ def run_demo(
         score = "–" if area["score"] is None else f"{area['score']:.0f}"
         status = status_label(Status(area["status"]))
         step(t("demo.focus-area", name=name, status=status, score=score))
+    # The way back to the units, and the next period that follows from it.
+    lang = project.resolve_language(None, defn)
+    result.loop = run_dialogue_loop(project, defn, period, consolidated, plan, lang=lang, step=step)
+    if result.loop.corrected is not None:
+        result.consolidation = result.loop.corrected  # the period as it stands after the return
+    result.paths.update(result.loop.paths)
+
+    from bms_excel.report import available_format, report_project  # the report (issue 17)
+
+    fmt = available_format()
+    if fmt is None:
+        step(t("report.demo-skipped"))
+    for path in report_project(project, defn, period, fmt=fmt)[1].files() if fmt else []:
+        result.paths[f"report_{path.suffix[1:]}"] = str(path)
+        step(t("report.written", path=str(path)))
     return result

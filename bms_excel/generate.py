@@ -46,6 +46,7 @@ from bms_excel.unit_sheets import (
     write_actions,
     write_assessment,
     write_control,
+    write_guide_definition,
     write_lists,
     write_meta,
     write_scorecard,
@@ -61,6 +62,7 @@ from bms_excel.xlsx.limits import (
 from bms_excel.xlsx.package import PartCache, workbook_bytes
 
 if TYPE_CHECKING:
+    from bms_excel.dialogue import UnitFollowUp
     from bms_excel.kostra_import import KostraView
 
 __all__ = [
@@ -161,8 +163,13 @@ class WorkbookWriter:
         kostra: Mapping[str, KostraView] | None = None,
         anchors: Anchors = DEFAULT_ANCHORS,
         now: dt.datetime | None = None,
+        followup: Mapping[str, UnitFollowUp] | None = None,
     ) -> None:
         self.definition = definition
+        #: Per unit, what its workbook carries from the period before (open actions, lessons).
+        self.followup = dict(followup or {})
+        #: The period whose lessons Vurdering shows (None: no such column).
+        self.previous_period = next((f.previous_period for f in self.followup.values()), None)
         self.period = definition.period(period_code)
         self.secret = secret
         self.lang = lang
@@ -204,6 +211,9 @@ class WorkbookWriter:
         ctx = self.context(unit)
         tpl, out = self.template, self.cells
         texts = tpl.render_cells(ctx)
+        carried = self.followup.get(unit.code)
+        if filled is None and carried is not None and carried.actions:
+            filled = UnitInputs(actions=carried.actions)  # open actions of the period before
         inputs = self._sheet_inputs(layout, filled)
         keep = {key for key, value in inputs.items() if self._sheet_state.get(key) == value}
         self._sheet_state = {}  # until this fill has finished, no sheet is known to be complete
@@ -226,8 +236,13 @@ class WorkbookWriter:
         )
         if "actions" not in keep:
             write_actions(out, tpl, layout, self.period, filled.actions if filled else ())
+        carried = self.followup.get(unit.code)
         if "assessment" not in keep:
-            write_assessment(out, tpl, layout, self.definition)
+            previous = carried.previous_period if carried else self.previous_period
+            lessons = carried.lessons if carried else None
+            write_assessment(out, tpl, layout, self.definition, lessons, previous)
+        if "guide" not in keep:
+            write_guide_definition(out, tpl, layout, self.definition, unit)
         if "control" not in keep:
             write_control(out, tpl, layout)
         set_control_results(tpl, layout, found, filled)
@@ -279,9 +294,10 @@ class WorkbookWriter:
         (:class:`~bms_excel.xlsx.package.PartCache`).
         """
         return {
-            "guide": "",
+            # Veiledning shows the descriptions of the unit's own indicators and focus areas.
+            "guide": repr((layout.scorecard.indicators, layout.assessment)),
             "actions": repr((layout.actions, layout.lists.names, filled and filled.actions)),
-            "assessment": repr(layout.assessment),
+            "assessment": repr((layout.assessment, self.followup.get(layout.unit))),
             "control": repr((layout.control, control_formulas(layout))),
         }
 
@@ -301,9 +317,9 @@ class WorkbookWriter:
         fields["signature"] = sign_meta(fields, self.secret)
         return fields
 
-    def write(self, unit: Unit, path: Path) -> ManifestRow:
+    def write(self, unit: Unit, path: Path, filled: UnitInputs | None = None) -> ManifestRow:
         """Fill, guard and atomically save ``unit``'s workbook at ``path``."""
-        wb, _ = self.fill(unit)
+        wb, _ = self.fill(unit, filled)
         if self._template_guarded:
             problems = _guard_cells(wb, self._varying)
         else:  # the first workbook of the run: everything, the template's fixed cells included
@@ -429,13 +445,16 @@ def generate_workbooks(
     progress: Progress | None = None,
     processes: int | None = None,
     now: dt.datetime | None = None,
+    followup: Mapping[str, UnitFollowUp] | None = None,
 ) -> GenerateResult:
     """Write one workbook per unit in scope to ``out_dir`` plus ``manifest.csv``/``.json``.
 
     ``processes`` > 1 uses a process pool (each worker loads the template once); ``progress``
     is called as ``progress(done, total, unit_code)`` after each workbook. ``kostra`` holds
     the period's KOSTRA figures (:func:`bms_excel.kostra_import.kostra_views`) that KOSTRA rows
-    show read-only beside the unit's own results.
+    show read-only beside the unit's own results. ``followup`` (unit code →
+    :class:`~bms_excel.dialogue.UnitFollowUp`) pre-fills a unit's Tiltak with its open actions
+    of the period before and shows that period's lessons on Vurdering.
     """
     chosen = select_units(definition, units, sector)
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
@@ -448,6 +467,7 @@ def generate_workbooks(
         "history": dict(history or {}),
         "kostra": dict(kostra or {}),
         "now": now,
+        "followup": dict(followup or {}),
     }
     writer = WorkbookWriter(**args)  # type: ignore[arg-type]
     writer.check_templates(chosen)

@@ -126,6 +126,23 @@ class AuditEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class DialogueEvent:
+    """One decision on the way back to the units: a review (``approved``/``returned``), a
+    ``feedback`` workbook, a period ``closed`` or ``reopened``; who took it, when and why."""
+
+    id: int
+    at: str
+    by: str
+    kind: str
+    period: str
+    unit: str | None = None
+    reason: str | None = None
+    #: The sha256 of the unit's accepted return the decision was about (reviews).
+    sha256: str | None = None
+    origin: str = "cli"
+
+
+@dataclass(frozen=True, slots=True)
 class ExternalFigure:
     """One figure from outside the units' workbooks (KOSTRA, controller); ``unit`` None = county."""
 
@@ -745,6 +762,61 @@ class History:
             (period,),
         ).fetchall()
         return [AssessmentRecord(*row) for row in rows]
+
+    # -- the dialogue: reviews, feedback, closed periods ---------------------------------------
+
+    def record_dialogue_event(
+        self,
+        kind: str,
+        period: str,
+        *,
+        by: str,
+        unit: str | None = None,
+        reason: str | None = None,
+        sha256: str | None = None,
+        origin: str = "cli",
+        at: str | None = None,
+    ) -> DialogueEvent:
+        """Append one dialogue event (never updates one); return it as stored."""
+        with self._write() as con:
+            sub = None
+            if sha256 is not None:
+                found = con.execute("SELECT id FROM submissions WHERE sha256 = ?", (sha256,))
+                sub = (found.fetchone() or (None,))[0]
+            row = (at or _now(), by, kind, period, unit, reason, sub, origin)
+            cur = con.execute(
+                _insert(
+                    "dialogue_events",
+                    "at, by_user, kind, period, unit, reason, submission_id, origin",
+                ),
+                row,
+            )
+        return DialogueEvent(int(cur.lastrowid or 0), *row[:6], sha256, origin)
+
+    def dialogue_events(
+        self, period: str | None = None, *, kinds: Iterable[str] = ()
+    ) -> list[DialogueEvent]:
+        """The dialogue events (of ``period``, of ``kinds``), oldest first."""
+        where, params = ["1 = 1"], []
+        if period is not None:
+            where.append("e.period = ?")
+            params.append(period)
+        wanted = list(kinds)
+        if wanted:
+            where.append(f"e.kind IN ({', '.join('?' * len(wanted))})")
+            params += wanted
+        rows = self._con.execute(
+            "SELECT e.id, e.at, e.by_user, e.kind, e.period, e.unit, e.reason, s.sha256, e.origin"
+            " FROM dialogue_events e LEFT JOIN submissions s ON s.id = e.submission_id"
+            f" WHERE {' AND '.join(where)} ORDER BY e.id",
+            params,
+        ).fetchall()
+        return [DialogueEvent(*row) for row in rows]
+
+    def period_closed(self, period: str) -> DialogueEvent | None:
+        """The ``closed`` event in force for ``period`` (None when open or reopened since)."""
+        events = self.dialogue_events(period, kinds=("closed", "reopened"))
+        return events[-1] if events and events[-1].kind == "closed" else None
 
     def runs(self) -> list[dict[str, Any]]:
         """Every run, oldest first, as dicts (for the Om sheet and ``--json``)."""

@@ -128,4 +128,21 @@ MIGRATIONS += (
             ORDER BY superseded_in_run, id""",
     ),
 )
+MIGRATIONS += (
+    # 4: the way back to the units ("styring i dialog"). Every decision a controller takes
+    # about a unit's return (approved, returned with a reason), every feedback workbook sent
+    # and every close or reopen of a period is one row: who (the OS user or ``--by``), when,
+    # why. Nothing is updated in place: a period is closed while its latest close/reopen row
+    # says ``closed``; a unit's review is its latest row for the period.
+    (
+        """CREATE TABLE dialogue_events (id INTEGER PRIMARY KEY, at TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            kind TEXT NOT NULL
+                CHECK (kind IN ('approved', 'returned', 'feedback', 'closed', 'reopened')),
+            period TEXT NOT NULL, unit TEXT, reason TEXT,
+            submission_id INTEGER REFERENCES submissions(id),
+            origin TEXT NOT NULL DEFAULT 'cli')""",
+        "CREATE INDEX dialogue_events_period ON dialogue_events(period, unit, kind)",
+    ),
+)
 SCHEMA_VERSION = len(MIGRATIONS)

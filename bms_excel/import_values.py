@@ -102,16 +102,18 @@ def read_values_csv(
     *,
     name: str = "",
     percent: frozenset[str] = frozenset(),
+    answers: frozenset[str] = frozenset(),
 ) -> ValuesFile:
     """Read ``period,unit,indicator,value`` rows; every bad line becomes a finding.
 
     ``source`` is a file or rows already split (the header being line 1); ``percent`` names the
-    indicators measured in per cent, where ``70 %`` reads as 70.
+    indicators measured in per cent, where ``70 %`` reads as 70; ``answers`` the yes/no
+    indicators, where ``Ja``/``Nei`` read as 1/0.
     """
     if not isinstance(source, str | Path):
         out = ValuesFile(name or "history.csv", delimiter=",")
         for line, row in enumerate(source, start=2):
-            _read_row(out, line, {k: row.get(k) for k in COLUMNS}, out.delimiter, percent)
+            _read_row(out, line, {k: row.get(k) for k in COLUMNS}, out.delimiter, percent, answers)
         return out
     path = Path(source)
     out = ValuesFile(name or path.name)
@@ -161,7 +163,7 @@ def read_values_csv(
             )
             continue
         row = {column: fields[i] for column, i in index.items()}
-        _read_row(out, line, row, delimiter, percent)
+        _read_row(out, line, row, delimiter, percent, answers)
     return out
 
 
@@ -184,6 +186,7 @@ def _read_row(
     row: Mapping[str, str | None],
     delimiter: str | None,
     percent: frozenset[str],
+    answers: frozenset[str] = frozenset(),
 ) -> None:
     missing = [c for c in COLUMNS if row.get(c) is None]
     if missing:
@@ -202,7 +205,7 @@ def _read_row(
         # A comma-separated file cannot hold an unquoted decimal comma: the dot is decimal.
         record = replace(record, kind="number", value=float(raw), raw=raw)
     else:
-        parsed = parse_value(raw, percent=indicator in percent)
+        parsed = parse_value(raw, percent=indicator in percent, answer=indicator in answers)
         if parsed.kind == "invalid":
             out.error("not-a-number", line, parsed.message() or raw)
             ok = False
@@ -250,27 +253,56 @@ def find_conflicts(
     """A ``value-conflict`` warning for each figure that differs from a unit's own accepted
     return (``returned``) for the same period, unit and indicator, naming the one used."""
     own = {(r.period, r.unit, r.indicator): r for r in returned if r.source == "unit"}
-    sources = {i.code: i.source for *_, i in definition.iter_indicators()}
     findings = []
     for v, line in zip(found.values, found.lines, strict=True):
         unit_value = own.get((v.period, v.unit, v.indicator))
-        if unit_value is None or _same(unit_value, v):
-            continue
-        # Consolidation prefers the figure from the indicator's own source (unit/controller).
-        key = {"controller": "values.conflict-controller", "unit": "values.conflict-unit"}.get(
-            sources.get(v.indicator, ""), "values.conflict"
-        )
-        message = t(
-            key,
-            unit=v.unit,
-            indicator=v.indicator,
-            period=v.period,
-            ours=_text(v),
-            theirs=_text(unit_value),
-            file=unit_value.file or "",
-        )
-        findings.append(Finding("value-conflict", "warning", message, file=found.name, line=line))
+        if unit_value is not None and not _same(unit_value, v):
+            findings.append(_conflict(v, unit_value, definition, file=found.name, line=line))
     return findings
+
+
+def conflicts_in(values: Iterable[ValueRecord], definition: Definition) -> list[Finding]:
+    """``value-conflict`` warnings among the accepted values of a consolidation: a controller
+    figure that differs from the unit's own return, whichever of the two came last (a unit
+    that returns after the controller's import is caught here, not at import time)."""
+    controller: dict[tuple[str, str, str], ValueRecord] = {}
+    own: dict[tuple[str, str, str], ValueRecord] = {}
+    for v in values:
+        key = (v.period, v.unit, v.indicator)
+        if v.source == "controller":
+            controller[key] = v
+        elif v.source == "unit":
+            own[key] = v
+    return [
+        _conflict(figure, own[key], definition, file=own[key].file)
+        for key, figure in sorted(controller.items())
+        if key in own and not _same(own[key], figure)
+    ]
+
+
+def _conflict(
+    figure: ValueRecord,
+    unit_value: ValueRecord,
+    definition: Definition,
+    *,
+    file: str | None,
+    line: int | None = None,
+) -> Finding:
+    sources = {i.code: i.source for *_, i in definition.iter_indicators()}
+    # Consolidation prefers the figure from the indicator's own source (unit/controller).
+    key = {"controller": "values.conflict-controller", "unit": "values.conflict-unit"}.get(
+        sources.get(figure.indicator, ""), "values.conflict"
+    )
+    message = t(
+        key,
+        unit=figure.unit,
+        indicator=figure.indicator,
+        period=figure.period,
+        ours=_text(figure),
+        theirs=_text(unit_value),
+        file=unit_value.file or "",
+    )
+    return Finding("value-conflict", "warning", message, file=file, line=line)
 
 
 def _same(a: ValueRecord, b: ValueRecord) -> bool:
@@ -292,7 +324,8 @@ def import_values(path: Path, definition: Definition, history_path: Path) -> Imp
     percent = frozenset(
         i.code for *_, i in definition.iter_indicators() if i.unit_of_measure.strip() == "%"
     )
-    found = read_values_csv(path, name=path.name, percent=percent)
+    answers = frozenset(i.code for *_, i in definition.iter_indicators() if i.kind == "yes_no")
+    found = read_values_csv(path, name=path.name, percent=percent, answers=answers)
     findings = found.findings + check_values(found, definition)
     added = 0
     if not any(f.severity == "error" for f in findings) and found.values:

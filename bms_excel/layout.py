@@ -50,7 +50,9 @@ ACTION_ROLES = ("code", "action", "responsible", "deadline", "status")
 ASSESSMENT_ROLES = ("area", "assessment", "learned")
 CONTROL_ROLES = ("check", "count", "fix")
 CONTROL_CHECKS = ("missing", "invalid", "comment", "owner", "deadline")
-ACTION_STATUSES = ("planned", "ongoing", "done", "postponed")
+#: Vurdering's read-only column beside "what we have learned": last period's lessons.
+PREVIOUS_LEARNED_COLUMN = "D"
+ACTION_STATUSES = ("planned", "ongoing", "done", "postponed", "dropped")
 
 #: Fields of ``_meta`` that are signed, in this order (``signing.canonical_meta``).
 SIGNED_FIELDS = (
@@ -175,6 +177,11 @@ class AssessmentRow:
     area_ref: str
     assessment_ref: str
     learned_ref: str
+
+    @property
+    def previous_ref(self) -> str:
+        """Read-only: what the unit had learned the period before (beside this period's)."""
+        return f"{PREVIOUS_LEARNED_COLUMN}{self.row}"
 
 
 @dataclass(frozen=True)
@@ -355,12 +362,17 @@ def _scorecard(definition: Definition, unit: Unit, period: str, a: Anchors) -> S
         last_row=row - 1,
         columns=cols,
         history_columns=tuple(history),
-        history_periods=_padded(
-            previous_periods(period, n_hist, [p.code for p in definition.periods]), n_hist
-        ),
+        history_periods=_padded(_defined_history(definition, period, n_hist), n_hist),
         groups=tuple(groups),
         indicators=tuple(indicators),
     )
+
+
+def _defined_history(definition: Definition, period: str, n: int) -> tuple[str, ...]:
+    """The up to ``n`` periods before ``period`` that the definition lists (no invented
+    ``2025-T3`` before a first period: the history holds values only for defined periods)."""
+    codes = [p.code for p in definition.periods]
+    return tuple(p for p in previous_periods(period, n, codes) if p in codes)
 
 
 def _padded(periods: tuple[str, ...], n: int) -> tuple[str, ...]:

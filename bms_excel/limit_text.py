@@ -17,7 +17,7 @@ from typing import Literal
 from babel.numbers import format_decimal
 
 from bms_excel.i18n import t
-from bms_excel.model import Indicator, Target
+from bms_excel.model import Indicator, Target, plan_end_target
 from bms_excel.status import StatusRule
 
 _LOCALES = {"nb": "nb_NO", "nn": "nn_NO", "en": "en_GB"}
@@ -116,4 +116,15 @@ def limits_text(rule: StatusRule, ind: Indicator, lang: str | None = None) -> st
             band=format_band(rule.low, rule.high, decimals, lang, percent=percent),
             tolerance=format_limit(rule.tolerance, max(decimals, 0), lang, percent=percent),
         )
+    if rule.kind == "yes_no":
+        return t("wb.limits.yes_no", lang, answer=t(f"wb.answer.{rule.wanted}", lang))
     return t("wb.limits.none", lang)
+
+
+def plan_target_text(ind: Indicator, budget_year: int | None, lang: str | None = None) -> str:
+    """The economic plan's end target (``Økonomiplan 2028: 75 %``), "" without yearly targets."""
+    end = plan_end_target(ind, budget_year)
+    if end is None:
+        return ""
+    year, target = end
+    return t("wb.plan-end", lang, year=year, target=target_text(target, ind, lang))

@@ -28,6 +28,8 @@ Aggregation = Literal["sum", "mean", "weighted_mean", "median", "min", "max", "n
 Timing = Literal["leading", "lagging"]
 CommentRule = Literal["never", "when_red", "when_not_green", "always"]
 StatusRuleKind = Literal["thresholds", "percent_of_target", "band", "none"]
+IndicatorKind = Literal["number", "yes_no"]
+Answer = Literal["yes", "no"]
 PeriodKind = Literal["tertial", "annual", "month", "quarter"]
 
 #: Codes must be safe in file names, sheet names and Excel formulas.
@@ -145,18 +147,27 @@ class Thresholds(_Base):
 
 
 class TargetOverride(_Base):
-    """A target (and optionally thresholds) for one unit, one sector and/or one period."""
+    """A target (and optionally thresholds) for one unit, one sector and/or one period.
+
+    ``county: true`` makes it a county-level target: it judges only the county value (Fylket,
+    Oversikt), never a unit, and may be limited to one ``period``.
+    """
 
     unit: str | None = None
     sector: str | None = None
+    county: bool = False
     period: str | None = None
     target: Target | None = None
     thresholds: Thresholds | None = None
 
     @model_validator(mode="after")
     def _check(self) -> TargetOverride:
-        if self.unit is None and self.sector is None and self.period is None:
-            raise ValueError("et avvikende mål må gjelde en enhet, en sektor eller en periode")
+        if self.unit is None and self.sector is None and self.period is None and not self.county:
+            raise ValueError(
+                "et avvikende mål må gjelde en enhet, en sektor, fylket eller en periode"
+            )
+        if self.county and (self.unit is not None or self.sector is not None):
+            raise ValueError("et avvikende mål for fylket (county) kan ikke også gjelde en enhet")
         if self.target is None and self.thresholds is None:
             raise ValueError("et avvikende mål må angi target eller thresholds")
         return self
@@ -168,12 +179,19 @@ class TargetOverride(_Base):
 
 
 class Scope(_Base):
-    """Which units report an indicator: all (gjennomgående), some sectors, or named units."""
+    """Which units report an indicator: all (gjennomgående), some sectors, or named units.
+
+    ``except`` (``except_`` in Python) names units left out of an otherwise chosen scope:
+    ``{sectors: [OPP], except: [FAGOPPL]}``.
+    """
+
+    model_config = ConfigDict(**_Base.model_config, populate_by_name=True)
 
     all: bool = False
     sectors: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
     county_only: bool = False
+    except_: tuple[str, ...] = Field(default=(), alias="except")
 
     @model_validator(mode="before")
     @classmethod
@@ -191,6 +209,8 @@ class Scope(_Base):
             raise ValueError(
                 "scope må være «all», «county», eller angi sectors og/eller units (ikke flere)"
             )
+        if self.county_only and self.except_:
+            raise ValueError("scope «county» kan ikke ha except")
         return self
 
 
@@ -205,10 +225,26 @@ class KostraSource(_Base):
 
 
 class Indicator(_Base):
-    """A styringsindikator: what is measured, its target and how its status is judged."""
+    """A styringsindikator: what is measured, its target and how its status is judged.
+
+    Targets: ``target``/``thresholds`` judge each unit's value; ``targets`` gives the
+    economic plan's ambition per year (``{2026: "70 %", 2028: "75 %"}``), which replaces
+    ``target`` in the periods of that year; ``overrides`` change it per unit, sector or
+    period. ``county_target``/``county_thresholds`` (and overrides with ``county: true``)
+    judge the county value; without them a ``sum`` or ``weighted_mean`` gets no colour at
+    county level and the other aggregations fall back to the unit target
+    (:func:`county_target_basis`).
+
+    ``kind: yes_no`` is a yes/no question ("Plan vedtatt"): staff answer Ja/Nei, the
+    ``wanted`` answer (``yes`` by default) is green, the other red; it has no target of its
+    own, and its county value (the number of yes answers with ``aggregation: sum``) is judged
+    only by a ``county_target``.
+    """
 
     code: Code
     name: str
+    kind: IndicatorKind = "number"
+    wanted: Answer = "yes"
     description: str | None = None
     unit_of_measure: str = ""
     decimals: Annotated[int, Field(ge=0, le=6)] = 0
@@ -216,6 +252,9 @@ class Indicator(_Base):
     direction: Direction = "higher"
     target: Target | None = None
     thresholds: Thresholds | None = None
+    targets: dict[int, Target] = Field(default_factory=dict)
+    county_target: Target | None = None
+    county_thresholds: Thresholds | None = None
     status_rule: StatusRuleKind | None = None
     tolerance: Annotated[float, Field(ge=0)] | None = None
     yellow_percent: Annotated[float, Field(gt=0, lt=100)] | None = None
@@ -249,6 +288,19 @@ class Indicator(_Base):
             raise ValueError("aggregation weighted_mean krever weight_by (en enhetsattributt)")
         if self.source == "kostra" and self.kostra is None:
             raise ValueError("source: kostra krever en kostra-blokk (table, contents)")
+        if self.kind == "yes_no" and (
+            self.target is not None
+            or self.thresholds is not None
+            or self.targets
+            or self.status_rule not in (None, "none")
+            or any(o.unit or o.sector or (o.period and not o.county) for o in self.overrides)
+        ):
+            raise ValueError(
+                "en ja/nei-indikator (kind: yes_no) har ikke target, thresholds eller "
+                "status_rule; ønsket svar angis med wanted: yes/no"
+            )
+        if any(not 1900 <= year <= 2200 for year in self.targets):
+            raise ValueError("targets: nøklene må være årstall (2026, 2027 …)")
         return self
 
 
@@ -313,6 +365,14 @@ class Period(_Base):
         return int(self.code[:4])
 
 
+class Vision(_Base):
+    """The county's vision (visjon) and the strategies toward it, shown on Veiledning and
+    Oversikt: ``vision: {text: …, strategies: [… , …]}``."""
+
+    text: str
+    strategies: tuple[str, ...] = ()
+
+
 class Settings(_Base):
     """Scorecard-wide settings."""
 
@@ -324,7 +384,14 @@ class Settings(_Base):
     history_periods: Annotated[int, Field(ge=0, le=6)] = 3
     max_focus_area_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     min_outcome_share: Annotated[float, Field(ge=0, le=1)] = 0.25
-    budget_year: int | None = None
+    #: The first year of the economic plan (økonomiplan): yearly ``targets`` cover
+    #: ``budget_year`` … ``budget_year + 3`` (:data:`PLAN_YEARS`); the plan's end target is
+    #: shown beside each period's target.
+    budget_year: Annotated[int, Field(ge=1900, le=2200)] | None = None
+
+
+#: Years an economic plan covers: the budget year and the three after it.
+PLAN_YEARS = 4
 
 
 class Definition(_Base):
@@ -332,6 +399,7 @@ class Definition(_Base):
 
     version: Literal[1] = 1
     county: County
+    vision: Vision | None = None
     settings: Settings = Field(default_factory=Settings)
     sectors: tuple[Sector, ...]
     units: tuple[Unit, ...]
@@ -386,27 +454,88 @@ class Definition(_Base):
         return [u for u in self.units if in_scope(ind, u)]
 
 
+#: Units of measure that count whole things: their values have no decimals (``bms check``
+#: says ``count-with-decimals`` otherwise, and the workbook accepts only whole numbers).
+COUNT_MEASURES: frozenset[str] = frozenset({"antall", "count", "number"})
+
+
+def is_count(ind: Indicator) -> bool:
+    """Whether ``ind`` counts whole things (``unit_of_measure: antall``, no decimals)."""
+    return ind.unit_of_measure.strip().casefold() in COUNT_MEASURES and ind.decimals == 0
+
+
 def in_scope(ind: Indicator, unit: Unit) -> bool:
     """Whether ``unit`` belongs to the scope of ``ind``."""
     s = ind.scope
-    if s.county_only:
+    if s.county_only or unit.code in s.except_:
         return False
     if s.all:
         return True
     return unit.sector in s.sectors or unit.code in s.units
 
 
+CountyTargetBasis = Literal["county", "unit", "none"]
+#: Aggregations whose county value is on another scale than a unit's (a sum of five schools,
+#: a mean weighted by pupils): the unit target cannot judge it.
+_OWN_SCALE: frozenset[str] = frozenset({"sum", "weighted_mean"})
+
+
+def county_target_basis(ind: Indicator) -> CountyTargetBasis:
+    """What judges the county value of ``ind``.
+
+    ``county``: its own county target (``county_target``, ``county_thresholds``, an override
+    with ``county: true``, or the target of a county-only indicator); ``unit``: the unit
+    target, for a mean, median, min or max; ``none``: no colour (a sum or weighted mean
+    without a county target).
+    """
+    if ind.scope.county_only or ind.county_target is not None or ind.county_thresholds:
+        return "county"
+    if any(o.county for o in ind.overrides):
+        return "county"
+    return "none" if ind.aggregation in _OWN_SCALE or ind.kind == "yes_no" else "unit"
+
+
+def period_year(period: str | None) -> int | None:
+    """The year of a period code (``2026-T1`` → 2026), None without one."""
+    return int(period[:4]) if period and period[:4].isdigit() else None
+
+
+def year_target(ind: Indicator, period: str | None) -> Target | None:
+    """The unit target before overrides: the economic plan's for the period's year, else
+    ``target``."""
+    year = period_year(period)
+    if year is not None and year in ind.targets:
+        return ind.targets[year]
+    return ind.target
+
+
+def plan_end_target(ind: Indicator, budget_year: int | None) -> tuple[int, Target] | None:
+    """The economic plan's end target ``(year, target)``: the last yearly target within the
+    plan (``budget_year`` … ``budget_year + 3``; all years without a budget year)."""
+    years = [
+        y for y in ind.targets if budget_year is None or budget_year <= y < budget_year + PLAN_YEARS
+    ]
+    if not years:
+        return None
+    return max(years), ind.targets[max(years)]
+
+
 def matching_overrides(ind: Indicator, unit: Unit | None, period: str | None) -> tuple[int, ...]:
     """The positions in ``ind.overrides`` of those that apply to ``unit`` in ``period``.
 
     Units with the same tuple have the same target, thresholds and status rule, so it keys
-    the caches of the thousands of units of a national run.
+    the caches of the thousands of units of a national run. ``unit`` None is the county:
+    with a county target only ``county: true`` overrides apply to it, otherwise the general
+    (period-only) ones; a county override never applies to a unit.
     """
+    county_own = unit is None and county_target_basis(ind) == "county"
+    county_only = ind.scope.county_only
     return tuple(
         i
         for i, o in enumerate(ind.overrides)
         if (o.unit is None or (unit is not None and o.unit == unit.code))
         and (o.sector is None or (unit is not None and o.sector == unit.sector))
+        and ((county_only or o.county == county_own) if unit is None else not o.county)
         and (o.period is None or o.period == period)
     )
 
@@ -418,8 +547,21 @@ def effective_target(
 
     The most specific matching override wins (unit > sector > general; a period-specific
     override beats one without a period); fields an override does not set are inherited.
+    ``unit`` None is the county (:func:`county_target_basis`): its own county target, the
+    unit target as a fallback, or none at all.
     """
     target, thresholds = ind.target, ind.thresholds
+    if year_target(ind, period) is not ind.target:
+        # A yearly ambition replaces the target; thresholds set for the old one go with it.
+        target, thresholds = year_target(ind, period), None
+    if unit is None:
+        basis = county_target_basis(ind)
+        if basis == "none":
+            return None, None
+        own = ind.county_target is not None or ind.county_thresholds is not None
+        # A county-only indicator's target is the county's; a county target replaces it.
+        if basis == "county" and (own or not ind.scope.county_only):
+            target, thresholds = ind.county_target, ind.county_thresholds
     matching = [ind.overrides[i] for i in matching_overrides(ind, unit, period)]
     for o in sorted(matching, key=lambda o: o.specificity):
         if o.target is not None:

@@ -185,35 +185,48 @@ def render_config(county: str, period: str | None, language: str, secret: str) -
 def init_project(
     dest: Path,
     *,
-    example: str | None = "stfk",
+    example: str | None = None,
     definition: Path | None = None,
     period: str | None = None,
     language: str | None = None,
 ) -> Project:
     """Create a project folder at ``dest`` (must be absent or empty) and return it.
 
-    The definition comes from ``definition`` or from a bundled ``example``. A fresh random
+    The definition comes from ``definition``, from a bundled ``example``, or else is the small
+    commented starter definition (``bms init DIR``). A fresh random
     signing secret is written to ``bms.toml`` (mode 0600); it is never printed.
     """
+    from bms_excel.defbook.layout import is_workbook_file
     from bms_excel.definition import load_definition
-    from bms_excel.examples import example_definition_path
+    from bms_excel.examples import STARTER, example_definition_path, starter_definition_path
 
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ConfigError(t("project.not-empty", path=str(dest)))
     if definition is not None:
         source = definition
-    elif example is not None:
+    elif example is None or example == STARTER:
+        source = Path(str(starter_definition_path()))
+    else:
         try:
             source = Path(str(example_definition_path(example)))
         except KeyError:
             raise ConfigError(t("project.unknown-example", name=example)) from None
+    yaml_text: str | None = None
+    if is_workbook_file(Path(str(source))):  # the definition workbook (issue 18) → YAML
+        from bms_excel.defbook.importer import load_definition_workbook
+        from bms_excel.defbook.shape import definition_yaml
+
+        defn = load_definition_workbook(Path(str(source)))
+        yaml_text = definition_yaml(defn, t("defbook.yaml-header", file=Path(str(source)).name))
     else:
-        raise ConfigError(t("project.no-definition"))
-    defn = load_definition(source)
+        defn = load_definition(source)
     lang = language or defn.settings.language
     chosen_period = period or _default_period(defn)
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, dest / DEFAULT_PATHS["definition"])
+    if yaml_text is not None:
+        (dest / DEFAULT_PATHS["definition"]).write_text(yaml_text, encoding="utf-8")
+    else:
+        shutil.copyfile(source, dest / DEFAULT_PATHS["definition"])
     for key in ("generated", "submissions", "reports"):
         (dest / DEFAULT_PATHS[key]).mkdir(exist_ok=True)
     cfg = dest / CONFIG_NAME

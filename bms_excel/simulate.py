@@ -18,6 +18,7 @@ from pathlib import Path
 
 import openpyxl
 
+from bms_excel.i18n import t
 from bms_excel.layout import UnitLayout, build_layout
 from bms_excel.model import Definition, Indicator, Unit, effective_target
 from bms_excel.status import Status, evaluate, resolve_rule
@@ -149,6 +150,25 @@ def person_entry(
     return entry
 
 
+#: How a person reports on an action carried from the period before.
+_FOLLOW_UP = ("done", "ongoing", "dropped", "postponed", "done")
+
+
+def followed_up(
+    row: Mapping[str, object], rng: random.Random, lang: str
+) -> tuple[str, str, str | None, dt.date | None, str]:
+    """A carried Tiltak row with its status brought up to date (done, under way, dropped …)."""
+    deadline = row.get("deadline")
+    responsible = row.get("responsible")
+    return (
+        str(row.get("code") or ""),
+        str(row.get("action") or ""),
+        str(responsible) if responsible else None,
+        deadline if isinstance(deadline, dt.date) else None,
+        t(f"wb.action-status.{rng.choice(_FOLLOW_UP)}", lang),
+    )
+
+
 def simulate_returns(
     definition: Definition,
     period: str,
@@ -158,8 +178,13 @@ def simulate_returns(
     history: Mapping[tuple[str, str], Sequence[tuple[str, str]]] | None = None,
     lang: str = "nb",
     seed: int = 2026,
+    carried: Mapping[str, Sequence[Mapping[str, object]]] | None = None,
 ) -> SimulationPlan:
-    """Fill the generated workbooks (unit code → file) into ``dest`` with the demo scenarios."""
+    """Fill the generated workbooks (unit code → file) into ``dest`` with the demo scenarios.
+
+    ``carried`` (unit code → the Tiltak rows its workbook came with, the open actions of the
+    period before): the person updates each one's status and adds the new actions below them.
+    """
     rng = random.Random(seed)
     history = history or {}
     plan = SimulationPlan(folder=dest)
@@ -177,6 +202,11 @@ def simulate_returns(
             continue
         layout = build_layout(definition, unit, period, lang)
         entry = person_entry(definition, unit, period, layout, history, rng)
+        if carried and code in carried:
+            entry.actions = [
+                *(followed_up(row, rng, lang) for row in carried[code]),
+                *entry.actions,
+            ][: layout.actions.last_row - layout.actions.first_row + 1]
         target = dest / generated[code].name
         if code in roles["text"]:
             plan.text_numbers.append(code)

@@ -21,7 +21,15 @@ from numbers import Real
 from typing import Literal
 
 from bms_excel.i18n import t
-from bms_excel.model import Indicator, Settings, Target, Thresholds, Unit, effective_target
+from bms_excel.model import (
+    Indicator,
+    Settings,
+    Target,
+    Thresholds,
+    Unit,
+    county_target_basis,
+    effective_target,
+)
 
 
 class Status(StrEnum):
@@ -58,6 +66,11 @@ NOT_APPLICABLE_WORDS: tuple[str, ...] = (
     "n/a",
 )
 
+#: What staff type for yes and for no in a yes/no indicator (bokmål, nynorsk, English); the
+#: one list the status formula, the input dropdown and the collector share.
+YES_WORDS: tuple[str, ...] = ("ja", "yes", "j", "y")
+NO_WORDS: tuple[str, ...] = ("nei", "no", "n")
+
 #: Fill and font colour (hex RGB) of each status in every workbook: unit workbooks and the
 #: master colour traffic lights the same way (the text stays, for grey-scale print).
 STATUS_COLOURS: dict[Status, tuple[str, str]] = {
@@ -84,8 +97,8 @@ _REF_KEYS = frozenset({"green", "yellow", "low", "high", "tolerance"})
 class StatusRule:
     """How values of one indicator (for one unit and period) are coloured."""
 
-    kind: Literal["thresholds", "band", "none"]
-    origin: Literal["thresholds", "percent_of_target", "band", "none"]
+    kind: Literal["thresholds", "band", "none", "yes_no"]
+    origin: Literal["thresholds", "percent_of_target", "band", "none", "yes_no"]
     direction: Literal["higher", "lower", "range"]
     decimals: int
     green: float | None = None
@@ -93,6 +106,8 @@ class StatusRule:
     low: float | None = None
     high: float | None = None
     tolerance: float = 0.0
+    #: A yes/no rule: the answer that is green (the other is red).
+    wanted: Literal["yes", "no"] = "yes"
 
     def __post_init__(self) -> None:
         if not 0 <= self.decimals <= 9:
@@ -142,7 +157,18 @@ def resolve_rule(
 
     Raises ``ValueError`` (English, for the definition checker) for an impossible combination.
     """
+    if ind.kind == "yes_no" and (unit is not None or ind.scope.county_only):
+        return StatusRule("yes_no", "yes_no", "higher", 0, wanted=ind.wanted)
     target, thresholds = effective_target(ind, unit, period)
+    if (
+        unit is None
+        and target is None
+        and thresholds is None
+        and county_target_basis(ind) != "unit"
+        and not ind.scope.county_only
+    ):
+        # The county value without a county target (model.county_target_basis): no colour.
+        return StatusRule("none", "none", ind.direction, ind.decimals)
     try:
         return _resolve(ind, settings, target, thresholds)
     except ValueError as exc:
@@ -234,6 +260,23 @@ def classify_input(raw: object) -> float | Status:
     return Status.INVALID
 
 
+def classify_answer(raw: object) -> float | Status:
+    """A yes/no cell's content: 1 for yes, 0 for no (any :data:`YES_WORDS`/:data:`NO_WORDS`),
+    else as :func:`classify_input` reads it."""
+    if isinstance(raw, str):
+        text = _excel_trim(raw).lower()
+        if text in YES_WORDS:
+            return 1.0
+        if text in NO_WORDS:
+            return 0.0
+    return classify_input(raw)
+
+
+def classify_for(rule: StatusRule, raw: object) -> float | Status:
+    """A cell's content as ``rule`` reads it (yes/no words only for a yes/no rule)."""
+    return classify_answer(raw) if rule.kind == "yes_no" else classify_input(raw)
+
+
 def _as_number(value: float | Status | None) -> float | Status:
     if value is None:
         return Status.MISSING
@@ -249,6 +292,10 @@ def evaluate(rule: StatusRule, value: float | Status | None) -> Status:
         return number
     if rule.kind == "none":
         return Status.NO_TARGET
+    if rule.kind == "yes_no":
+        if number not in (0.0, 1.0):
+            return Status.INVALID
+        return Status.GREEN if (number == 1.0) == (rule.wanted == "yes") else Status.RED
     shown = round_displayed(number, rule.decimals)
     if rule.kind == "thresholds":
         assert rule.green is not None and rule.yellow is not None
@@ -271,6 +318,8 @@ def score(rule: StatusRule, value: float | Status | None) -> float | None:
         return None
     if status is Status.GREEN:
         return 100.0
+    if rule.kind == "yes_no":
+        return 0.0
     shown = round_displayed(number, rule.decimals)
     if rule.kind == "thresholds":
         assert rule.green is not None and rule.yellow is not None
@@ -458,14 +507,20 @@ def excel_status_formula(
     refs: Mapping[str, str] | None = None,
     *,
     percent_entry: bool = False,
+    labels: Mapping[Status, str] | None = None,
 ) -> str:
     """An Excel formula giving ``status_label(evaluate(rule, classify_input(cell)), lang)``.
 
     With ``percent_entry`` a percent-formatted number is judged times 100 (Excel's automatic
-    percent entry, see :func:`percent_entry_value`), as the collector reads it.
+    percent entry, see :func:`percent_entry_value`), as the collector reads it. ``labels``
+    replaces the text of some statuses (Fylket's "Uten fylkesmål" for :attr:`Status.NO_TARGET`).
     """
-    label = {s: _str(status_label(s, lang)) for s in Status}
+    label = {s: _str((labels or {}).get(s) or status_label(s, lang)) for s in Status}
     lim = _limits(rule, refs)
+    text = f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({value_ref},CHAR(9)," "),CHAR(10)," "),CHAR(13)," ")'
+    norm = f"LOWER(TRIM({text}))"
+    if rule.kind == "yes_no":
+        return _yes_no_formula(rule, value_ref, norm, label)
     if rule.kind == "none":
         numeric = label[Status.NO_TARGET]
     else:
@@ -476,14 +531,34 @@ def excel_status_formula(
             f"IF({green},{label[Status.GREEN]},"
             f"IF({yellow},{label[Status.YELLOW]},{label[Status.RED]}))"
         )
-    text = f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({value_ref},CHAR(9)," "),CHAR(10)," "),CHAR(13)," ")'
-    norm = f"LOWER(TRIM({text}))"
     not_applicable = ",".join(f"{norm}={_str(word)}" for word in NOT_APPLICABLE_WORDS)
     formula = (
         f"=IF(ISNUMBER({value_ref}),{numeric},"
         f"IF(ISERROR({value_ref}),{label[Status.INVALID]},"
         f'IF({norm}="",{label[Status.MISSING]},'
         f"IF(OR({not_applicable}),{label[Status.NOT_APPLICABLE]},{label[Status.INVALID]}))))"
+    )
+    _check_length(formula)
+    return formula
+
+
+def _yes_no_formula(rule: StatusRule, value_ref: str, norm: str, label: dict[Status, str]) -> str:
+    """The status formula of a yes/no rule: 1 or a yes word is yes, 0 or a no word is no."""
+    yes, no = (
+        (label[Status.GREEN], label[Status.RED])
+        if rule.wanted == "yes"
+        else (label[Status.RED], label[Status.GREEN])
+    )
+    yes_words = ",".join(f"{norm}={_str(w)}" for w in YES_WORDS)
+    no_words = ",".join(f"{norm}={_str(w)}" for w in NO_WORDS)
+    not_applicable = ",".join(f"{norm}={_str(w)}" for w in NOT_APPLICABLE_WORDS)
+    formula = (
+        f"=IF(ISNUMBER({value_ref}),IF({value_ref}=1,{yes},IF({value_ref}=0,{no},"
+        f"{label[Status.INVALID]})),"
+        f"IF(ISERROR({value_ref}),{label[Status.INVALID]},"
+        f'IF({norm}="",{label[Status.MISSING]},'
+        f"IF(OR({yes_words}),{yes},IF(OR({no_words}),{no},"
+        f"IF(OR({not_applicable}),{label[Status.NOT_APPLICABLE]},{label[Status.INVALID]}))))))"
     )
     _check_length(formula)
     return formula
@@ -496,6 +571,13 @@ def excel_score_formula(
     lim = _limits(rule, refs)
     if rule.kind == "none":
         return '=""'
+    if rule.kind == "yes_no":
+        # The score of an answer: 100 for the wanted one, 0 for the other (numbers 1/0 only,
+        # as the master holds them; a unit workbook has no score cells).
+        good, bad = ("1", "0") if rule.wanted == "yes" else ("0", "1")
+        return (
+            f'=IF(ISNUMBER({value_ref}),IF({value_ref}={good},100,IF({value_ref}={bad},0,"")),"")'
+        )
     refs = refs or {}
     shown = f"ROUND({value_ref},{rule.decimals})"
     green, yellow = _conditions(rule, shown, lim)

@@ -22,7 +22,7 @@ from bms_excel.layout import UnitLayout
 from bms_excel.status import (
     Status,
     StatusRule,
-    classify_input,
+    classify_for,
     evaluate,
     percent_from_fraction,
     status_label,
@@ -78,7 +78,7 @@ def percent_entry(raw: object, percent_formatted: bool) -> object:
 
 def status_result(rule: StatusRule, raw: object, lang: str) -> str:
     """The status label the status formula shows for the cell content ``raw``."""
-    return status_label(evaluate(rule, classify_input(raw)), lang)
+    return status_label(evaluate(rule, classify_for(rule, raw)), lang)
 
 
 def comment_missing_result(rule: str, status: str, comment: object, lang: str) -> int:

@@ -27,8 +27,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bms_excel.errors import TemplateError
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
-from bms_excel.layout import ACTION_STATUSES, HIDDEN_ROLES, UnitLayout, sheet_ref
-from bms_excel.limit_text import limits_text, target_text
+from bms_excel.layout import (
+    ACTION_STATUSES,
+    HIDDEN_ROLES,
+    PREVIOUS_LEARNED_COLUMN,
+    UnitLayout,
+    sheet_ref,
+    unit_focus_areas,
+)
+from bms_excel.limit_text import limits_text, plan_target_text, target_text
 from bms_excel.model import (
     Definition,
     Factor,
@@ -38,6 +45,7 @@ from bms_excel.model import (
     Period,
     Unit,
     effective_target,
+    is_count,
 )
 from bms_excel.status import (
     NOT_APPLICABLE_WORDS,
@@ -61,6 +69,7 @@ from bms_excel.unit_results import (
 )
 from bms_excel.values import parse_value
 from bms_excel.xlsx.cached_formula import Formula
+from bms_excel.xlsx.limits import DV_LIMITS
 from bms_excel.xlsx.printing import page_setup, smallest_font, text_lines
 
 if TYPE_CHECKING:
@@ -180,6 +189,10 @@ class CellWriter:
 _WRAPPED_ROLES = ("name", "measure", "target", "limits", "comment_rule", "owner")
 
 
+#: Read-only cells carried from the period before (last period's lessons) are grey.
+_PREVIOUS_FILL = "F2F2F2"
+
+
 def _fill(colour: str) -> PatternFill:
     return PatternFill("solid", fgColor=colour, bgColor=colour)
 
@@ -193,8 +206,10 @@ def _fmt(value: float, lang: str) -> str:
     return format_decimal(value, locale=_LOCALES.get(lang, "nb_NO"), decimal_quantization=False)
 
 
-def _history_value(raw: str, percent: bool) -> object:
-    parsed = parse_value(raw, percent=percent)
+def _history_value(raw: str, percent: bool, answer: bool = False, lang: str = "nb") -> object:
+    parsed = parse_value(raw, percent=percent, answer=answer)
+    if parsed.kind == "number" and answer:
+        return t("wb.answer.yes" if parsed.value == 1 else "wb.answer.no", lang)
     if parsed.kind == "number":
         return parsed.value
     return None if parsed.kind == "missing" else raw
@@ -216,7 +231,52 @@ def _comment_missing_formula(
     return _Formula(f"=IF(AND({condition},{blank}),1,0)", result)
 
 
+def _with_plan_end(target: str, plan_end: str) -> str:
+    """This period's target with the economic plan's end target on a line of its own."""
+    return f"{target}\n{plan_end}" if plan_end else target
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def with_description(prompt: str, description: str | None) -> str:
+    """The input message of a result cell: the indicator's ``description`` first, then how
+    to fill it in; the description is shortened with "…" to keep within Excel's 255
+    characters (:data:`bms_excel.xlsx.limits.DV_LIMITS`), the instruction is never cut."""
+    if not description:
+        return prompt
+    text = " ".join(description.split())
+    room = DV_LIMITS["prompt"] - _utf16_len(prompt) - 2
+    if room < 10:
+        return prompt
+    if _utf16_len(text) > room:
+        while _utf16_len(text) > room - 1:
+            text = text[:-1]
+        text = text.rstrip() + "…"
+    return f"{text}\n\n{prompt}"
+
+
+def _answer_validation(ref: str, lang: str, description: str | None = None) -> DataValidation:
+    """A yes/no indicator's result cell: a dropdown of Ja, Nei and i.a."""
+    words = (t("wb.answer.yes", lang), t("wb.answer.no", lang), NOT_APPLICABLE_WORDS[0])
+    return DataValidation(
+        type="list",
+        formula1='"' + ",".join(words) + '"',
+        allow_blank=True,
+        showInputMessage=True,
+        showErrorMessage=True,
+        promptTitle=t("wb.dv.result.title", lang),
+        prompt=with_description(t("wb.dv.answer.prompt", lang), description),
+        errorTitle=t("wb.dv.result.error-title", lang),
+        error=t("wb.dv.answer.error", lang),
+        sqref=ref,
+    )
+
+
 def _result_validation(ind: Indicator, ref: str, na_name: str, lang: str) -> DataValidation:
+    if ind.kind == "yes_no":
+        return _answer_validation(ref, lang, ind.description)
     measure = ind.unit_of_measure or "–"
     if ind.valid_range is not None:
         low, high = ind.valid_range
@@ -231,6 +291,10 @@ def _result_validation(ind: Indicator, ref: str, na_name: str, lang: str) -> Dat
     else:
         number = f"ISNUMBER({ref})"
         prompt = t("wb.dv.result.prompt", lang, measure=measure)
+    if is_count(ind):
+        # A count is a whole number (checks.COUNT_MEASURES): Excel refuses 2,5 at entry.
+        number = f"AND({number},{ref}=INT({ref}))"
+    prompt = with_description(prompt, ind.description)
     return DataValidation(
         type="custom",
         formula1=f"OR({number},ISNUMBER(MATCH(TRIM({ref}),{na_name},0)))",
@@ -291,7 +355,8 @@ def write_scorecard(
         for i, col in enumerate(cols):
             dim = ws.column_dimensions[col]
             dim.width = tpl.scorecard_widths.get(role) or 10
-            dim.hidden = role in HIDDEN_ROLES
+            # A history column without a defined period before this one stays hidden.
+            dim.hidden = role in HIDDEN_ROLES or (role == "history" and not sc.history_periods[i])
             hctx = {**ctx, "history_period": sc.history_periods[i]} if role == "history" else ctx
             text = render_header(tpl, role, hctx)
             out.put(ws, f"{col}{sc.header_row}", text, tpl.scorecard_headers[role][0])
@@ -335,7 +400,12 @@ def write_scorecard(
             "code": ind.code,
             "name": ind.name,
             "measure": ind.unit_of_measure,
-            "target": target_text(target, ind, lang),
+            "target": _with_plan_end(
+                t(f"wb.answer.{ind.wanted}", lang)
+                if ind.kind == "yes_no"
+                else target_text(target, ind, lang),
+                plan_target_text(ind, definition.settings.budget_year, lang),
+            ),
             "limits": limits_text(rule, ind, lang),
             "owner": ind.owner or "",
         }
@@ -386,7 +456,11 @@ def write_scorecard(
                 value: object
                 if role == "history":
                     past_raw = past.get(sc.history_periods[i])
-                    value = None if past_raw is None else _history_value(past_raw, percent)
+                    value = (
+                        None
+                        if past_raw is None
+                        else _history_value(past_raw, percent, ind.kind == "yes_no", lang)
+                    )
                 else:
                     value = values.get(role)
                 out.put(
@@ -541,9 +615,18 @@ def write_actions(
 
 
 def write_assessment(
-    out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, definition: Definition
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    definition: Definition,
+    lessons: Mapping[str, str] | None = None,
+    previous: str | None = None,
 ) -> None:
-    """Vurdering: per focus area, the unit's assessment and what it has learned."""
+    """Vurdering: per focus area, the unit's assessment and what it has learned.
+
+    With ``previous`` (the period before), a read-only column beside them shows what the unit
+    had learned then (``lessons``: focus area code → text).
+    """
     ws, lang = tpl.sheets["assessment"], layout.language
     styles = tpl.table_styles["assessment"]
     names = {a.code: a.name for a in definition.focus_areas}
@@ -552,6 +635,22 @@ def write_assessment(
         out.put(ws, a.assessment_ref, None, styles["assessment"], unlocked=True)
         out.put(ws, a.learned_ref, None, styles["learned"], unlocked=True)
         ws.row_dimensions[a.row].height = tpl.row_heights[("assessment", "row")]
+    if previous is not None and layout.assessment:
+        header = layout.anchors.assessment_header_row
+        learned_col = layout.assessment[0].learned_ref.rstrip("0123456789")
+        head = ws[f"{learned_col}{header}"]._style
+        out.put(
+            ws,
+            f"{PREVIOUS_LEARNED_COLUMN}{header}",
+            t("wb.assessment.col.previous-learned", lang, period=previous),
+            head,
+        )
+        ws.column_dimensions[PREVIOUS_LEARNED_COLUMN].width = ws.column_dimensions[
+            learned_col
+        ].width
+        for a in layout.assessment:
+            text = (lessons or {}).get(a.area) or None
+            out.put(ws, a.previous_ref, text, styles["learned"], fill=_PREVIOUS_FILL)
     if layout.assessment:
         ws.add_data_validation(
             _text_validation(
@@ -565,6 +664,40 @@ def write_assessment(
                 [a.learned_ref for a in layout.assessment], t("wb.dv.learned.prompt", lang), lang
             )
         )
+
+
+def write_guide_definition(
+    out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, definition: Definition, unit: Unit
+) -> None:
+    """Veiledning, below the template's text: the county's vision and strategies, what each
+    focus area means, and the description of each of the unit's indicators (what the
+    definition holds, shown where staff look)."""
+    ws, lang = tpl.sheets["guide"], layout.language
+    heading, body = ws["A5"]._style, ws["A6"]._style  # the template's heading and step styles
+    width = ws.column_dimensions["A"].width or 120
+    rows: list[tuple[str, StyleArray]] = []
+    if definition.vision is not None:
+        rows.append((t("wb.guide.vision", lang), heading))
+        rows.append((definition.vision.text, body))
+        rows += [(f"• {s}", body) for s in definition.vision.strategies]
+    areas = unit_focus_areas(definition, unit)
+    if any(a.description for a in areas):
+        rows.append((t("wb.guide.focus-areas", lang), heading))
+        rows += [(f"{a.name}: {a.description}", body) for a in areas if a.description]
+    described = [i for i in definition.indicators_for_unit(unit) if i.description]
+    if described:
+        rows.append((t("wb.guide.indicators", lang), heading))
+        rows += [
+            (f"{i.code} {i.name}: {' '.join((i.description or '').split())}", body)
+            for i in described
+        ]
+    row = ws.max_row + 1
+    for text, style in rows:
+        row += 1 if style is body else 2
+        out.put(ws, f"A{row}", text, style)
+        lines = text_lines(text, width)
+        if lines > 1:
+            ws.row_dimensions[row].height = 13 * lines + 4
 
 
 def control_formulas(layout: UnitLayout) -> dict[str, str]:

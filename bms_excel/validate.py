@@ -499,7 +499,7 @@ def _value_record(
     if com_rc in formulas:
         out.add("formula-in-input", "error", "validate.formula-in-text", sheet, com_ref)
     percent = ind.unit_of_measure.strip() == "%"
-    parsed = parse_value(raw, percent=percent)
+    parsed = parse_value(raw, percent=percent, answer=ind.kind == "yes_no")
     value = parsed.value
     if percent and res_rc in percent_cells and parsed.code is None and value is not None:
         # Excel's percent entry: "68 %" typed is 0.68 in a percent-formatted cell; the

@@ -32,6 +32,7 @@ from typing import Literal
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 
 from bms_excel.i18n import t
+from bms_excel.status import NO_WORDS, YES_WORDS
 from bms_excel.status import NOT_APPLICABLE_WORDS as _STATUS_NA_WORDS
 
 # The texts staff write for "not applicable", compared trimmed and case-folded: status owns the
@@ -100,8 +101,14 @@ def _invalid(text: str, reason: str = "value.not-a-number") -> ParsedValue:
     return ParsedValue("invalid", None, "not-a-number", text, reason)
 
 
-def parse_value(raw: object, *, percent: bool = False) -> ParsedValue:
-    """Read one cell value: a number, missing, not applicable, or invalid; never raises."""
+def parse_value(raw: object, *, percent: bool = False, answer: bool = False) -> ParsedValue:
+    """Read one cell value: a number, missing, not applicable, or invalid; never raises.
+
+    With ``answer`` (a yes/no indicator) a yes word (Ja, yes …) is 1, a no word (Nei, no …) is
+    0, and anything but those, 1, 0 and not applicable is invalid.
+    """
+    if answer:
+        return _parse_answer(raw)
     if raw is None:
         return MISSING
     if isinstance(raw, bool):
@@ -115,6 +122,21 @@ def parse_value(raw: object, *, percent: bool = False) -> ParsedValue:
         # Dates, times and anything else a reader returns for a number cell.
         return _invalid(str(raw), "value.not-a-number-type")
     return _parse_text(raw, percent=percent)
+
+
+def _parse_answer(raw: object) -> ParsedValue:
+    if isinstance(raw, str):
+        word = " ".join(raw.strip().strip(_INVISIBLE).casefold().split())
+        if word in YES_WORDS:
+            return ParsedValue("number", 1.0, None, raw)
+        if word in NO_WORDS:
+            return ParsedValue("number", 0.0, None, raw)
+    parsed = parse_value(raw)
+    if parsed.kind == "number" and parsed.value not in (0.0, 1.0):
+        return _invalid(str(raw), "value.not-an-answer")
+    if parsed.kind == "invalid":
+        return _invalid(parsed.text or str(raw), "value.not-an-answer")
+    return parsed
 
 
 def _parse_text(raw: str, *, percent: bool) -> ParsedValue:

@@ -17,7 +17,11 @@ so each rule gives its own county value and every one is "basert på 3 av 7":
 All six have thresholds green ≥ 50, yellow ≥ 25 (0 decimals): score = 50 + 50·(v − 25)/25:
 
     mean 30 → 60 yellow   median 20 → 40 red   min 10 → 20 red
-    max 60 → 100 green    sum 90 → 100 green   weighted mean 38 (as shown) → 76 yellow
+    max 60 → 100 green    weighted mean 38 (as shown) → 76 yellow
+
+A sum is on another scale than one unit's value: it is judged only by its county target
+(green ≥ 150, yellow ≥ 75): sum 90 → 50 + 50·(90 − 75)/75 = 60 yellow. The weighted mean
+carries the unit limits as its county thresholds too.
 """
 
 from __future__ import annotations
@@ -85,11 +89,17 @@ DEFINITION = Definition.model_validate(
                                 "name": "Omfang",
                                 "indicators": [
                                     ind(rule_code("max"), "max", **LIMITS),
-                                    ind(rule_code("sum"), "sum", **LIMITS),
+                                    ind(
+                                        rule_code("sum"),
+                                        "sum",
+                                        county_thresholds={"green": 150, "yellow": 75},
+                                        **LIMITS,
+                                    ),
                                     ind(
                                         rule_code("weighted_mean"),
                                         "weighted_mean",
                                         weight_by="pupils",
+                                        county_thresholds={"green": 50, "yellow": 25},
                                         **LIMITS,
                                     ),
                                 ],
@@ -195,7 +205,7 @@ EXPECTED_RULES: dict[str, tuple[float, str, float]] = {
     "median": (20.0, "red", 40.0),
     "min": (10.0, "red", 20.0),
     "max": (60.0, "green", 100.0),
-    "sum": (90.0, "green", 100.0),
+    "sum": (90.0, "yellow", 60.0),
     "weighted_mean": (230 / 6, "yellow", 76.0),
 }
 
@@ -270,21 +280,21 @@ def test_the_six_rules_give_six_different_values(result: Consolidation) -> None:
 # -- 3. the roll-up counts ------------------------------------------------------------------------
 
 # County roll-up by hand (weights 1, rollup green at 100, yellow at 50):
-#   K1 = (60 + 40 + 20)/3 = 40 red, 3 of 3      K2 = (100 + 100 + 76)/3 = 92 yellow, 3 of 3
-#   G1 = (40 + 92)/2 = 66 yellow, 2 of 2        F1 = 66 yellow, 1 of 1
+#   K1 = (60 + 40 + 20)/3 = 40 red, 3 of 3      K2 = (100 + 60 + 76)/3 = 78.67 yellow, 3 of 3
+#   G1 = (40 + 78.67)/2 = 59.33 yellow, 2 of 2  F1 = 59.33 yellow, 1 of 1
 #   K3 = (70 + 100)/2 = 85 yellow, 2 of 2       K4 = no score (both missing), 0 of 2
 #   G2 = 85 yellow, 1 of 2                      F2 = 85 yellow, 1 of 1
-#   total = (66 + 85)/2 = 75.5 yellow, 2 of 2
+#   total = (59.33 + 85)/2 = 72.17 yellow, 2 of 2
 EXPECTED_COUNTY_ROLLUP: dict[tuple[str, str], tuple[float | None, str, int, int]] = {
     ("factor", "K1"): (40.0, "red", 3, 3),
-    ("factor", "K2"): (92.0, "yellow", 3, 3),
-    ("goal", "G1"): (66.0, "yellow", 2, 2),
-    ("focus_area", "F1"): (66.0, "yellow", 1, 1),
+    ("factor", "K2"): (78.666666667, "yellow", 3, 3),
+    ("goal", "G1"): (59.333333333, "yellow", 2, 2),
+    ("focus_area", "F1"): (59.333333333, "yellow", 1, 1),
     ("factor", "K3"): (85.0, "yellow", 2, 2),
     ("factor", "K4"): (None, "missing", 0, 2),
     ("goal", "G2"): (85.0, "yellow", 1, 2),
     ("focus_area", "F2"): (85.0, "yellow", 1, 1),
-    ("total", ""): (75.5, "yellow", 2, 2),
+    ("total", ""): (72.166666667, "yellow", 2, 2),
 }
 
 
@@ -358,7 +368,7 @@ def test_fylket_and_oversikt_show_the_county_rollup(result: Consolidation, tmp_p
             for r in wb["Fylket"].iter_rows(min_row=COUNTY_HEADER_ROW + 1, values_only=True)
             if r[0] in ("F1", "F2")
         }
-        assert area_rows == {"F1": "Tjenester – poeng 66, Gul", "F2": "Økonomi – poeng 85, Gul"}
+        assert area_rows == {"F1": "Tjenester – poeng 59, Gul", "F2": "Økonomi – poeng 85, Gul"}
         overview = {
             r[0]: r[1] for r in wb["Oversikt"].iter_rows(min_row=6, max_row=8, values_only=True)
         }

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bms_excel.cli import main
+from bms_excel.definition import load_definition
 from bms_excel.examples import example_definition_path
 from bms_excel.project import find_project
 
@@ -139,7 +140,7 @@ def test_demo_json_lists_what_it_made(runner: CliRunner, tmp_path: Path) -> None
     assert Path(data["definition"]).is_file()
     generated = sorted(Path(data["generated"]).glob("*.xlsx"))
     assert len(generated) == 32
-    returned = sorted(Path(data["submissions"]).rglob("*.xlsx"))
+    returned = sorted((Path(data["submissions"]) / "2026-T2").rglob("*.xlsx"))
     # 31 returns (one unit missing) plus one forwarded duplicate copy.
     assert len(returned) == 32
     reminders = Path(data["reminders"]).read_text(encoding="utf-8-sig").splitlines()
@@ -157,11 +158,34 @@ def test_demo_json_lists_what_it_made(runner: CliRunner, tmp_path: Path) -> None
             ).fetchall()
         )
         kostra = con.execute("SELECT COUNT(*) FROM external_values").fetchone()[0]
+        dialogue = con.execute(
+            "SELECT kind, period, unit FROM dialogue_events ORDER BY id"
+        ).fetchall()
+        next_states = dict(
+            con.execute(
+                "SELECT state, COUNT(*) FROM submissions WHERE period = '2026-T3' GROUP BY 1"
+            ).fetchall()
+        )
     finally:
         con.close()
-    # 31 units' workbooks, plus the controller's own county figures (controller.csv).
-    assert states == {"unit:accepted": 31, "controller:accepted": 1}
+    # 31 units' workbooks, plus the controller's own county figures (controller.csv); the
+    # returned unit's first workbook superseded by its correction.
+    assert states == {"unit:accepted": 31, "unit:superseded": 1, "controller:accepted": 1}
     assert kostra == 32
+    # The loop: one unit returned, then approved; the next period collected; 2026-T2 closed.
+    unit = Path(data["returned_workbook"]).stem.removeprefix("2026-T2_")
+    feedback = [d for d in dialogue if d[0] == "feedback"]
+    assert [d for d in dialogue if d[0] != "feedback"] == [
+        ("returned", "2026-T2", unit),
+        ("approved", "2026-T2", unit),
+        ("closed", "2026-T2", None),
+    ]
+    # Feedback to every unit with an accepted return (31), listed for sending.
+    assert len(feedback) == 31 and dialogue.index(feedback[0]) == 2
+    sent = Path(data["feedback"]) / "manifest.csv"
+    assert len(sent.read_text(encoding="utf-8-sig").splitlines()) == 1 + 31
+    assert len(list(Path(data["next_generated"]).glob("2026-T3_*.xlsx"))) == 32
+    assert next_states["accepted"] == 31 and Path(data["next_master"]).is_file()
     # Running it again replaces its own previous demo ...
     assert runner.invoke(main, ["demo", "--out", str(out), "--json"]).exit_code == 0
 
@@ -229,3 +253,19 @@ def test_a_broken_definition_without_a_language_in_bms_toml_is_still_checked(
     result = runner.invoke(main, ["--project", str(tmp_path / "p"), "check", "--json"])
     assert result.exit_code == 1, result.output
     assert [f["code"] for f in json.loads(result.output)["findings"]] == ["yaml-syntax"]
+
+
+def test_init_without_example_writes_the_small_starter(runner: CliRunner, tmp_path: Path) -> None:
+    """One sector, two units, one indicator per focus area; `bms check` finds no error."""
+    assert runner.invoke(main, ["init", str(tmp_path / "p")]).exit_code == 0
+    path = tmp_path / "p" / "definition.yaml"
+    assert path.read_text(encoding="utf-8").startswith("# ===")  # commented
+    defn = load_definition(path)
+    assert (len(defn.sectors), len(defn.units)) == (1, 2)
+    assert [len([i for g in a.goals for f in g.factors for i in f.indicators])
+            for a in defn.focus_areas] == [1] * len(defn.focus_areas)  # fmt: skip
+    assert len(defn.focus_areas) == 4
+    result = runner.invoke(main, ["check", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["findings"] == []
+    assert runner.invoke(main, ["--project", str(tmp_path / "p"), "generate"]).exit_code == 0

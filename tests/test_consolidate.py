@@ -72,6 +72,7 @@ DEFINITION = Definition.model_validate(
                                         "sum",
                                         weight=2,
                                         thresholds={"green": 100, "yellow": 50},
+                                        county_thresholds={"green": 100, "yellow": 50},
                                     ),
                                     ind("I_MEAN", "mean", thresholds={"green": 80, "yellow": 60}),
                                     ind(
@@ -79,6 +80,7 @@ DEFINITION = Definition.model_validate(
                                         "weighted_mean",
                                         weight_by="pupils",
                                         thresholds={"green": 80, "yellow": 60},
+                                        county_thresholds={"green": 80, "yellow": 60},
                                     ),
                                 ],
                             },

@@ -369,6 +369,21 @@ CASES: list[tuple[str, list[tuple[str, str]], list[tuple[str, str, str | tuple[s
                               "                kostra: {table: '1', contents: K, unit_regions: "
                               "{HVS: '5001', BVS: '5001', VEG: '5001', XX: '1'}}\n")],
      [("unknown-reference", "error", "kostra: {table")]),
+    ("county-target-missing",
+     [('                county_target: "85 %"\n                county_thresholds: {yellow: 80, green: 85}\n', "")],
+     [("county-target-missing", "warning", "aggregation: weighted_mean")]),
+    ("county-thresholds-direction",
+     [("county_thresholds: {yellow: 80, green: 85}", "county_thresholds: {yellow: 85, green: 80}")],
+     [("threshold-direction", "error", "county_thresholds: {yellow: 85")]),
+    ("target-year-outside-plan",
+     [("  min_outcome_share: 0.25\n", "  min_outcome_share: 0.25\n  budget_year: 2026\n"),
+      ("                target: 6\n", "                target: 6\n                targets:\n"
+       "                  2026: 6\n                  2030: 5\n")],
+     [("target-year-outside-plan", "warning", "2030: 5")]),
+    ("count-with-decimals", [("unit_of_measure: skår 1–5", "unit_of_measure: antall")],
+     [("count-with-decimals", "error", ("decimals: 1", 2))]),
+    ("scope-except", [("scope: all", "scope: {all: true, except: [VEG, XYZ]}")],
+     [("unknown-reference", "error", "except: [VEG, XYZ]")]),
 ]  # fmt: skip
 
 

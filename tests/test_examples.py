@@ -266,6 +266,7 @@ def test_stfk_periods(stfk: Definition) -> None:
         "2025",
         "2026-T1",
         "2026-T2",
+        "2026-T3",  # the demo's next period (the dialogue loop)
         "2026",
     ]
     for period in stfk.periods:

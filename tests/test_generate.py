@@ -408,7 +408,13 @@ def test_other_languages_give_valid_workbooks(tmp_path: Path, lang: str) -> None
 
 
 def test_history_shows_previous_periods_read_only(tmp_path: Path) -> None:
-    definition = small_definition()
+    text = TEST_DEFINITION.replace(
+        "periods:\n",
+        "periods:\n"
+        "  - {code: 2025-T2, label: 2. tertial 2025, end: 2025-08-31, deadline: 2025-09-15}\n"
+        "  - {code: 2025-T3, label: 3. tertial 2025, end: 2025-12-31, deadline: 2026-01-15}\n",
+    )
+    definition = Definition.model_validate(yaml.safe_load(text))
     history = {("SKOLE1", "B1.1"): [("2025-T3", "81.5"), ("2025-T2", "i.a."), ("2024-T1", "1")]}
     path = generate_one(definition, "SKOLE1", tmp_path, history=history)
     layout = build_layout(definition, definition.unit("SKOLE1"), "2026-T1")
@@ -421,6 +427,21 @@ def test_history_shows_previous_periods_read_only(tmp_path: Path) -> None:
         ws[f"{c}{layout.scorecard.header_row}"].value for c in layout.scorecard.history_columns
     ]
     assert header == ["2025-T2", "2025-T3"]
+    assert not any(ws.column_dimensions[c].hidden for c in layout.scorecard.history_columns)
+
+
+def test_history_columns_only_for_defined_periods(tmp_path: Path) -> None:
+    """A new project (one period) shows no invented "2025-T2 | 2025-T3" columns."""
+    definition = small_definition()
+    history = {("SKOLE1", "B1.1"): [("2025-T3", "81.5"), ("2025-T2", "i.a.")]}
+    path = generate_one(definition, "SKOLE1", tmp_path, history=history)
+    layout = build_layout(definition, definition.unit("SKOLE1"), "2026-T1")
+    assert layout.scorecard.history_periods == ("", "")
+    ws = openpyxl.load_workbook(path)["Målekort"]
+    sc = layout.scorecard
+    assert [ws[f"{c}{sc.header_row}"].value for c in sc.history_columns] == [None, None]
+    assert [ws[r].value for r in layout.indicator("B1.1").history_refs] == [None, None]
+    assert all(ws.column_dimensions[c].hidden for c in sc.history_columns)
 
 
 def test_unknown_unit_is_an_error(tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def test_schema_is_created_and_migrated_from_an_empty_file(tmp_path: Path) -> No
     db = tmp_path / "bms.sqlite"
     db.write_bytes(b"")  # an empty file is an empty database at user_version 0
     with open_history(db) as h:
-        assert h.schema_version == SCHEMA_VERSION == 3
+        assert h.schema_version == SCHEMA_VERSION == 4
     con = sqlite3.connect(db)
     try:
         assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

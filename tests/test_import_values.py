@@ -223,3 +223,28 @@ def test_a_figure_against_a_units_return_is_a_finding_and_fylket_names_each_sour
     assert source["I_SUM"] == "enhetene"  # aggregated from the units
     assert rows["I_SUM"]["Fylkesverdi"] == 105  # the units' own values (source: unit) are used
     assert rows["I_NONE"]["Fylkesverdi"] == 15000
+
+
+def test_a_unit_returning_after_the_controllers_figure_is_a_conflict_at_consolidation(
+    tmp_path: Path,
+) -> None:
+    """The import cannot see a return that comes later: consolidation says it, every run."""
+    from test_roundtrip import PERIOD, fill_returns, make_project
+
+    project = make_project(tmp_path)
+    root = str(project.root)
+    figures = tmp_path / "tall.csv"
+    figures.write_text(
+        f"period;unit;indicator;value\n{PERIOD};A;I_SUM;41\n{PERIOD};B;I_SUM;30\n",
+        encoding="utf-8",
+    )
+    code, data = _run(project.root, str(figures), "--json")
+    assert code == 0 and data["findings"] == []  # nothing returned yet: nothing to compare
+    fill_returns(project)  # A returned I_SUM = 40, B I_SUM = 30
+    result = CliRunner().invoke(main, ["--project", root, "consolidate", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["findings"]["warning"] >= 1
+    text = CliRunner().invoke(main, ["--project", root, "consolidate"])
+    lines = [line for line in text.output.splitlines() if line.endswith("[value-conflict]")]
+    assert len(lines) == 1 and lines[0].startswith(f"{PERIOD}_A.xlsx: advarsel:")
+    assert "40" in lines[0] and "41" in lines[0]

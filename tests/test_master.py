@@ -121,7 +121,12 @@ def test_sheets_print_setup_and_table(project: Project) -> None:
             assert wb[name].auto_filter.ref and wb[name].auto_filter.ref.startswith("A3:"), name
         table = wb["Data"].tables[DATA_TABLE]
         headers = [c.value for c in wb["Data"][1]]
-        assert table.ref == f"A1:V{1 + 5 * 7}"
+        assert table.ref == f"A1:X{1 + 5 * 7}"
+        # The balance audit's fields close the table: Amdam's result level, leading/lagging.
+        assert (wb["Data"]["W1"].value, wb["Data"]["X1"].value) == (
+            "Resultatnivå",
+            "Ledende/etterslepende",
+        )
         assert all(isinstance(h, str) for h in headers) and len(set(headers)) == len(headers)
         # Norwegian number format: one decimal is "# ##0,0" on screen, "#,##0.0" in OOXML.
         fylket = wb["Fylket"]

@@ -59,12 +59,13 @@ DEFINITION_YAML = textwrap.dedent(
                 name: Kvalitet
                 indicators:
                   - {code: I_SUM, name: Antall tiltak, aggregation: sum,
-                     thresholds: {green: 100, yellow: 50}, owner: Direktør}
+                     thresholds: {green: 100, yellow: 50}, owner: Direktør,
+                     county_thresholds: {green: 100, yellow: 50}}
                   - {code: I_MEAN, name: Trivsel, aggregation: mean,
                      thresholds: {green: 80, yellow: 60}, owner: Direktør}
                   - {code: I_WMEAN, name: Fullført, unit_of_measure: "%",
                      aggregation: weighted_mean, weight_by: pupils, target: 70,
-                     owner: Direktør}
+                     county_target: 70, owner: Direktør}
       - code: F2
         name: Økonomi
         goals:
@@ -109,7 +110,7 @@ RETURNS: dict[str, dict[str, object]] = {
 #   I_MIN    min(45.5,38.2,52,61) = 38.2 → 4 of 5; band 40–60 ±10: yellow;
 #            score 100−50·(40−38.2)/10 = 91
 #   I_MAX    max(1,2,1,0) = 2 → 4 of 5; <3 red; score 50+50·(2−3)/(5−3) = 25
-#   I_NONE   not aggregated → "Ikke aktuelt", no score
+#   I_NONE   not aggregated → "Ikke aggregert", no score
 EXPECTED_COUNTY: dict[str, tuple[float | None, int | None, str, float | None]] = {
     "I_SUM": (105.0, 3, "Grønn", 100.0),
     "I_MEAN": (80.0, 3, "Grønn", 100.0),
@@ -117,7 +118,7 @@ EXPECTED_COUNTY: dict[str, tuple[float | None, int | None, str, float | None]] =
     "I_MEDIAN": (27.5, 4, "Rød", 10.0),
     "I_MIN": (38.2, 4, "Gul", 91.0),
     "I_MAX": (2.0, 4, "Rød", 25.0),
-    "I_NONE": (None, None, "Ikke aktuelt", None),
+    "I_NONE": (None, None, "Ikke aggregert", None),
 }
 # Roll-ups of the county (all weights 1): F1 = mean(100,100,100) = 100 → green;
 # F2 = mean(10, 91, 25) = 126/3 = 42 → red (< 50); total = (100 + 42)/2 = 71 → yellow.

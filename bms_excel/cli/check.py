@@ -61,12 +61,15 @@ def check_command(
     """Kvalitetssjekk av et målekart: koder, terskler, eiere, koblinger, balanse."""
     path = definition if definition is not None else state(ctx).project().definition_path
     findings = check_definition_file(path, max_indicators=max_indicators)
+    # The definition workbook's findings are located to sheet!cell instead of line and path.
+    in_book = any(f.sheet for f in findings)
     if as_json:
         print_json({"findings": [f.to_dict() for f in findings]})
     else:
         con = stdout_console()
         if findings and sys.stdout.isatty():
-            table = findings_table(findings, ("file", "line", "path"))
+            where = ("file", "sheet", "cell") if in_book else ("file", "line", "path")
+            table = findings_table(findings, where)
             code = table.columns[-1]  # a code is what scripts and people search for: never cut
             code.no_wrap, code.min_width = True, max(len(f.code) for f in findings)
             con.print(table)

@@ -19,7 +19,7 @@ from bms_excel.i18n import LANGUAGES, t
     "--definition",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     default=None,
-    help="Start fra en eksisterende definition.yaml.",
+    help="Start fra en eksisterende definition.yaml eller målekart-arbeidsbok (.xlsx).",
 )
 @click.option("--period", default=None, help="Gjeldende periode, f.eks. 2026-T1.")
 @click.option("--language", type=click.Choice(LANGUAGES), default=None, help="Språk i prosjektet.")
@@ -31,8 +31,6 @@ def init_command(
     language: str | None,
 ) -> None:
     """Opprett en prosjektmappe med bms.toml, definisjon og mapper for utsending og innsamling."""
-    if example is None and definition is None:
-        example = "stfk"
     project = init_project(
         directory, example=example, definition=definition, period=period, language=language
     )

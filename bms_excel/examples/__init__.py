@@ -29,6 +29,15 @@ def example_dir(name: str) -> Traversable:
     return resources.files(__name__) / name
 
 
+#: The commented starter definition ``bms init`` writes without ``--example``.
+STARTER = "starter"
+
+
+def starter_definition_path() -> Traversable:
+    """The small, commented starter definition (one sector, two units, four indicators)."""
+    return resources.files(__name__) / "starter.yaml"
+
+
 def example_definition_path(name: str) -> Traversable:
     """The ``definition.yaml`` of example ``name`` (``KeyError`` for an unknown name)."""
     return example_dir(name) / DEFINITION_FILE

@@ -8,6 +8,7 @@ a formula. The dashboard sheets are in :mod:`bms_excel.master.sheets`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -15,10 +16,15 @@ from typing import Any
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import MultiCellRange
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bms_excel.dialogue import DECISIONS
 from bms_excel.errors import Finding
+from bms_excel.followup import overdue_actions
+from bms_excel.history import DialogueEvent
 from bms_excel.i18n import t
 from bms_excel.master.sheets import (
     CENTER,
@@ -40,6 +46,7 @@ from bms_excel.master.sheets import (
     state_cf,
     status_cf,
     style_id,
+    timing_text,
     title,
 )
 from bms_excel.model import Definition
@@ -72,8 +79,12 @@ DATA_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sha256", "master.col.sha256"),
     ("has_error", "master.col.has-error"),
     ("raw", "master.col.raw"),
+    ("result_level", "master.col.result-level"),
+    ("timing", "master.col.timing"),
 )
 _DATE = "dd.mm.yyyy"
+#: Innsending's column for the controller's decision (the reason is the one after it).
+REVIEW_COLUMN = 8
 _LINK_FONT = font(color="0563C1", underline="single")
 
 
@@ -179,8 +190,11 @@ def write_actions(ws: Worksheet, data: MasterData) -> None:
         (t("master.col.deadline", lang), 11),
         (t("master.col.action-status", lang), 12),
         (t("master.col.file", lang), 26),
+        (t("master.col.followup", lang), 14),
     ]
-    rows = [
+    dialogue = data.dialogue
+    overdue = {id(a) for a in overdue_actions(data.actions, dialogue.day or dt.date.max)}
+    rows: list[tuple[Any, ...]] = [
         (
             a.unit,
             names.get(a.unit, ("", ""))[0],
@@ -190,8 +204,24 @@ def write_actions(ws: Worksheet, data: MasterData) -> None:
             a.deadline,
             a.status or "",
             a.file or "",
+            t("master.followup.overdue", lang) if id(a) in overdue else "",
         )
         for a in data.actions
+    ]
+    # A red indicator its unit has no open action for is a row without an action.
+    rows += [
+        (
+            r.unit,
+            names.get(r.unit, ("", ""))[0],
+            r.indicator,
+            "",
+            "",
+            None,
+            "",
+            "",
+            t("master.followup.red-without-action", lang),
+        )
+        for r in dialogue.red_without_action
     ]
     _list_sheet(
         ws, lang, t("master.sheet.actions", lang), cols, rows, formats={6: _DATE}, defer=True
@@ -211,6 +241,11 @@ def write_assessments(ws: Worksheet, data: MasterData) -> None:
         (t("master.col.assessment", lang), 55),
         (t("master.col.learned", lang), 55),
     ]
+    before, lessons = data.dialogue.previous_period, data.dialogue.previous_lessons
+    if before is not None:
+        cols.append((t("master.col.previous-learned", lang, period=before), 55))
+    # For the controller to fill in; ``bms feedback --comments MASTER`` reads it back.
+    cols.append((t("master.col.controller-comment", lang), 45))
     rows = [
         (
             s.unit,
@@ -219,6 +254,8 @@ def write_assessments(ws: Worksheet, data: MasterData) -> None:
             areas.get(s.focus_area, ""),
             s.assessment or "",
             s.learned or "",
+            *((lessons.get((s.unit, s.focus_area), ""),) if before is not None else ()),
+            "",
         )
         for s in data.assessments
         if (s.assessment or "").strip() or (s.learned or "").strip()
@@ -237,7 +274,10 @@ def write_submissions(ws: Worksheet, data: MasterData) -> None:
         (t("master.col.contact", lang), 22),
         (t("master.col.email", lang), 30),
         (t("master.col.files", lang), 50),
+        (t("master.col.review", lang), 16),
+        (t("master.col.review-reason", lang), 40),
     ]
+    reviews = data.dialogue.reviews
     rows = [
         (
             u.code,
@@ -247,10 +287,12 @@ def write_submissions(ws: Worksheet, data: MasterData) -> None:
             u.contact_name or "",
             u.email or "",
             "\n".join(u.files),
+            *(review_cells(reviews[u.code], lang) if u.code in reviews else ("", "")),
         )
         for u in data.units
     ]
     last = _list_sheet(ws, lang, t("master.sheet.submissions", lang), cols, rows, defer=True)
+    review_validation(ws, max(last, 4) + 200, lang)
     counts = {
         s: sum(1 for u in data.units if u.state == s)
         for s in ("received", "missing", "duplicate", "rejected")
@@ -264,6 +306,27 @@ def write_submissions(ws: Worksheet, data: MasterData) -> None:
     )
     if last >= 4:
         state_cf(ws, f"D4:D{last}", lang)
+
+
+def review_cells(event: DialogueEvent, lang: str) -> tuple[str, str]:
+    """Innsending's controller columns for a review in force: decision word and reason."""
+    return t(f"dialogue.kind.{event.kind}", lang), event.reason or ""
+
+
+def review_validation(ws: Worksheet, last_row: int, lang: str) -> None:
+    """The controller's decision column: a dropdown of «godkjent» / «returnert»."""
+    column = get_column_letter(REVIEW_COLUMN)
+    words = ",".join(t(f"dialogue.kind.{k}", lang) for k in DECISIONS)
+    dv = DataValidation(type="list", formula1=f'"{words}"', allow_blank=True)
+    dv.sqref = MultiCellRange(f"{column}4:{column}{last_row}")
+    ws.add_data_validation(dv)
+
+
+def period_state_text(closed: DialogueEvent | None, lang: str) -> str:
+    """Om's period status: open, or closed when and by whom."""
+    if closed is None:
+        return t("master.about.period-open", lang)
+    return t("master.about.period-closed", lang, at=closed.at, by=closed.by)
 
 
 def location_text(f: Finding) -> str:
@@ -431,16 +494,24 @@ def write_data(ws: Worksheet, data: MasterData) -> None:
         put(ws, 1, col, text)
         ws.column_dimensions[get_column_letter(col)].width = max(10.0, min(40.0, len(text) + 4))
     labels: dict[Any, str] = {}
+    # The balance audit's fields (Amdam's result level, leading/lagging) per indicator.
+    kinds = {
+        ind.code: {"result_level": ind.result_level, "timing": timing_text(ind.timing, lang)}
+        for *_, ind in data.definition.iter_indicators()
+    }
 
     def values(r: Mapping[str, Any]) -> tuple[Any, ...]:
         status = r["status"]
         if status not in labels:
             labels[status] = label(status, lang)
+        extra = kinds.get(r["indicator"], {})
         return tuple(
             labels[status]
             if key == "status_label"
             else bool(r["has_error"])
             if key == "has_error"
+            else extra.get(key)
+            if key in ("result_level", "timing")
             else r.get(key)
             for key, _ in DATA_COLUMNS
         )
@@ -477,6 +548,7 @@ def write_about(ws: Worksheet, data: MasterData) -> None:
         ("run-id", info.run_id if info.run_id is not None else ""),
         ("history", info.history_path),
         ("language", lang),
+        ("period-state", period_state_text(data.dialogue.closed, lang)),
     ]
     header_row(ws, 3, [t("master.col.key", lang), t("master.col.value", lang)], [34, 70])
     for i, (key, value) in enumerate(pairs, start=4):
@@ -504,5 +576,23 @@ def write_about(ws: Worksheet, data: MasterData) -> None:
         )
         for col, value in enumerate(values, start=1):
             put(ws, i, col, value, number_format="#,##0" if col == 5 else "General")
+    dialogue = data.dialogue
+    row = max(row + 2 + len(data.files), ws.max_row) + 2
+    put(ws, row, 1, t("master.about.dialogue", lang), font=SECTION_FONT)
+    labels = [
+        t(f"master.col.{k}", lang) for k in ("when", "by", "event", "unit", "dialogue-reason")
+    ]
+    for col, text in enumerate(labels, start=1):
+        put(ws, row + 1, col, text, font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER)
+    for i, event in enumerate(dialogue.events, start=row + 2):
+        values = (
+            event.at,
+            event.by,
+            t(f"dialogue.kind.{event.kind}", lang),
+            event.unit or "",
+            event.reason or "",
+        )
+        for col, value in enumerate(values, start=1):
+            put(ws, i, col, value, number_format="General")
     ws.freeze_panes = "A4"
     print_setup(ws, lang, "3:3")

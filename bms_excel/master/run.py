@@ -35,10 +35,13 @@ from bms_excel.consolidate import (
     rollup_scores,
     trend,
 )
+from bms_excel.dialogue import MasterDialogue, PeriodClosedError, master_dialogue
 from bms_excel.errors import ConfigError, OutputError
 from bms_excel.export import export_long
-from bms_excel.history import ExternalFigure, RunInfo, open_history
+from bms_excel.followup import RedIndicator
+from bms_excel.history import ExternalFigure, History, RunInfo, open_history
 from bms_excel.i18n import t
+from bms_excel.import_values import conflicts_in
 from bms_excel.kostra_import import KostraView, kostra_views
 from bms_excel.master.lists import (
     write_about,
@@ -74,6 +77,7 @@ from bms_excel.records import (
     ValueRecord,
 )
 from bms_excel.signing import definition_hash
+from bms_excel.status import Status
 from bms_excel.xlsx.files import safe_filename
 
 __all__ = [
@@ -198,6 +202,7 @@ def write_master(
     lang: str = "nb",
     submissions_dir: Path | None = None,
     kostra: Mapping[str, KostraView] | None = None,
+    dialogue: MasterDialogue | None = None,
 ) -> Path:
     """Build the master workbook and save it atomically at ``path``; returns ``path``.
 
@@ -235,6 +240,7 @@ def write_master(
         submissions_dir=submissions_dir,
         master_dir=path.parent.resolve(),
         kostra=dict(kostra or {}),
+        dialogue=dialogue or MasterDialogue(),
     )
     wb = build_master(data)
     problems = guard_master(wb)
@@ -394,6 +400,41 @@ def with_kostra(
     return out
 
 
+def red_indicators(long: pd.DataFrame) -> list[RedIndicator]:
+    """The units' indicators with status red in the long table (county rows left out)."""
+    red = long[(long["status"] == Status.RED.value) & (long["unit"].fillna("") != "")]
+    return [
+        RedIndicator(str(u), str(i)) for u, i in zip(red["unit"], red["indicator"], strict=True)
+    ]
+
+
+def refuse_closed_period(history: History, batch: SubmissionBatch, period: str) -> None:
+    """Raise :class:`~bms_excel.dialogue.PeriodClosedError` when ``period`` is closed and
+    ``batch`` holds an accepted return the history does not know (nothing is recorded)."""
+    closed = history.period_closed(period)
+    if closed is None:
+        return
+    known = {s.sha256 for s in history.submissions(period)}
+    new = sorted(
+        {
+            s.unit or s.path
+            for s in batch.submissions
+            if s.state == "accepted" and s.sha256 not in known
+        }
+    )
+    if new:
+        raise PeriodClosedError(
+            t(
+                "dialogue.closed-new-returns",
+                period=period,
+                by=closed.by,
+                at=closed.at,
+                n=len(new),
+                units=", ".join(new),
+            )
+        )
+
+
 def shown_path(path: Path, project_dir: Path | None) -> str:
     """``path`` as the Om sheet shows it: relative to the project folder when inside it (a
     master is passed around; the controller's own folders are nobody else's business)."""
@@ -439,6 +480,7 @@ def run_consolidation(
         report = collect_submissions(
             folder, definition, period, secret, processes=processes, progress=progress
         )
+        refuse_closed_period(history, report.batch, period)
         info = RunInfo("consolidate", period, def_hash, __version__, run_at.isoformat())
         outcome = history.record_batch(_batch_for_history(report.batch), run_info=info)
         try:
@@ -453,6 +495,9 @@ def run_consolidation(
                 for v in history.accepted_values(period)
                 if v.source != "unit" or v.unit not in held
             ]
+            # A controller figure that differs from the unit's own return is said at every
+            # run, also when the unit returned after the controller's import.
+            report.findings.extend(conflicts_in(accepted, definition))
             current = with_kostra(accepted, views, period)
             long = build_long_table(definition, current, period)
             county = aggregate_county(definition, long, period)
@@ -481,6 +526,10 @@ def run_consolidation(
                 previous_long = previous_long.iloc[0:0]
             trends = trend(definition, long, previous_long, county_now=county)
             history_values, history_scores = _series(definition, frames)
+            actions = [a for a in history.accepted_actions(period) if a.unit not in held]
+            dialogue = master_dialogue(
+                history, definition, period, red_indicators(long), actions, run_at.date()
+            )
             write_master(
                 master_path,
                 definition=definition,
@@ -492,7 +541,7 @@ def run_consolidation(
                 report=report,
                 history_values=history_values,
                 history_scores=history_scores,
-                actions=[a for a in history.accepted_actions(period) if a.unit not in held],
+                actions=actions,
                 assessments=[a for a in history.accepted_assessments(period) if a.unit not in held],
                 info=MasterInfo(
                     run_at,
@@ -504,6 +553,7 @@ def run_consolidation(
                 lang=lang,
                 submissions_dir=folder,
                 kostra=views,
+                dialogue=dialogue,
             )
             exports = export_long(long, csv_path=csv_path, parquet_path=parquet_path)
         except BaseException:

@@ -24,6 +24,7 @@ from bms_excel.history import ExternalFigure
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
 from bms_excel.kostra_import import KostraView
+from bms_excel.limit_text import plan_target_text
 from bms_excel.master.sheets import (
     CENTER,
     HEADER_FILL,
@@ -44,9 +45,10 @@ from bms_excel.master.sheets import (
     rollup_index,
     status_cf,
     style_id,
+    timing_text,
     title,
 )
-from bms_excel.model import Indicator, in_scope
+from bms_excel.model import Definition, Indicator, county_target_basis, in_scope
 from bms_excel.status import (
     COLOURS,
     STATUS_COLOURS,
@@ -82,6 +84,8 @@ COUNTY_SHEET_COLUMNS = (
     "previous",
     "trend",
     "source",
+    "result-level",
+    "timing",
 )
 COUNTY_HEADER_ROW = 4
 UNITS_HEADER_ROW = 7  # rows 4–6 hold focus area, code and name above each indicator column
@@ -132,7 +136,7 @@ def write_county(ws: Worksheet, data: MasterData) -> None:
         for key in COUNTY_SHEET_COLUMNS
     ]
     # Narrow enough to print one page wide at 80 % (no text under 8 pt); text columns wrap.
-    widths = [8, 28, 10, 14, 11, 14, 10, 7, 7, 7, 7, 8, 9, 7, 10, 11, 9]
+    widths = [8, 28, 10, 14, 11, 14, 10, 7, 7, 7, 7, 8, 9, 7, 10, 11, 9, 9, 12]
     header_row(ws, COUNTY_HEADER_ROW, labels, widths)
     ws.row_dimensions[COUNTY_HEADER_ROW].height = 32
     county = {r["indicator"]: r for r in data.county}
@@ -302,6 +306,7 @@ def _county_row(
     lang, d = data.lang, data.definition
     cols = {key: i for i, key in enumerate(COUNTY_SHEET_COLUMNS, start=1)}
     rule = resolve_rule(ind, d.settings, None, data.period)
+    labels = county_status_labels(ind, lang)
     fmt = number_format(ind.decimals)
     put(ws, row, cols["code"], ind.code)
     put(ws, row, cols["indicator-name"], ind.name, alignment=WRAP)
@@ -330,7 +335,7 @@ def _county_row(
     # Indented, so a right-aligned county value and this text never run together.
     put(ws, row, cols["basis"], basis_text, alignment=_WRAP_INDENTED)
     # A band ("80 % – 85 %") wraps at its dash rather than being cut by the next cell.
-    put(ws, row, cols["target"], rec.get("target") or "", alignment=_RIGHT_WRAP)
+    put(ws, row, cols["target"], county_target_text(ind, rec, d, lang), alignment=_RIGHT_WRAP)
     limits = _limit_cells(rule)
     limit_fmt = _limit_format(limits.values(), ind.decimals)
     refs = {}
@@ -344,8 +349,8 @@ def _county_row(
         ws,
         row,
         cols["status"],
-        excel_status_formula(rule, value_ref, lang, refs=refs),
-        status_label(evaluate(rule, shown), lang),
+        excel_status_formula(rule, value_ref, lang, refs=refs, labels=labels),
+        labels.get(evaluate(rule, shown)) or status_label(evaluate(rule, shown), lang),
         alignment=CENTER,
     )
     the_score = score(rule, shown)
@@ -364,11 +369,39 @@ def _county_row(
     # aggregate), not the indicator's declared source; without a value, who should deliver it.
     origin = {"units": "unit", "county": rec.get("source")}.get(str(basis)) or ind.source
     put(ws, row, cols["source"], t(f"master.source.{origin}", lang), alignment=WRAP)
+    put(ws, row, cols["result-level"], ind.result_level, alignment=CENTER)
+    put(ws, row, cols["timing"], timing_text(ind.timing, lang), alignment=WRAP)
     for cell in ws[row]:
         a = cell.alignment
         cell.alignment = Alignment(
             horizontal=a.horizontal, vertical="center", wrap_text=a.wrap_text, indent=a.indent
         )
+
+
+def county_status_labels(ind: Indicator, lang: str) -> dict[Status, str]:
+    """Fylket's status texts that say why a county value has no colour.
+
+    ``Ikke aggregert`` for ``aggregation: none`` (not "Ikke aktuelt", which a unit says of
+    itself), ``Uten fylkesmål`` for a sum or weighted mean without a county target.
+    """
+    if ind.aggregation == "none" and not ind.scope.county_only:
+        return {Status.NOT_APPLICABLE: t("master.county.status-not-aggregated", lang)}
+    if county_target_basis(ind) == "none":
+        return {Status.NO_TARGET: t("master.county.status-no-county-target", lang)}
+    return {}
+
+
+def county_target_text(ind: Indicator, rec: Mapping[str, Any], d: Definition, lang: str) -> str:
+    """Fylket's target cell: the county target, the unit target marked as such, or why none;
+    the economic plan's end target after it."""
+    basis = county_target_basis(ind)
+    text = str(rec.get("target") or "")
+    if basis == "none" and ind.aggregation != "none":
+        return t("master.county.status-no-county-target", lang)
+    if basis == "unit" and text:
+        text = t("master.county.unit-target", lang, target=text)
+    end = plan_target_text(ind, d.settings.budget_year, lang)
+    return f"{text}\n{end}" if end and text else text or end
 
 
 def _trend_text(
@@ -494,8 +527,15 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     centre_id = style_id(ws, alignment=CENTER)
     grey_id = style_id(ws, fill=_OUT_OF_SCOPE)
     # Right-aligned, texts ("i.a.") too, so a number never runs into the next cell's text.
+    # A yes/no answer is stored as 1/0 and shown as Ja/Nei (a number format, so the status
+    # formula still reads the number).
+    answer = f'"{t("wb.answer.yes", lang)}";;"{t("wb.answer.no", lang)}"'
     value_ids = [
-        style_id(ws, number_format=number_format(ind.decimals), alignment=_RIGHT)
+        style_id(
+            ws,
+            number_format=answer if ind.kind == "yes_no" else number_format(ind.decimals),
+            alignment=_RIGHT,
+        )
         for _, ind in indicators
     ]
     widths = [9.0] * len(indicators)

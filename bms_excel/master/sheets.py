@@ -30,6 +30,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bms_excel.collect import FileOutcome, UnitReport
+from bms_excel.dialogue import MasterDialogue
 from bms_excel.errors import Finding
 from bms_excel.i18n import t
 from bms_excel.kostra_import import KostraView
@@ -127,6 +128,8 @@ class MasterData:
     master_dir: Path | None = None
     #: The period's KOSTRA figures per indicator (county, units, comparison groups, series).
     kostra: dict[str, KostraView] = field(default_factory=dict)
+    #: Reviews, the period's close, last period's lessons, red indicators without action.
+    dialogue: MasterDialogue = field(default_factory=MasterDialogue)
 
 
 # -- cell helpers ------------------------------------------------------------------------------
@@ -286,6 +289,11 @@ def quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def timing_text(timing: str | None, lang: str) -> str | None:
+    """``Ledende`` / ``Etterslepende`` for an indicator's ``timing`` (None when not set)."""
+    return t(f"master.timing.{timing}", lang) if timing else None
+
+
 def label(status: str | None, lang: str) -> str:
     """The label of a status code (``green`` → ``Grønn``); ``–`` when there is none."""
     return status_label(Status(status), lang) if status else "–"
@@ -443,7 +451,27 @@ def write_overview(ws: Worksheet, data: MasterData) -> None:
             f"{get_column_letter(3 + len(areas))}{top}:{get_column_letter(3 + len(areas))}{row}",
             lang,
         )
+    _write_vision(ws, row + 2, d, lang)
     print_setup(ws, lang, "1:2")
+
+
+def _write_vision(ws: Worksheet, row: int, d: Definition, lang: str) -> None:
+    """Block 4 of Oversikt: the county's vision and strategies, and what each focus area
+    means (from the definition's ``vision`` and focus-area ``description``)."""
+    described = [a for a in d.focus_areas if a.description]
+    if d.vision is not None:
+        put(ws, row, 1, t("wb.guide.vision", lang), font=SECTION_FONT)
+        put(ws, row + 1, 1, d.vision.text, font=font(bold=True))
+        row += 2
+        for strategy in d.vision.strategies:
+            put(ws, row, 1, f"• {strategy}")
+            row += 1
+        row += 1
+    if described:
+        put(ws, row, 1, t("wb.guide.focus-areas", lang), font=SECTION_FONT)
+        for i, area in enumerate(described, start=1):
+            put(ws, row + i, 1, area.name, font=font(bold=True))
+            put(ws, row + i, 2, area.description)
 
 
 def state_cf(ws: Worksheet, ref: str, lang: str) -> None:
