@@ -30,6 +30,7 @@ from bms_excel.history import History, open_history
 from bms_excel.i18n import t
 from bms_excel.kostra_import import KostraView, kostra_views
 from bms_excel.master.run import _same_kind, rows_of, with_kostra
+from bms_excel.master.scorecard import county_status_labels, county_target_text
 from bms_excel.model import Definition, Indicator, in_scope
 from bms_excel.records import ActionRecord, AssessmentRecord
 from bms_excel.report.tree import (
@@ -209,9 +210,11 @@ def _build(
             decimals=ind.decimals,
             value=value,
             value_text=value_text(value, ind.decimals),
-            target=rec.get("target") or "",
+            target=county_target_text(ind, rec, d, lang),
             status=st,
-            status_label=label(st, lang),
+            # The master's own words for a county value without colour (Ikke aggregert, Uten
+            # fylkesmål), so the report says what Fylket says.
+            status_label=county_status_labels(ind, lang).get(Status(st)) or label(st, lang),
             score=rec.get("score"),
             based_on=_basis(rec, lang),
             trend=travel,
