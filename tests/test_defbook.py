@@ -75,7 +75,8 @@ def test_sheets_are_tables_with_locked_headers_messages_and_dropdowns(
     wb = openpyxl.load_workbook(_export(stfk, tmp_path))
     assert wb.sheetnames == [
         "Målekart", "Fylke og innstillinger", "Sektorer", "Enheter", "Fokusområder",
-        "Fokusmål", "Suksessfaktorer", "Indikatorer", "Avvikende mål", "Koblinger", "Perioder",
+        "Fokusmål", "Suksessfaktorer", "Indikatorer", "Årsmål", "Avvikende mål", "Koblinger",
+            "Perioder",
     ]  # fmt: skip
     indicators = sum(1 for _ in stfk.iter_indicators())
     for spec in LIST_SHEETS:
