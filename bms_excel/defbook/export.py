@@ -31,9 +31,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bms_excel import model as m
 from bms_excel.defbook.layout import (
     COUNTY_ROWS,
+    FREE_ITEMS,
     FREE_ROWS,
     LIST_SHEETS,
-    FREE_ITEMS,
     PARENT,
     SCOPE_WORDS,
     Column,
