@@ -339,6 +339,11 @@ def test_a_period_code_typed_as_a_number_reads_as_the_same_code(
 
 @pytest.fixture
 def rich(stfk: Definition) -> Definition:
+    """stfk with every field of issue 15 set (:func:`rich_definition`)."""
+    return rich_definition(stfk)
+
+
+def rich_definition(stfk: Definition) -> Definition:
     """stfk with every field of issue 15 set: a yes/no indicator, yearly targets (a number,
     a text and a band), a scope with exceptions, a county override, a vision."""
     data = plain(stfk, defaults=False)
