@@ -18,7 +18,7 @@ from bms_excel.cli import main
 from bms_excel.defbook.export import write_definition_workbook
 from bms_excel.defbook.importer import import_definition
 from bms_excel.defbook.layout import COUNTY_ROWS, FREE_ROWS, LIST_SHEETS, SHEETS_BY_KEY
-from bms_excel.defbook.shape import definition_yaml
+from bms_excel.defbook.shape import definition_yaml, plain
 from bms_excel.definition import load_definition, load_definition_text
 from bms_excel.examples import EXAMPLES, example_definition_path, load_example_definition
 from bms_excel.model import Definition
@@ -75,7 +75,8 @@ def test_sheets_are_tables_with_locked_headers_messages_and_dropdowns(
     wb = openpyxl.load_workbook(_export(stfk, tmp_path))
     assert wb.sheetnames == [
         "Målekart", "Fylke og innstillinger", "Sektorer", "Enheter", "Fokusområder",
-        "Fokusmål", "Suksessfaktorer", "Indikatorer", "Avvikende mål", "Koblinger", "Perioder",
+        "Fokusmål", "Suksessfaktorer", "Indikatorer", "Årsmål", "Avvikende mål", "Koblinger",
+            "Perioder",
     ]  # fmt: skip
     indicators = sum(1 for _ in stfk.iter_indicators())
     for spec in LIST_SHEETS:
@@ -331,3 +332,124 @@ def test_a_period_code_typed_as_a_number_reads_as_the_same_code(
     result = import_definition(_edit(_export(stfk, tmp_path), numbers))
     assert result.definition is not None
     assert definition_hash(result.definition) == definition_hash(stfk)
+
+
+# -- the fields of issue 15 -------------------------------------------------------------------
+
+
+@pytest.fixture
+def rich(stfk: Definition) -> Definition:
+    """stfk with every field of issue 15 set (:func:`rich_definition`)."""
+    return rich_definition(stfk)
+
+
+def rich_definition(stfk: Definition) -> Definition:
+    """stfk with every field of issue 15 set: a yes/no indicator, yearly targets (a number,
+    a text and a band), a scope with exceptions, a county override, a vision."""
+    data = plain(stfk, defaults=False)
+    indicators = [
+        i for a in data["focus_areas"] for g in a["goals"] for f in g["factors"]
+        for i in f["indicators"]
+    ]  # fmt: skip
+    first, second = indicators[0], indicators[1]
+    first["targets"] = {2026: 70, 2027: "72 %", 2028: {"low": 5, "high": 7}}
+    first["scope"] = {"sectors": ["OPP"], "except": ["STRINDA", "BYASEN"]}
+    for key in ("target", "thresholds", "status_rule"):
+        second.pop(key, None)
+    second.update(kind="yes_no", wanted="no", county_target=3)
+    second["county_thresholds"] = {"green": 3, "yellow": 2}
+    second["overrides"] = [{"county": True, "period": "2026", "target": 4}]
+    data["vision"] = {"text": "Gode tjenester", "strategies": ["Samarbeid, tillit", "Digitalt"]}
+    return Definition.model_validate(data)
+
+
+def test_issue15_fields_round_trip_and_sit_where_a_controller_edits_them(
+    tmp_path: Path, rich: Definition
+) -> None:
+    book = _export(rich, tmp_path)
+    result = import_definition(book)
+    assert [f for f in result.findings if f.severity == "error"] == []
+    assert result.definition is not None
+    assert definition_hash(result.definition) == definition_hash(rich)
+    assert definition_hash(load_definition_text(result.yaml_text())) == definition_hash(rich)
+    wb = openpyxl.load_workbook(book)
+    yearly = [tuple(r) for r in wb["Årsmål"].iter_rows(min_row=2, max_col=5, values_only=True)]
+    assert yearly[:3] == [
+        ("R1.1", 2026, 70, None, None),
+        ("R1.1", 2027, "72 %", None, None),
+        ("R1.1", 2028, None, 5, 7),
+    ]
+    ind = wb["Indikatorer"]
+    col = {k: column_letter("indicators", k) for k in ("indicator-kind", "wanted", "scope-except")}
+    assert ind[f"{col['scope-except']}{row_of(ind, 'R1.1')}"].value == "STRINDA, BYASEN"
+    r2 = row_of(ind, "R1.2")
+    assert (ind[f"{col['indicator-kind']}{r2}"].value, ind[f"{col['wanted']}{r2}"].value) == (
+        "yes_no",
+        "no",
+    )
+    over = wb["Avvikende mål"]
+    county = column_letter("overrides", "override-county")
+    assert over[f"{county}{row_of(over, 'R1.2', 'A')}"].value == "yes"
+    fylke = {r[2]: r[1] for r in wb["Fylke og innstillinger"].iter_rows(values_only=True)}
+    assert fylke["vision.text"] == "Gode tjenester"
+    strategies = [
+        r[1] for r in wb["Fylke og innstillinger"].iter_rows(values_only=True)
+        if r[2] == "vision.strategies"
+    ]  # fmt: skip
+    assert strategies == ["Samarbeid, tillit", "Digitalt", None, None, None]
+
+
+def test_a_strategy_written_in_a_free_row_is_read(tmp_path: Path, rich: Definition) -> None:
+    def add(wb: openpyxl.Workbook) -> None:
+        ws = wb["Fylke og innstillinger"]
+        row = next(r for r in range(2, ws.max_row + 1) if ws[f"C{r}"].value == "vision.strategies"
+                   and ws[f"B{r}"].value is None)  # fmt: skip
+        ws[f"B{row}"] = "Grønt skifte"
+
+    result = import_definition(_edit(_export(rich, tmp_path), add))
+    assert result.definition is not None and result.definition.vision is not None
+    assert result.definition.vision.strategies == ("Samarbeid, tillit", "Digitalt", "Grønt skifte")
+
+
+def test_bad_yearly_targets_are_located_on_the_yearly_sheet(
+    tmp_path: Path, rich: Definition
+) -> None:
+    def spoil(wb: openpyxl.Workbook) -> None:
+        ws = wb["Årsmål"]
+        ws["B3"] = "neste år"  # not a year
+        ws["B4"] = 2026  # the same year twice for R1.1
+        ws["A5"], ws["B5"], ws["C5"] = "R1.2", 2027, "mye"  # not a target
+        ws["A6"], ws["C6"] = "R1.1", 80  # no year
+
+    book = _edit(_export(rich, tmp_path), spoil)
+    assert _errors(book) == {
+        ("invalid-value", "Årsmål", "B3"),
+        ("duplicate-key", "Årsmål", "B4"),
+        ("invalid-value", "Årsmål", "C5"),
+        ("missing-field", "Årsmål", "B6"),
+    }
+
+
+def test_bad_issue15_values_are_located_at_their_cells(tmp_path: Path, rich: Definition) -> None:
+    kind = column_letter("indicators", "indicator-kind")
+    wanted = column_letter("indicators", "wanted")
+    scope = column_letter("indicators", "scope")
+    county = column_letter("overrides", "override-county")
+
+    def spoil(wb: openpyxl.Workbook) -> None:
+        ind = wb["Indikatorer"]
+        ind[f"{kind}{row_of(ind, 'R2.1')}"] = "ja_nei"
+        ind[f"{wanted}{row_of(ind, 'R1.2')}"] = "kanskje"
+        ind[f"{scope}{row_of(ind, 'R1.1')}"] = "county"  # county with exceptions
+        over = wb["Avvikende mål"]
+        over[f"{county}{row_of(over, 'R1.2', 'A')}"] = "tja"
+
+    book = _edit(_export(rich, tmp_path), spoil)
+    wb = openpyxl.load_workbook(book)
+    ind, over = wb["Indikatorer"], wb["Avvikende mål"]
+    assert {(sheet, cell) for code, sheet, cell in _errors(book) if code == "invalid-value"} == {
+        ("Indikatorer", f"{kind}{row_of(ind, 'R2.1')}"),
+        ("Indikatorer", f"{wanted}{row_of(ind, 'R1.2')}"),
+        ("Indikatorer", f"{scope}{row_of(ind, 'R1.1')}"),
+        ("Avvikende mål", f"{county}{row_of(over, 'R1.2', 'A')}"),
+    }

@@ -126,10 +126,15 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
         "yellow_percent": st.integers(1, 99).map(float), "budget_year": st.integers(2020, 2030),
         "history_periods": st.integers(0, 6), "min_outcome_share": st.sampled_from([0.0, 0.25, 1.0]),
     }))  # fmt: skip
-    return {
-        "version": 1, "county": county, "settings": settings_, "sectors": sectors,
-        "units": units, "focus_areas": areas, "links": links, "periods": periods,
-    }  # fmt: skip
+    vision = draw(_maybe(st.builds(
+        lambda text, strategies: _drop_none({"text": text, "strategies": strategies or None}),
+        TEXT, st.lists(TEXT, max_size=4),
+    )))  # fmt: skip
+    return _drop_none({
+        "version": 1, "county": county, "vision": vision, "settings": settings_,
+        "sectors": sectors, "units": units, "focus_areas": areas, "links": links,
+        "periods": periods,
+    })  # fmt: skip
 
 
 @st.composite
@@ -138,12 +143,17 @@ def indicators_(
     periods: list[dict[str, Any]],
 ) -> dict[str, Any]:  # fmt: skip
     low, high = sorted(draw(st.tuples(NUMBER, NUMBER)))
+    unit_codes = [u["code"] for u in units]
+    excepted = st.lists(st.sampled_from(unit_codes), max_size=2)
     scope = draw(st.one_of(
         st.sampled_from(["all", "county", None]),
-        st.builds(lambda s, u: _drop_none({"sectors": s or None, "units": u or None}),
+        st.builds(lambda e: {"all": True, "except": e}, st.lists(st.sampled_from(unit_codes), min_size=1, max_size=2)),
+        st.builds(lambda s, u, e: _drop_none({"sectors": s or None, "units": u or None,
+                                              "except": e or None}),
                   st.lists(st.sampled_from([s["code"] for s in sectors]), max_size=2),
-                  st.lists(st.sampled_from([u["code"] for u in units]), min_size=1, max_size=2)),
+                  st.lists(st.sampled_from(unit_codes), min_size=1, max_size=2), excepted),
     ))  # fmt: skip
+    yes_no = draw(st.booleans())
     source = draw(st.sampled_from(["unit", "controller", "kostra"]))
     kostra = None
     if source == "kostra" or draw(st.booleans()):
@@ -156,6 +166,12 @@ def indicators_(
     aggregation = draw(st.sampled_from(["sum", "mean", "weighted_mean", "median", "none"]))
     overrides = []
     for _ in range(draw(st.integers(0, 2))):
+        if yes_no or draw(st.booleans()):  # a county target (the only kind a yes/no may have)
+            overrides.append(_drop_none({
+                "county": True, "target": draw(targets()) or 1,
+                "period": draw(_maybe(st.sampled_from([p["code"] for p in periods]))),
+            }))  # fmt: skip
+            continue
         overrides.append(_drop_none({
             "unit": draw(st.sampled_from([u["code"] for u in units])),
             "period": draw(_maybe(st.sampled_from([p["code"] for p in periods]))),
@@ -164,14 +180,28 @@ def indicators_(
             "thresholds": draw(_maybe(st.builds(lambda g, y: {"green": g, "yellow": y},
                                                 NUMBER, NUMBER))),
         }))  # fmt: skip
+    if yes_no:
+        own: dict[str, Any] = {"kind": "yes_no", "status_rule": draw(_maybe(st.just("none")))}
+    else:
+        own = {
+            "kind": draw(_maybe(st.just("number"))), "target": draw(targets()),
+            "thresholds": draw(_maybe(st.builds(lambda g, y: {"green": g, "yellow": y},
+                                                NUMBER, NUMBER))),
+            "status_rule": draw(_maybe(st.sampled_from(
+                ["thresholds", "percent_of_target", "band", "none"]))),
+            "targets": draw(st.dictionaries(st.integers(2020, 2030),
+                                            targets().filter(lambda t: t is not None),
+                                            max_size=3)) or None,
+        }  # fmt: skip
     return _drop_none({
+        **own, "wanted": draw(_maybe(st.sampled_from(["yes", "no"]))),
+        "county_target": draw(targets()),
+        "county_thresholds": draw(_maybe(st.builds(lambda g, y: {"green": g, "yellow": y},
+                                                   NUMBER, NUMBER))),
         "code": next(codes), "name": draw(TEXT), "description": draw(_maybe(TEXT)),
         "unit_of_measure": draw(_maybe(TEXT)), "decimals": draw(_maybe(st.integers(0, 6))),
         "valid_range": draw(_maybe(st.sampled_from([[low, high], {"min": low, "max": high}]))),
         "direction": draw(_maybe(st.sampled_from(["higher", "lower", "range"]))),
-        "target": draw(targets()),
-        "thresholds": draw(_maybe(st.builds(lambda g, y: {"green": g, "yellow": y}, NUMBER, NUMBER))),
-        "status_rule": draw(_maybe(st.sampled_from(["thresholds", "percent_of_target", "band", "none"]))),
         "tolerance": draw(_maybe(POSITIVE)), "yellow_percent": draw(_maybe(st.integers(1, 99))),
         "owner": draw(_maybe(TEXT)), "source": source,
         "frequency": draw(_maybe(st.sampled_from(["tertial", "annual"]))),

@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import realclient
 from ooxml_check import check_workbook
-from test_defbook import column_letter, row_of
+from test_defbook import column_letter, rich_definition, row_of
 
 from bms_excel.defbook.export import write_definition_workbook
 from bms_excel.defbook.importer import import_definition
@@ -54,3 +54,19 @@ def test_a_workbook_libreoffice_saved_imports_with_the_edit_and_nothing_else(
     # the new sector has no units: bms check's warning, located in the row LibreOffice kept
     empty = [f for f in result.findings if f.code == "empty-sector"]
     assert [(f.sheet, f.cell) for f in empty] == [("Sektorer", f"A{free}")]
+
+
+def test_issue15_fields_survive_a_libreoffice_save(tmp_path: Path, stfk: Definition) -> None:
+    """Yearly targets (a number and a text "72 %"), a yes/no indicator, a county override,
+    scope exceptions and the strategies, saved by LibreOffice unedited: the same definition."""
+    realclient.require_libreoffice()
+    rich = rich_definition(stfk)
+    book = tmp_path / "export" / "malekart.xlsx"
+    write_definition_workbook(rich, book, "nb")
+    saved = realclient.recalculate(book, tmp_path / "lo")
+    with zipfile.ZipFile(saved) as zf:
+        assert b"LibreOffice" in zf.read("docProps/app.xml")
+    result = import_definition(saved)
+    assert result.incomplete == []
+    assert result.validated is not None
+    assert definition_hash(result.validated) == definition_hash(rich)

@@ -29,9 +29,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bms_excel import model as m
 from bms_excel.defbook.layout import (
     COUNTY_ROWS,
+    FREE_ITEMS,
     FREE_ROWS,
     LIST_SHEETS,
     PARENT,
+    SCOPE_WORDS,
     Column,
     ListSheet,
     sheet_name,
@@ -101,6 +103,13 @@ def _rows(spec: ListSheet, data: dict[str, Any]) -> Iterator[Row]:
         "indicators": indicators,
         "overrides": [(o, i["code"]) for i, _ in indicators for o in i.get("overrides", [])],
     }
+    if spec.keyed is not None:
+        key, value = spec.keyed
+        nested[spec.key] = [
+            ({key: k, value: v}, i["code"])
+            for i, _ in indicators
+            for k, v in i.get(spec.list_key, {}).items()
+        ]
     if spec.key in nested:
         yield from nested[spec.key]
     else:
@@ -144,9 +153,22 @@ def cell_value(item: dict[str, Any], column: Column, parent: str | None) -> Any:
         return ", ".join(value) if isinstance(value, list) and value else None
     if column.kind == "map":
         return "; ".join(f"{k}={v}" for k, v in value.items()) if value else None
+    if column.kind == "flag":
+        return column.choices[0] if value is True else None
+    if column.field == ("scope",) and isinstance(value, dict):
+        # all units but some (``{all: true, except: [...]}``): the exceptions have a column
+        return next((word for word, form in SCOPE_WORDS.items() if value.get(*form)), None)
     if isinstance(value, dict | list):
         return None
     return value
+
+
+def _items(data: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
+    """The list at ``path`` in ``data`` (empty when any part is missing)."""
+    node: Any = data
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return list(node) if isinstance(node, list) else []
 
 
 # -- sheets -----------------------------------------------------------------------------------
@@ -247,14 +269,21 @@ def _write_list(
 def _write_county(ws: Worksheet, defn: m.Definition, lang: str) -> None:
     data = plain(defn, defaults=True)
     _header(ws, 1, [t(f"defbook.county-col.{k}", lang) for k in ("field", "value", "yaml")])
-    for r, column in enumerate(COUNTY_ROWS, 2):
+    rows: list[tuple[Column, Any]] = []
+    for column in COUNTY_ROWS:
+        if column.kind == "item":
+            # one row per element (a strategy), and a few empty ones to add to
+            rows += [(column, v) for v in [*_items(data, column.field), *[None] * FREE_ITEMS]]
+        else:
+            rows.append((column, cell_value(data, column, None)))
+    for r, (column, value) in enumerate(rows, 2):
         _put(ws, r, 1, column.header(lang))
-        _put(ws, r, 2, cell_value(data, column, None)).protection = Protection(locked=False)
+        _put(ws, r, 2, value).protection = Protection(locked=False)
         _put(ws, r, 3, ".".join(column.field)).font = Font(size=9, color="808080")
         dv = _validation(column, lang)
         ws.add_data_validation(dv)
         dv.add(f"B{r}")
-    last = 1 + len(COUNTY_ROWS)
+    last = 1 + len(rows)
     table = Table(displayName="tbl_county", ref=f"A1:C{last}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     ws.add_table(table)

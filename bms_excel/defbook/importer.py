@@ -24,6 +24,8 @@ from bms_excel.defbook.layout import (
     COUNTY_ROWS,
     LIST_SHEETS,
     PARENT,
+    SCOPE_WORDS,
+    YEARS,
     Column,
     ListSheet,
     sheet_name,
@@ -208,7 +210,11 @@ class _Book:
                 self.place(column.field[:end], name, f"B{row}")
             if value is None:
                 continue
-            self._set(data, column, self._convert(value, column, name, f"B{row}"), f"B{row}")
+            converted = self._convert(value, column, name, f"B{row}")
+            if column.kind == "item":
+                self._append(data, column, converted, name, f"B{row}")
+            else:
+                self._set(data, column, converted, f"B{row}")
 
     def _columns(
         self, spec: ListSheet, name: str, values: dict[tuple[int, int], CellValue]
@@ -256,16 +262,29 @@ class _Book:
         codes[spec.key] = {}
         parent_col = next((c for c, col in columns.items() if col.field == (PARENT,)), None)
         code_col = next((c for c, col in columns.items() if col.field == ("code",)), None)
+        key_field, value_field = spec.keyed or ("", "")
+        key_col = next((c for c, col in columns.items() if col.field == (key_field,)), None)
         rows = sorted({r for r, c in values if r > 1 and c in columns})
         for row in rows:
             cells = {col: values[(row, col)] for col in columns if (row, col) in values}
             owner = self._owner(spec, data, codes, name, row, cells, parent_col)
             if owner is None:
                 continue
-            items = owner.setdefault(spec.list_key, [])
-            base = self._base(spec, data, codes, cells, parent_col, len(items))
             item: dict[str, Any] = {}
-            items.append(item)
+            if spec.keyed is None:
+                items = owner.setdefault(spec.list_key, [])
+                base = self._base(spec, data, codes, cells, parent_col, len(items))
+                items.append(item)
+            else:
+                key = self._key(spec, owner, name, row, cells, columns, key_col)
+                if key is None:
+                    continue
+                base = (*self._base(spec, data, codes, cells, parent_col, 0)[:-1], key)
+                value_col = next(
+                    (c for c, col in columns.items() if col.field == (value_field,)), None
+                )
+                if value_col is not None:
+                    self.place(base, name, f"{column_letter(value_col)}{row}")
             first = min(c for c in cells if c != parent_col) if len(cells) > 1 else min(cells)
             self.place(base, name, f"{column_letter(first)}{row}")
             code = cells.get(code_col) if code_col is not None else None
@@ -278,10 +297,64 @@ class _Book:
                 if column.field == (PARENT,):
                     continue
                 cell = f"{column_letter(col)}{row}"
-                for end in range(1, len(column.field) + 1):
-                    self.place((*base, *column.field[:end]), name, cell)
-                if col in cells:
+                # a keyed row's value is the mapping's value itself (targets.2026 = "70 %")
+                inner = column.field[1:] if spec.keyed else column.field
+                for end in range(1, len(inner) + 1):
+                    self.place((*base, *inner[:end]), name, cell)
+                if col in cells and col != key_col:
                     self._set(item, column, self._convert(cells[col], column, name, cell), cell)
+            if spec.keyed is not None:
+                self._put_keyed(spec, owner, base[-1], item.get(value_field), name, row, columns)
+
+    def _key(
+        self,
+        spec: ListSheet,
+        owner: dict[str, Any],
+        name: str,
+        row: int,
+        cells: dict[int, CellValue],
+        columns: dict[int, Column],
+        key_col: int | None,
+    ) -> int | None:
+        """The key (a year) of a row of a keyed sheet; ``None`` with a finding when it is
+        missing, not a year or already used for the same item."""
+        assert spec.keyed is not None
+        where = f"{column_letter(key_col or 1)}{row}"
+        header = columns[key_col].header() if key_col is not None else spec.keyed[0]
+        raw = cells.get(key_col) if key_col is not None else None
+        if raw is None:
+            self._add("missing-field", name, where, t("defbook.no-key", header=header))
+            return None
+        text = _text(raw)
+        if not isinstance(raw, bool) and text.isdigit() and int(text) in YEARS:
+            key = int(text)
+        else:
+            self._add("invalid-value", name, where, t("defbook.bad-year", value=text))
+            return None
+        if key in owner.get(spec.list_key, {}):
+            self._add("duplicate-key", name, where, t("defbook.duplicate-year", year=key))
+            return None
+        return key
+
+    def _put_keyed(
+        self,
+        spec: ListSheet,
+        owner: dict[str, Any],
+        key: Any,
+        value: Any,
+        name: str,
+        row: int,
+        columns: dict[int, Column],
+    ) -> None:
+        """Put a keyed row's value into its item's mapping (a finding when it is empty)."""
+        assert spec.keyed is not None
+        if value is None:
+            col = next((c for c, col in columns.items() if col.field == (spec.keyed[1],)), None)
+            header = columns[col].header() if col is not None else spec.keyed[1]
+            where = f"{column_letter(col or 1)}{row}"
+            self._add("missing-field", name, where, t("defbook.no-value", header=header))
+            return
+        owner.setdefault(spec.list_key, {})[key] = value
 
     def _owner(
         self,
@@ -333,9 +406,15 @@ class _Book:
 
     def _set(self, item: dict[str, Any], column: Column, value: Any, cell: str) -> None:
         """Put ``value`` where ``column`` says; a part already filled in differently (a target
-        and a band, a scope and a list of sectors) is a finding."""
+        and a band) is a finding. A scope word (``all``) and the scope's lists (``except``)
+        merge into one mapping, which the schema judges."""
         if value is None:
             return
+        if column.field == ("scope",) and isinstance(value, str) and value in SCOPE_WORDS:
+            scope = item.setdefault("scope", {})
+            if isinstance(scope, dict):
+                scope.update(SCOPE_WORDS[value])
+                return
         node = item
         for part in column.field[:-1]:
             child = node.setdefault(part, {})
@@ -347,6 +426,19 @@ class _Book:
             self._conflict(column, cell)
             return
         node[column.field[-1]] = value
+
+    def _append(
+        self, data: dict[str, Any], column: Column, value: Any, sheet: str, cell: str
+    ) -> None:
+        """Add ``value`` to the list at ``column.field`` (a county-sheet row per element)."""
+        if value is None:
+            return
+        node = data
+        for part in column.field[:-1]:
+            node = node.setdefault(part, {})
+        items = node.setdefault(column.field[-1], [])
+        self.place((*column.field, len(items)), sheet, cell)
+        items.append(value)
 
     def _conflict(self, column: Column, cell: str) -> None:
         sheet = self._current
@@ -368,7 +460,7 @@ class _Book:
             if kind == "map":
                 return self._pairs(value, sheet, cell)
             return value
-        if kind in ("text", "enum", "list", "map"):
+        if kind in ("text", "enum", "list", "map", "item"):
             text = _text(value)
             return [text] if kind == "list" else text
         if kind == "date" and isinstance(value, int | float) and not isinstance(value, bool):

@@ -18,12 +18,21 @@ from bms_excel import model as m
 from bms_excel.i18n import LANGUAGES, t
 
 #: How a cell is read and written. ``target``: a number or a text (``"70 %"``, ``"5 – 4,5"``);
-#: ``list``: codes separated by commas; ``map``: ``KEY=VALUE`` pairs separated by semicolons.
-Kind = Literal["text", "number", "integer", "date", "enum", "list", "map", "target"]
+#: ``list``: codes separated by commas; ``map``: ``KEY=VALUE`` pairs separated by semicolons;
+#: ``flag``: ``yes`` for true, empty (or ``no``) for false; ``item``: one element of a list per
+#: row (the county sheet repeats the row, one per element).
+Kind = Literal["text", "number", "integer", "date", "enum", "list", "map", "target", "flag", "item"]
 #: The field of the parent column: the code of the item this row belongs to.
 PARENT = "@parent"
 #: Rows left empty (inside the Table, unlocked, with the same input messages) to add to.
 FREE_ROWS = 30
+#: Empty rows for more elements after an ``item`` row of the county sheet (strategies).
+FREE_ITEMS = 3
+#: The years a yearly target may have (what :class:`~bms_excel.model.Indicator` accepts).
+YEARS = range(1900, 2201)
+#: A scope written in one word, as the mapping it is short for (the import merges it with
+#: the scope's other columns: ``all`` and except these units).
+SCOPE_WORDS: dict[str, dict[str, bool]] = {"all": {"all": True}, "county": {"county_only": True}}
 #: The first bytes of a zip package (.xlsx/.xlsm); a YAML file can never start with them.
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -59,6 +68,9 @@ class ListSheet:
     columns: tuple[Column, ...]
     #: The sheet key whose items this sheet's rows belong to (the first column holds its code).
     parent: str | None = None
+    #: A sheet whose rows make a mapping, not a list (``targets``: year → target): the field
+    #: of the column that holds the key, and the field whose value the key maps to.
+    keyed: tuple[str, str] | None = None
 
     def name(self, lang: str | None = None) -> str:
         """The sheet name in ``lang``."""
@@ -101,6 +113,13 @@ THRESHOLDS = (
     Column("green", ("thresholds", "green"), "number", width=9),
     Column("yellow", ("thresholds", "yellow"), "number", width=9),
 )
+COUNTY_TARGET = (
+    Column("county-target", ("county_target",), "target", width=12),
+    Column("county-target-low", ("county_target", "low"), "number", width=9),
+    Column("county-target-high", ("county_target", "high"), "number", width=9),
+    Column("county-green", ("county_thresholds", "green"), "number", width=9),
+    Column("county-yellow", ("county_thresholds", "yellow"), "number", width=9),
+)
 
 #: The county sheet: one row per field (label, value, YAML path).
 COUNTY_ROWS: tuple[Column, ...] = (
@@ -118,6 +137,8 @@ COUNTY_ROWS: tuple[Column, ...] = (
     Column("max-area-share", ("settings", "max_focus_area_share"), "number"),
     Column("min-outcome-share", ("settings", "min_outcome_share"), "number"),
     Column("budget-year", ("settings", "budget_year"), "integer"),
+    Column("vision", ("vision", "text")),
+    Column("strategy", ("vision", "strategies"), "item"),
 )
 
 LIST_SHEETS: tuple[ListSheet, ...] = (
@@ -137,13 +158,15 @@ LIST_SHEETS: tuple[ListSheet, ...] = (
               parent="goals"),
     ListSheet("indicators", "indicators", (
         Column("parent-factor", (PARENT,)), CODE, NAME,
+        Column("indicator-kind", ("kind",), "enum", _choices(m.IndicatorKind), width=10),
+        Column("wanted", ("wanted",), "enum", _choices(m.Answer), width=8),
         Column("description", ("description",), width=50),
         Column("unit-of-measure", ("unit_of_measure",), width=12),
         Column("decimals", ("decimals",), "integer", width=8),
         Column("range-min", ("valid_range", "min"), "number", width=9),
         Column("range-max", ("valid_range", "max"), "number", width=9),
         Column("direction", ("direction",), "enum", _choices(m.Direction), width=10),
-        *TARGET, *THRESHOLDS,
+        *TARGET, *THRESHOLDS, *COUNTY_TARGET,
         Column("status-rule", ("status_rule",), "enum", _choices(m.StatusRuleKind), width=12),
         Column("tolerance", ("tolerance",), "number", width=9),
         Column("yellow-percent", ("yellow_percent",), "number", width=9),
@@ -155,6 +178,7 @@ LIST_SHEETS: tuple[ListSheet, ...] = (
         Column("scope", ("scope",), "enum", ("all", "county"), width=9),
         Column("scope-sectors", ("scope", "sectors"), "list", width=14),
         Column("scope-units", ("scope", "units"), "list", width=18),
+        Column("scope-except", ("scope", "except"), "list", width=18),
         Column("result-level", ("result_level",), "integer", width=8),
         Column("timing", ("timing",), "enum", _choices(m.Timing), width=10),
         Column("comment-required", ("comment_required",), "enum", _choices(m.CommentRule),
@@ -165,9 +189,14 @@ LIST_SHEETS: tuple[ListSheet, ...] = (
         Column("kostra-unit-regions", ("kostra", "unit_regions"), "map", width=16),
         Column("kostra-comparison", ("kostra", "comparison"), "list", width=16),
     ), parent="factors"),
+    ListSheet("targets", "targets", (
+        Column("parent-indicator", (PARENT,)), Column("year", ("year",), "integer", width=8),
+        *TARGET,
+    ), parent="indicators", keyed=("year", "target")),
     ListSheet("overrides", "overrides", (
         Column("parent-indicator", (PARENT,)),
         Column("override-unit", ("unit",)), Column("override-sector", ("sector",)),
+        Column("override-county", ("county",), "flag", _choices(m.Answer), width=8),
         Column("override-period", ("period",)), *TARGET, *THRESHOLDS,
     ), parent="indicators"),
     ListSheet("links", "links", (

@@ -2,7 +2,7 @@
 
 :func:`plain` turns a validated :class:`~bms_excel.model.Definition` back into the shape the
 YAML loader reads (a target as ``70``, ``"70 %"`` or ``{low, high}``; a scope as ``all``,
-``county`` or ``{sectors, units}``), so that loading it again gives an equal definition (the same
+``county`` or ``{all, sectors, units, except}``), so that loading it again gives an equal definition (the same
 :func:`~bms_excel.signing.definition_hash`). The export fills cells from it; the import writes
 the YAML from it. No I/O here.
 """
@@ -39,12 +39,13 @@ def _value(value: Any, defaults: bool) -> Any:
             return value.value
         return {"low": value.low, "high": value.high}
     if isinstance(value, m.Scope):
-        if value.all:
-            return "all"
         if value.county_only:
             return "county"
+        if value.all and not value.except_:
+            return "all"
         lists = {"sectors": list(value.sectors), "units": list(value.units)}
-        return {k: v for k, v in lists.items() if v}
+        lists["except"] = list(value.except_)
+        return ({"all": True} if value.all else {}) | {k: v for k, v in lists.items() if v}
     if isinstance(value, BaseModel):
         return plain(value, defaults=defaults)
     if isinstance(value, tuple | list):
