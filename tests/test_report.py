@@ -180,11 +180,12 @@ def test_selection_from_the_master(demo: Project, tmp_path: Path) -> None:
 
     copy = tmp_path / "master.xlsx"
     shutil.copy(master_path(demo), copy)
-    assert read_selection(copy).comments is None  # no column: all comments
+    assert read_selection(copy).comments is None  # no row marked: all comments
     wb = openpyxl.load_workbook(copy)
     ws = wb["Kommentarer"]
-    col = ws.max_column + 1
-    ws.cell(row=3, column=col, value="Ta med i rapport")
+    col = ws.max_column  # the master's own «Ta med i rapport» column
+    assert ws.cell(row=3, column=col).value == "Ta med i rapport"
+    ws.cell(row=4, column=col, value="nei")  # not a mark
     ws.cell(row=5, column=col, value="x")
     chosen = (ws.cell(row=5, column=1).value, ws.cell(row=5, column=4).value)
     wb.save(copy)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -50,6 +50,7 @@ from bms_excel.master.sheets import (
     title,
 )
 from bms_excel.model import Definition
+from bms_excel.report.selection import INCLUDE_COLUMN
 from bms_excel.xlsx.printing import fit_widths
 from bms_excel.xlsx.rows import defer_lazy_rows, defer_rows, deferred_heights, deferred_rows
 
@@ -86,6 +87,9 @@ _DATE = "dd.mm.yyyy"
 #: Innsending's column for the controller's decision (the reason is the one after it).
 REVIEW_COLUMN = 8
 _LINK_FONT = font(color="0563C1", underline="single")
+_UNLOCKED = Protection(locked=False)
+#: Rows below the last the dropdowns of the controller's columns reach (rows added by hand).
+_SPARE_ROWS = 200
 
 
 # -- dialogue and lists ------------------------------------------------------------------------
@@ -100,13 +104,15 @@ def _list_sheet(
     *,
     formats: Mapping[int, str] | None = None,
     defer: bool = False,
+    unlocked: Collection[int] = (),
 ) -> int:
     """A titled, filterable list: header in row 3, data from row 4; returns the last row.
 
     With ``defer`` (texts, numbers and dates) the rows are written into the sheet part at
     save (:func:`defer_rows`), wrapped, in the ``formats`` and with the heights
     :func:`fit_rows` would give them; nothing may then be written below the header through
-    openpyxl.
+    openpyxl. The ``unlocked`` columns are the controller's to fill in, also on a protected
+    sheet.
     """
     title(ws, heading)
     widths = fit_widths([w for _, w in columns], SMALLEST_FONT)
@@ -120,6 +126,8 @@ def _list_sheet(
             ids = tuple(
                 style_id(ws, alignment=WRAP, number_format=formats[col])
                 if formats and col in formats
+                else style_id(ws, alignment=WRAP, protection=_UNLOCKED)
+                if col in unlocked
                 else wrap
                 for col in range(1, len(columns) + 1)
             )
@@ -131,6 +139,8 @@ def _list_sheet(
         row += 1
         for col, value in enumerate(values, start=1):
             cell = put(ws, row, col, value, alignment=WRAP)
+            if col in unlocked:
+                cell.protection = _UNLOCKED
             if formats and col in formats:
                 cell.number_format = formats[col]
     if row > 3 and not deferred_rows(ws.parent).get(ws.title):
@@ -158,7 +168,9 @@ def write_comments(ws: Worksheet, data: MasterData) -> None:
         (t("master.col.value", lang), 10),
         (t("master.col.status", lang), 11),
         (t("master.col.comment", lang), 70),
+        (t(INCLUDE_COLUMN, lang), 12),
     ]
+    yes = t("master.include.yes", lang)
     rows = [
         (
             r["unit"] or "",
@@ -169,11 +181,14 @@ def write_comments(ws: Worksheet, data: MasterData) -> None:
             r["value"] if r["value"] is not None else (r.get("raw") or ""),
             label(r["status"], lang),
             r["comment"],
+            yes if (r["unit"] or "", r["indicator"]) in data.marked_comments else "",
         )
         for r in data.long
         if r.get("comment") and str(r["comment"]).strip()
     ]
-    last = _list_sheet(ws, lang, t("master.sheet.comments", lang), cols, rows, defer=True)
+    heading = t("master.sheet.comments", lang)
+    last = _list_sheet(ws, lang, heading, cols, rows, defer=True, unlocked={len(cols)})
+    include_validation(ws, len(cols), max(last, 4) + _SPARE_ROWS, lang)
     if last >= 4:
         status_cf(ws, f"G4:G{last}", lang)
 
@@ -246,6 +261,8 @@ def write_assessments(ws: Worksheet, data: MasterData) -> None:
         cols.append((t("master.col.previous-learned", lang, period=before), 55))
     # For the controller to fill in; ``bms feedback --comments MASTER`` reads it back.
     cols.append((t("master.col.controller-comment", lang), 45))
+    cols.append((t(INCLUDE_COLUMN, lang), 12))
+    yes = t("master.include.yes", lang)
     rows = [
         (
             s.unit,
@@ -256,11 +273,14 @@ def write_assessments(ws: Worksheet, data: MasterData) -> None:
             s.learned or "",
             *((lessons.get((s.unit, s.focus_area), ""),) if before is not None else ()),
             "",
+            yes if (s.unit, s.focus_area) in data.marked_lessons else "",
         )
         for s in data.assessments
         if (s.assessment or "").strip() or (s.learned or "").strip()
     ]
-    _list_sheet(ws, lang, t("master.sheet.assessments", lang), cols, rows, defer=True)
+    heading = t("master.sheet.assessments", lang)
+    last = _list_sheet(ws, lang, heading, cols, rows, defer=True, unlocked={len(cols)})
+    include_validation(ws, len(cols), max(last, 4) + _SPARE_ROWS, lang)
 
 
 def write_submissions(ws: Worksheet, data: MasterData) -> None:
@@ -319,6 +339,16 @@ def review_validation(ws: Worksheet, last_row: int, lang: str) -> None:
     words = ",".join(t(f"dialogue.kind.{k}", lang) for k in DECISIONS)
     dv = DataValidation(type="list", formula1=f'"{words}"', allow_blank=True)
     dv.sqref = MultiCellRange(f"{column}4:{column}{last_row}")
+    ws.add_data_validation(dv)
+
+
+def include_validation(ws: Worksheet, column: int, last_row: int, lang: str) -> None:
+    """The «Ta med i rapport» column: a dropdown of «Ja» (empty: the report takes all rows)."""
+    letter = get_column_letter(column)
+    dv = DataValidation(
+        type="list", formula1=f'"{t("master.include.yes", lang)}"', allow_blank=True
+    )
+    dv.sqref = MultiCellRange(f"{letter}4:{letter}{last_row}")
     ws.add_data_validation(dv)
 
 

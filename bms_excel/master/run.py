@@ -76,6 +76,8 @@ from bms_excel.records import (
     ValueKind,
     ValueRecord,
 )
+from bms_excel.report.selection import carried_marks
+from bms_excel.report.tree import Selection
 from bms_excel.signing import definition_hash
 from bms_excel.status import Status
 from bms_excel.xlsx.files import safe_filename
@@ -203,6 +205,7 @@ def write_master(
     submissions_dir: Path | None = None,
     kostra: Mapping[str, KostraView] | None = None,
     dialogue: MasterDialogue | None = None,
+    marks: Selection | None = None,
 ) -> Path:
     """Build the master workbook and save it atomically at ``path``; returns ``path``.
 
@@ -214,6 +217,7 @@ def write_master(
             ``(period, {focus area code or "" for the total: county score})``, oldest first.
         info: run time, tool version, definition hash (default: now, this version).
         kostra: the period's KOSTRA figures (Fylket shows the comparison groups and a chart).
+        marks: the rows marked «Ta med i rapport» in the master this one replaces.
     """
     path = Path(path)
     check_master_writable(path)  # fail before the work, and again before the rename
@@ -241,6 +245,8 @@ def write_master(
         master_dir=path.parent.resolve(),
         kostra=dict(kostra or {}),
         dialogue=dialogue or MasterDialogue(),
+        marked_comments=(marks.comments if marks else None) or frozenset(),
+        marked_lessons=(marks.lessons if marks else None) or frozenset(),
     )
     wb = build_master(data)
     problems = guard_master(wb)
@@ -554,6 +560,8 @@ def run_consolidation(
                 submissions_dir=folder,
                 kostra=views,
                 dialogue=dialogue,
+                # The controller's «Ta med i rapport» marks survive the rewrite.
+                marks=carried_marks(master_path, period),
             )
             exports = export_long(long, csv_path=csv_path, parquet_path=parquet_path)
         except BaseException:

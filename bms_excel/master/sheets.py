@@ -130,6 +130,10 @@ class MasterData:
     kostra: dict[str, KostraView] = field(default_factory=dict)
     #: Reviews, the period's close, last period's lessons, red indicators without action.
     dialogue: MasterDialogue = field(default_factory=MasterDialogue)
+    #: Rows marked «Ta med i rapport» in the master this one replaces: (unit, indicator) on
+    #: Kommentarer, (unit, focus area) on Vurderinger.
+    marked_comments: frozenset[tuple[str, str]] = frozenset()
+    marked_lessons: frozenset[tuple[str, str]] = frozenset()
 
 
 # -- cell helpers ------------------------------------------------------------------------------
