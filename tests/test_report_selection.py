@@ -102,9 +102,7 @@ def test_marks_reach_the_report_and_survive_a_new_consolidation(
         ws = new[sheet]
         col = include_column(ws)
         found = {
-            (r[0].value, r[3].value)
-            for r in ws.iter_rows(min_row=4)
-            if r[col - 1].value == "Ja"
+            (r[0].value, r[3].value) for r in ws.iter_rows(min_row=4) if r[col - 1].value == "Ja"
         }
         assert found == marked, sheet
     assert read_selection(path).comments == key
