@@ -26,6 +26,7 @@ from bms_excel.consolidate import (
     trend,
 )
 from bms_excel.errors import ConfigError
+from bms_excel.followup import RedIndicator, overdue_actions, red_without_action
 from bms_excel.history import History, open_history
 from bms_excel.i18n import t
 from bms_excel.kostra_import import KostraView, kostra_views
@@ -377,7 +378,11 @@ def _red_without_action(
     decimals: Mapping[str, int],
     lang: str,
 ) -> list[UnitValue]:
-    covered = {(a.unit, a.indicator) for a in actions if a.indicator}
+    """The units' red results with no open action on them (the rule of the master's Tiltak)."""
+    red = [r for r in long_rows if r["unit"] and r["status"] == "red"]
+    uncovered = set(
+        red_without_action((RedIndicator(r["unit"], r["indicator"]) for r in red), actions)
+    )
     return [
         UnitValue(
             r["unit"],
@@ -387,20 +392,15 @@ def _red_without_action(
             _shown(r, decimals),
             label(r["status"], lang),
         )
-        for r in long_rows
-        if r["unit"] and r["status"] == "red" and (r["unit"], r["indicator"]) not in covered
+        for r in red
+        if RedIndicator(r["unit"], r["indicator"]) in uncovered
     ]
-
-
-def _done_words() -> set[str]:
-    return {t("wb.action-status.done", lang).casefold() for lang in ("nb", "nn", "en")}
 
 
 def _overdue(
     actions: Iterable[ActionRecord], d: Definition, period: str, lang: str
 ) -> list[ActionLine]:
-    end = d.period(period).end
-    done = _done_words()
+    """Open actions whose deadline is before the period's end (``followup``'s rule)."""
     names = {u.code: u.name for u in d.units}
     return [
         ActionLine(
@@ -412,10 +412,7 @@ def _overdue(
             a.deadline,
             a.status or "",
         )
-        for a in actions
-        if a.deadline is not None
-        and a.deadline < end
-        and (a.status or "").strip().casefold() not in done
+        for a in overdue_actions(actions, d.period(period).end)
     ]
 
 
