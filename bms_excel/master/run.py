@@ -355,7 +355,7 @@ def _batch_for_history(batch: SubmissionBatch) -> SubmissionBatch:
     return replace(batch, submissions=list(chosen.values()))
 
 
-def _same_kind(definition: Definition, period: str) -> list[str]:
+def same_kind_periods(definition: Definition, period: str) -> list[str]:
     """The definition's periods of the same kind as ``period``, up to and including it."""
     kind = definition.period(period).kind
     codes = [p.code for p in definition.periods]
@@ -508,7 +508,7 @@ def run_consolidation(
             long = build_long_table(definition, current, period)
             county = aggregate_county(definition, long, period)
             rollups = rollup_scores(definition, long, county)
-            for code in _same_kind(definition, period):
+            for code in same_kind_periods(definition, period):
                 if code == period:
                     frames.append((code, county, rollups))
                     continue

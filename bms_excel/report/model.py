@@ -30,7 +30,7 @@ from bms_excel.followup import RedIndicator, overdue_actions, red_without_action
 from bms_excel.history import History, open_history
 from bms_excel.i18n import t
 from bms_excel.kostra_import import KostraView, kostra_views
-from bms_excel.master.run import _same_kind, rows_of, with_kostra
+from bms_excel.master.run import rows_of, same_kind_periods, with_kostra
 from bms_excel.master.scorecard import county_status_labels, county_target_text
 from bms_excel.model import Definition, Indicator, in_scope
 from bms_excel.records import ActionRecord, AssessmentRecord
@@ -148,7 +148,7 @@ def _build(
     previous_rollup: dict[str, str] = {}
     previous_county: dict[str, str] = {}
     previous_long = None
-    for code in _same_kind(d, period):
+    for code in same_kind_periods(d, period):
         if code == period:
             frame = county
         else:
