@@ -85,7 +85,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def _raw_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
+def raw_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
     """A zip from pre-deflated members: (name, raw deflate data, crc32, uncompressed size)."""
     out = io.BytesIO()
     central = []
@@ -156,7 +156,7 @@ def zip_bomb_bytes(valid: bytes, size: int = BOMB_SIZE) -> bytes:
         for name, blob in _members(valid).items()
     ]
     members.append(("xl/worksheets/sheet3.xml", bomb, crc, count * len(chunk)))
-    return _raw_zip(members)
+    return raw_zip(members)
 
 
 def billion_laughs_bytes(valid: bytes) -> bytes:

@@ -17,15 +17,14 @@ not a 200 MiB deflate.
 
 from __future__ import annotations
 
-import io
 import random
-import struct
 import zipfile
 import zlib
 from pathlib import Path
 
 import pytest
 from conftest import PERIOD, SECRET
+from hostile import raw_zip
 
 from bms_excel.collect import validate_files
 from bms_excel.model import Definition
@@ -39,42 +38,9 @@ MAX_RATIO = 100
 RATIO_MIN_SIZE = MIB
 LIMIT_CODES = {"zip-bomb", "too-large"}
 
-# -- a small zip writer for pre-deflated members --------------------------------------------------
+# -- pre-deflated members for hostile.raw_zip ----------------------------------------------------
 
 Member = tuple[str, bytes, int, int]  # name, raw deflate data, crc32, uncompressed size
-
-
-def raw_zip(members: list[Member]) -> bytes:
-    """A zip of deflated members whose compressed data is given as is."""
-    out = io.BytesIO()
-    central = []
-    for name, data, crc, size in members:
-        offset = out.tell()
-        encoded = name.encode()
-        out.write(
-            struct.pack(
-                "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), size, len(encoded), 0
-            )
-        )
-        out.write(encoded + data)
-        central.append(
-            struct.pack(
-                "<IHHHHHHIIIHHHHHII",
-                *(0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(data), size, len(encoded)),
-                *(0, 0, 0, 0, 0, offset),
-            )
-            + encoded
-        )
-    start = out.tell()
-    for entry in central:
-        out.write(entry)
-    end = out.tell()
-    out.write(
-        struct.pack(
-            "<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), end - start, start, 0
-        )
-    )
-    return out.getvalue()
 
 
 def deflated(blob: bytes) -> Member:
