@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bench import report as report_mod
+from bench.check import missed_targets
 from bench.run import Options, run
 
 
@@ -31,6 +32,9 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--work", type=Path, help="folder for the workbooks (default: a temp folder)")
     p.add_argument("--keep", action="store_true", help="keep the generated workbooks")
     p.add_argument("--no-write", action="store_true", help="print only, write no JSON")
+    p.add_argument(
+        "--check", action="store_true", help="exit 1 when a must-target is missed (bench.check)"
+    )
     a = p.parse_args(argv)
     if a.n < 1 or (a.rounds is not None and a.rounds < 1) or a.processes < 1:
         p.error("--n, --rounds and --processes must be at least 1")
@@ -43,17 +47,23 @@ def parse_args(argv: list[str] | None = None) -> Options:
         work=a.work,
         period=a.period,
         write=not a.no_write,
+        check=a.check,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run and report; exit code 0 (the benchmark reports, it never fails on a missed target)."""
+    """Run and report; exit code 0, or with ``--check`` 1 when a must-target is missed."""
     options = parse_args(argv)
     result = run(options, say=lambda msg: print(msg, file=sys.stderr))
     report_mod.render(result)
     if options.write:
         path, latest = report_mod.write(result, options.out)
         print(f"wrote {path} and {latest.name}", file=sys.stderr)
+    if options.check:
+        missed = missed_targets(result)
+        for line in missed:
+            print(f"bench: missed: {line}", file=sys.stderr)
+        return 1 if missed else 0
     return 0
 
 

@@ -21,13 +21,17 @@ from bench.timing import Method, median, time_interleaved
 
 SCHEMA_VERSION = 1
 
-#: Targets from issue 8 (ratio to the floor per workbook; seconds for totals).
-RATIO_TARGETS = {"collect": (8.0, 4.0), "generate": (10.0, 3.0)}
-TOTAL_TARGETS: dict[str, dict[int, tuple[float, float]]] = {
-    "consolidate": {300: (4.0, 2.0), 10_000: (90.0, 45.0)},
-    "generate": {10_000: (180.0, 60.0)},
+#: Targets: (must, stretch or None). Issue 8 set them; issue 19 made its stretch ratios and
+#: national-case times the must (ratio to the floor per workbook; seconds for totals).
+RATIO_TARGETS: dict[str, tuple[float, float | None]] = {
+    "collect": (4.0, None),
+    "generate": (3.0, None),
 }
-#: Peak RSS allowed while consolidating 10 000 units (MiB).
+TOTAL_TARGETS: dict[str, dict[int, tuple[float, float | None]]] = {
+    "consolidate": {300: (4.0, 2.0), 10_000: (45.0, None)},
+    "generate": {10_000: (60.0, None)},
+}
+#: Peak RSS allowed while consolidating or generating 10 000 units (MiB).
 CONSOLIDATE_RSS_MIB = 1024.0
 
 
@@ -43,6 +47,7 @@ class Options:
     work: Path | None = None
     period: str | None = None
     write: bool = True
+    check: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +356,7 @@ def _per_workbook_rows(
     rows: list[dict[str, Any]] = []
 
     def row(key: str, stage: str, value: float | None, floor: str | None, floor_ms: float | None,
-            *, target: tuple[float, float] | None = None, entry: str = "", note: str = "",
+            *, target: tuple[float, float | None] | None = None, entry: str = "", note: str = "",
             available: bool = True) -> None:  # fmt: skip
         # Judged on the ratio as reported (2 decimals), so the table never shows "4.0" beside
         # "must" for a 4× stretch target.
@@ -400,7 +405,7 @@ def _total_rows(
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
-    def row(key: str, stage: str, seconds: float | None, *, target: tuple[float, float] | None = None,
+    def row(key: str, stage: str, seconds: float | None, *, target: tuple[float, float | None] | None = None,
             entry: str = "", note: str = "", available: bool = True) -> None:  # fmt: skip
         must, stretch = target or (None, None)
         rows.append({
