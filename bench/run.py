@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -91,6 +92,31 @@ def _ratio(value: float | None, floor: float | None) -> float | None:
     return value / floor
 
 
+def source_commit() -> str | None:
+    """The git commit of the measured code (``+dirty`` with uncommitted changes), if known."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+dirty" if dirty else head
+
+
 def machine() -> dict[str, Any]:
     """Where the numbers come from."""
     from importlib.metadata import PackageNotFoundError, version
@@ -107,6 +133,7 @@ def machine() -> dict[str, Any]:
         load = []
     return {
         "python": sys.version.split()[0],
+        "commit": source_commit(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "loadavg_start": load,
