@@ -158,12 +158,6 @@ def _follows_from(finding: Finding, repairs: list[Repair]) -> bool:
     return False
 
 
-def summarise(findings: list[Finding]) -> dict[str, int]:
-    """The number of findings per severity: ``{"error": n, "warning": n, "info": n}``."""
-    counts = Counter(f.severity for f in findings)
-    return {sev: counts.get(sev, 0) for sev in ("error", "warning", "info")}
-
-
 IndicatorEntry = tuple[m.FocusArea, m.Factor, m.Indicator, PathKey]
 
 

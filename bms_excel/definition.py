@@ -112,11 +112,6 @@ def load_definition(path: Path) -> m.Definition:
     return load_definition_with_source(path)[0]
 
 
-def load_definition_text(text: str, filename: str = "definition.yaml") -> m.Definition:
-    """Load and validate definition YAML ``text``; ``filename`` is used in the findings."""
-    return load_definition_text_with_source(text, filename)[0]
-
-
 def load_definition_with_source(path: Path) -> tuple[m.Definition, SourceMap]:
     """Load ``path`` and return the definition with its source map (for :func:`check_definition`)."""
     text, name = read_definition_text(path)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import macros_dir
 from ooxml_check import assert_clean
 
 from bms_excel.cli import main
@@ -23,7 +24,6 @@ from bms_excel.generate import generate_workbooks
 from bms_excel.i18n import t
 from bms_excel.project import init_project
 from bms_excel.reader import read_submission
-from bms_excel.resources import macros_dir
 from bms_excel.validate import validate_data
 
 VBA = macros_dir() / "vbaProject-libreoffice.bin"
