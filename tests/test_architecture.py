@@ -345,7 +345,6 @@ LONG_FUNCTIONS = {
     "validate.py:_value_record",
     "validate.py:_extract_actions",
     # arrived with the issue 15-18 merges (model, dialog, report)
-    "feedback.py:build_feedback",
     "generate.py:fill",
     "master/scorecard.py:_county_row",
     "report/model.py:_build",
