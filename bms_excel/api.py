@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bms_excel.checks import check_definition_file
+from bms_excel.codes import make_finding
 from bms_excel.collect import (
     CollectReport,
     collect_submissions,
@@ -483,7 +484,7 @@ def review_project(
                     )
                 except ConfigError as exc:  # this row only; the other rows still count
                     result.findings.append(
-                        Finding("review-not-possible", "error", exc.message, master.name)
+                        make_finding("review-not-possible", message=exc.message, file=master.name)
                     )
                     continue
                 result.events.append(event)

@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bms_excel.codes import make_finding
 from bms_excel.consolidate import aggregate_county, build_long_table
 from bms_excel.dialogue import current_user
 from bms_excel.errors import Finding, OutputError
@@ -96,9 +97,10 @@ def read_comments_csv(
         cells = [c.strip() for c in row] + ["", "", ""]
         unit, area, comment = cells[0], cells[1], delimiter.join(row[2:]).strip()
         if unit not in units or area not in areas:
-            message = t("feedback.unknown-reference", unit=unit, area=area)
             findings.append(
-                Finding("feedback-unknown-reference", "warning", message, path.name, line=line)
+                make_finding(
+                    "feedback-unknown-reference", file=path.name, line=line, unit=unit, area=area
+                )
             )
             continue
         if comment:
@@ -123,8 +125,8 @@ def read_comments_master(
     comment_col = next((c for c, h in header.items() if h in wanted), None)
     area_col = next((c for c, h in header.items() if h in area_names), None)
     if sheet is None or comment_col is None or area_col is None:
-        message = t("feedback.not-a-master", path=path.name)
-        return {}, [Finding("feedback-not-a-master", "error", message, path.name)]
+        message = t("feedback.not-a-master", path=path.name)  # {path}: not the finding's path
+        return {}, [make_finding("feedback-not-a-master", message=message, file=path.name)]
     out: dict[tuple[str, str], str] = {}
     last = max((row for row, _ in cells), default=3)
     for row in range(4, last + 1):
