@@ -86,18 +86,27 @@ def check_definition_file(path: Path, *, max_indicators: int | None = None) -> l
     are left out. ``max_indicators`` overrides ``settings.max_indicators_per_unit``; a
     ``path`` that is not a file raises :class:`ConfigError`.
     """
+    return check_and_load_definition(path, max_indicators=max_indicators)[1]
+
+
+def check_and_load_definition(
+    path: Path, *, max_indicators: int | None = None
+) -> tuple[m.Definition | None, list[Finding]]:
+    """:func:`check_definition_file`'s findings and the definition they were found in, read
+    once (``None`` when the file could not be read or a part had to be set aside)."""
     if not path.is_file():
         raise ConfigError(t("cli.file-not-found", path=str(path)))
     if is_workbook_file(path):  # the definition workbook (issue 18): located to sheet!cell
         from bms_excel.defbook.importer import import_definition
 
-        return import_definition(path, max_indicators=max_indicators).findings
+        result = import_definition(path, max_indicators=max_indicators)
+        return result.validated, result.findings
     try:
         text, name = read_definition_text(path)
         data, source, problems = parse_definition_text(text, name)
     except DefinitionError as exc:
-        return list(exc.problems)
-    return check_definition_data(data, source, problems, max_indicators=max_indicators)[1]
+        return None, list(exc.problems)
+    return check_definition_data(data, source, problems, max_indicators=max_indicators)
 
 
 def check_definition_data(
