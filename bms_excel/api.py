@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bms_excel.checks import check_definition_file
+from bms_excel.checks import check_and_load_definition, check_definition_file
+from bms_excel.codes import make_finding
 from bms_excel.collect import (
     CollectReport,
     collect_submissions,
@@ -173,11 +174,17 @@ def generate_project(
 
 def _checked_definition(project: Project) -> Definition:
     """The project's definition when ``bms check`` finds no error in it; else raise
-    :class:`DefinitionError` with every error (no workbook is made from a broken scorecard)."""
-    errors = [f for f in check_definition_file(project.definition_path) if f.severity == "error"]
+    :class:`DefinitionError` with every error (no workbook is made from a broken scorecard).
+
+    The file is read, validated and checked once: without errors the checked definition is
+    the one :meth:`Project.load_definition` would load (its unusable status rules are errors).
+    """
+    definition, findings = check_and_load_definition(project.definition_path)
+    errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise DefinitionError(errors)
-    return project.load_definition()
+    # A part is set aside only for a schema error, so ``None`` is not expected here.
+    return definition if definition is not None else project.load_definition()
 
 
 # -- collect and validate ----------------------------------------------------------------------
@@ -483,7 +490,7 @@ def review_project(
                     )
                 except ConfigError as exc:  # this row only; the other rows still count
                     result.findings.append(
-                        Finding("review-not-possible", "error", exc.message, master.name)
+                        make_finding("review-not-possible", message=exc.message, file=master.name)
                     )
                     continue
                 result.events.append(event)

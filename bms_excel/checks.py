@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bms_excel import model as m
+from bms_excel.codes import make_finding, severity_of
 from bms_excel.defbook.layout import is_workbook_file
 from bms_excel.definition import (
     PathKey,
@@ -34,21 +35,19 @@ from bms_excel.i18n import t
 
 
 # fmt: off
-#: Every quality-check code and its severity (the README's table is built from this).
-CHECK_SEVERITY: dict[str, Severity] = {
-    "duplicate-code": "error", "code-not-nested": "error", "unknown-reference": "error",
-    "missing-weight-attribute": "error", "link-cycle": "error", "threshold-direction": "error",
-    "target-out-of-range": "error", "missing-owner": "error", "status-rule-incomplete": "error",
-    "deadline-before-period-end": "error",
-    "missing-target": "warning", "missing-contact": "warning", "focus-area-unused": "warning",
-    "focus-areas-unbalanced": "warning", "too-many-indicators": "warning",
-    "only-activity": "warning", "periods-unordered": "warning",
-    "unit-without-indicators": "warning", "empty-sector": "warning",
-    "kostra-incomplete": "warning", "county-target-missing": "warning",
-    "target-year-outside-plan": "warning", "count-with-decimals": "error",
-    "missing-result-level": "info",
-}
+#: Every quality-check code (their severities, family and meaning are in the registry).
+CHECK_CODES: tuple[str, ...] = (
+    "duplicate-code", "code-not-nested", "unknown-reference", "missing-weight-attribute",
+    "link-cycle", "threshold-direction", "target-out-of-range", "missing-owner",
+    "status-rule-incomplete", "deadline-before-period-end", "missing-target", "missing-contact",
+    "focus-area-unused", "focus-areas-unbalanced", "too-many-indicators", "only-activity",
+    "periods-unordered", "unit-without-indicators", "empty-sector", "kostra-incomplete",
+    "county-target-missing", "target-year-outside-plan", "count-with-decimals",
+    "missing-result-level",
+)
 # fmt: on
+#: Each quality-check code's severity, as the registry has it.
+CHECK_SEVERITY: dict[str, Severity] = {code: severity_of(code) for code in CHECK_CODES}
 
 
 def check_definition(defn: m.Definition, source: SourceMap | None = None) -> list[Finding]:
@@ -87,18 +86,27 @@ def check_definition_file(path: Path, *, max_indicators: int | None = None) -> l
     are left out. ``max_indicators`` overrides ``settings.max_indicators_per_unit``; a
     ``path`` that is not a file raises :class:`ConfigError`.
     """
+    return check_and_load_definition(path, max_indicators=max_indicators)[1]
+
+
+def check_and_load_definition(
+    path: Path, *, max_indicators: int | None = None
+) -> tuple[m.Definition | None, list[Finding]]:
+    """:func:`check_definition_file`'s findings and the definition they were found in, read
+    once (``None`` when the file could not be read or a part had to be set aside)."""
     if not path.is_file():
         raise ConfigError(t("cli.file-not-found", path=str(path)))
     if is_workbook_file(path):  # the definition workbook (issue 18): located to sheet!cell
         from bms_excel.defbook.importer import import_definition
 
-        return import_definition(path, max_indicators=max_indicators).findings
+        result = import_definition(path, max_indicators=max_indicators)
+        return result.validated, result.findings
     try:
         text, name = read_definition_text(path)
         data, source, problems = parse_definition_text(text, name)
     except DefinitionError as exc:
-        return list(exc.problems)
-    return check_definition_data(data, source, problems, max_indicators=max_indicators)[1]
+        return None, list(exc.problems)
+    return check_definition_data(data, source, problems, max_indicators=max_indicators)
 
 
 def check_definition_data(
@@ -158,12 +166,6 @@ def _follows_from(finding: Finding, repairs: list[Repair]) -> bool:
     return False
 
 
-def summarise(findings: list[Finding]) -> dict[str, int]:
-    """The number of findings per severity: ``{"error": n, "warning": n, "info": n}``."""
-    counts = Counter(f.severity for f in findings)
-    return {sev: counts.get(sev, 0) for sev in ("error", "warning", "info")}
-
-
 IndicatorEntry = tuple[m.FocusArea, m.Factor, m.Indicator, PathKey]
 
 
@@ -180,17 +182,15 @@ class _Checker:
     def add(
         self, key: str, path: PathKey, obj: str | None, /, extra: Any = None, **kw: Any
     ) -> None:
-        code = key.split(".")[0]
         message = t(f"check.{key}", **kw)
         self.findings.append(
-            Finding(
-                code=code,
-                severity=CHECK_SEVERITY[code],
+            make_finding(
+                key.split(".")[0],
                 message=f"{obj}: {message}" if obj else message,
                 file=self.source.file if self.source else None,
                 line=self.source.line(path) if self.source else None,
                 path=format_path(path),
-                extra=extra or {},
+                extra=extra,
             )
         )
 

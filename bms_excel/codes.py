@@ -936,18 +936,27 @@ def make_finding(
     line: int | None = None,
     path: str | None = None,
     extra: dict[str, Any] | None = None,
+    message: str | None = None,
     **params: Any,
 ) -> Finding:
     """A finding of the registered ``code``: its severity from the table, its message from
-    the catalogue (``message_key``, default the code's own key) formatted with ``params``."""
+    the catalogue (``message_key``, default the code's own key) formatted with ``params``.
+
+    ``message`` instead is a message the caller composed from catalogue texts (a located
+    object before the problem, an error's own message); the severity still comes from here.
+    """
     row = CODES[code]
-    message_key = message_key or row.key
-    if message_key is None:
-        raise ValueError(f"{code}: no message key registered; pass message_key=")
+    if message is None:
+        message_key = message_key or row.key
+        if message_key is None:
+            raise ValueError(f"{code}: no message key registered; pass message_key=")
+        message = t(message_key, lang, **params)
+    elif message_key is not None or params:
+        raise ValueError(f"{code}: pass either message= or a message key and its parameters")
     return Finding(
         code,
         row.severity,
-        t(message_key, lang, **params),
+        message,
         file=file,
         sheet=sheet,
         cell=cell,

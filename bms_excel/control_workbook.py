@@ -39,6 +39,8 @@ from bms_excel.layout import sheet_names
 from bms_excel.xlsx.cells import elements_after
 
 if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
+
     from bms_excel.generate import GenerateResult
 
 #: The VBA Sub behind each button (macros/BmsExcel.bas).
@@ -163,74 +165,18 @@ def build_control_workbook(
         check_vba_project(vba_project, [SUBS[k] for k in ("generate", "collect", "consolidate")])
     out = out.with_suffix(".xlsm" if vba_project is not None else ".xlsx")
     settings = t("cwb.sheet.settings", lang)
-    outputs = output_sheet_names(lang)
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    bold = wb.add_format({"bold": True})
-    title = wb.add_format({"bold": True, "font_size": 16, "font_color": "#1F4E79"})
-    label = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
-    value = wb.add_format({"bg_color": "#FFFFFF", "border": 1, "locked": False})
-    grey = wb.add_format({"font_color": "#595959", "italic": True})
-
-    ws = wb.add_worksheet(settings)
-    ws.set_column("A:A", 22)
-    ws.set_column("B:B", 48)
-    ws.set_column("C:C", 40)
-    ws.set_column("D:D", 4)
-    ws.set_column("E:E", 26)
-    ws.write("A1", t("cwb.title", lang), title)
-    ws.write("A2", t("cwb.intro", lang))
+    formats = _Formats(wb)
     initial = {
         "project": str(project_dir) if project_dir else "",
         "period": period or "",
         "language": lang,
         "status": "",
     }
-    helps = {"project": "cwb.setting.project.help", "period": "cwb.setting.period.help"}
-    for key in _SETTINGS_ROWS:
-        ref = settings_cell(key)
-        row = int(ref[1:]) - 1
-        ws.write(row, 0, t(f"cwb.setting.{key}", lang), label)
-        ws.write_string(row, 1, initial[key], value)
-        if key in helps:
-            ws.write(row, 2, t(helps[key], lang), grey)
-        wb.define_name(NAMES[key], f"={_quote(settings)}!$B${row + 1}")
-    ws.data_validation(settings_cell("language"), {"validate": "list", "source": list(LANGUAGES)})
-    row = _FIRST_SETTING_ROW + 2 * 3 + 1  # 0-based row of the macro note below the settings
-    for i, key in enumerate(("generate", "collect", "consolidate")):
-        caption = t(f"cwb.button.{key}", lang)
-        if vba_project is None:
-            # Bound to a Sub this .xlsx does not have yet (the steps below add it, and then the
-            # button works as it is): the button itself says so, not only Excel's error.
-            caption = t("cwb.button.needs-macros", lang, caption=caption, row=row + 1)
-        ws.insert_button(
-            f"{_BUTTON_COL}{_FIRST_SETTING_ROW + 2 * i}",
-            {
-                "macro": SUBS[key],
-                "caption": caption,
-                "width": 240 if vba_project is None else 180,
-                "height": 36 if vba_project is None else 30,
-            },
-        )
-    if vba_project is not None:
-        ws.write(row, 0, t("cwb.macros.present", lang), grey)
-    else:
-        ws.write(row, 0, t("cwb.macros.heading", lang), bold)
-        for n in range(1, 6):
-            ws.write(row + n, 0, t(f"cwb.macros.step{n}", lang))
-
-    captions = {
-        "collect": t("cwb.button.collect", lang),
-        "consolidate": t("cwb.button.consolidate", lang),
-    }
-    for key, name in outputs.items():
-        sheet = wb.add_worksheet(name)
-        sheet.write("A1", name, title)
-        button = captions[OUTPUT_SHEETS[key]]
-        sheet.write("A2", t("cwb.placeholder", lang, button=button, sheet=settings), grey)
-        sheet.set_column("A:A", 18)
-        sheet.set_column("B:H", 16)
-        wb.define_name(NAMES[key], f"={_quote(name)}!$A$1")
+    ws = _write_settings_sheet(wb, formats, settings, initial, lang)
+    _write_buttons(ws, formats, lang, macros=vba_project is not None)
+    _write_output_sheets(wb, formats, settings, lang)
 
     conf = wb.add_worksheet(XLWINGS_CONF)
     conf.write_string("A1", "Interpreter_Win")
@@ -244,6 +190,87 @@ def build_control_workbook(
     wb.close()
     _write_bytes(out, buffer.getvalue())
     return ControlWorkbook(out, vba_project is not None, settings)
+
+
+class _Formats:
+    """The cell formats of the controller's workbook (added in this order: the styles part)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self.bold = wb.add_format({"bold": True})
+        self.title = wb.add_format({"bold": True, "font_size": 16, "font_color": "#1F4E79"})
+        self.label = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
+        self.value = wb.add_format({"bg_color": "#FFFFFF", "border": 1, "locked": False})
+        self.grey = wb.add_format({"font_color": "#595959", "italic": True})
+
+
+def _write_settings_sheet(
+    wb: xlsxwriter.Workbook, formats: _Formats, settings: str, initial: dict[str, str], lang: str
+) -> Worksheet:
+    """The settings sheet: title, one named, unlocked cell per setting with its help."""
+    ws = wb.add_worksheet(settings)
+    ws.set_column("A:A", 22)
+    ws.set_column("B:B", 48)
+    ws.set_column("C:C", 40)
+    ws.set_column("D:D", 4)
+    ws.set_column("E:E", 26)
+    ws.write("A1", t("cwb.title", lang), formats.title)
+    ws.write("A2", t("cwb.intro", lang))
+    helps = {"project": "cwb.setting.project.help", "period": "cwb.setting.period.help"}
+    for key in _SETTINGS_ROWS:
+        ref = settings_cell(key)
+        row = int(ref[1:]) - 1
+        ws.write(row, 0, t(f"cwb.setting.{key}", lang), formats.label)
+        ws.write_string(row, 1, initial[key], formats.value)
+        if key in helps:
+            ws.write(row, 2, t(helps[key], lang), formats.grey)
+        wb.define_name(NAMES[key], f"={_quote(settings)}!$B${row + 1}")
+    ws.data_validation(settings_cell("language"), {"validate": "list", "source": list(LANGUAGES)})
+    return ws
+
+
+def _write_buttons(ws: Worksheet, formats: _Formats, lang: str, *, macros: bool) -> None:
+    """The three buttons, and below them either a note that the macros are in or the steps
+    that put them in."""
+    row = _FIRST_SETTING_ROW + 2 * 3 + 1  # 0-based row of the macro note below the settings
+    for i, key in enumerate(("generate", "collect", "consolidate")):
+        caption = t(f"cwb.button.{key}", lang)
+        if not macros:
+            # Bound to a Sub this .xlsx does not have yet (the steps below add it, and then the
+            # button works as it is): the button itself says so, not only Excel's error.
+            caption = t("cwb.button.needs-macros", lang, caption=caption, row=row + 1)
+        ws.insert_button(
+            f"{_BUTTON_COL}{_FIRST_SETTING_ROW + 2 * i}",
+            {
+                "macro": SUBS[key],
+                "caption": caption,
+                "width": 180 if macros else 240,
+                "height": 30 if macros else 36,
+            },
+        )
+    if macros:
+        ws.write(row, 0, t("cwb.macros.present", lang), formats.grey)
+    else:
+        ws.write(row, 0, t("cwb.macros.heading", lang), formats.bold)
+        for n in range(1, 6):
+            ws.write(row + n, 0, t(f"cwb.macros.step{n}", lang))
+
+
+def _write_output_sheets(
+    wb: xlsxwriter.Workbook, formats: _Formats, settings: str, lang: str
+) -> None:
+    """One named sheet per output, saying which button fills it."""
+    captions = {
+        "collect": t("cwb.button.collect", lang),
+        "consolidate": t("cwb.button.consolidate", lang),
+    }
+    for key, name in output_sheet_names(lang).items():
+        sheet = wb.add_worksheet(name)
+        sheet.write("A1", name, formats.title)
+        button = captions[OUTPUT_SHEETS[key]]
+        sheet.write("A2", t("cwb.placeholder", lang, button=button, sheet=settings), formats.grey)
+        sheet.set_column("A:A", 18)
+        sheet.set_column("B:H", 16)
+        wb.define_name(NAMES[key], f"={_quote(name)}!$A$1")
 
 
 def add_validate_button(

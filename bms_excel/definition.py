@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from bms_excel import model as m
+from bms_excel.codes import make_finding
 from bms_excel.definition_yaml import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -110,11 +111,6 @@ def load_definition(path: Path) -> m.Definition:
 
         return load_definition_workbook(path)
     return load_definition_with_source(path)[0]
-
-
-def load_definition_text(text: str, filename: str = "definition.yaml") -> m.Definition:
-    """Load and validate definition YAML ``text``; ``filename`` is used in the findings."""
-    return load_definition_text_with_source(text, filename)[0]
 
 
 def load_definition_with_source(path: Path) -> tuple[m.Definition, SourceMap]:
@@ -208,7 +204,7 @@ def _line_order(finding: Finding) -> int:
 
 
 def _fail(code: str, name: str, message: str, line: int | None = None) -> DefinitionError:
-    return DefinitionError([Finding(code, "error", message, file=name, line=line)])
+    return DefinitionError([make_finding(code, message=message, file=name, line=line)])
 
 
 # -- schema findings -------------------------------------------------------------------------
@@ -287,14 +283,13 @@ def _finding(
     obj, depth = _describe_object(data, loc)
     rel = format_path((field_path if field_path is not None else loc)[depth:])
     message = ": ".join(p for p in (obj, rel, detail) if p)
-    return Finding(
-        code=code,
-        severity="error",
+    return make_finding(
+        code,
         message=message,
         file=source.file,
         line=source.line(loc),
         path=format_path(loc) or None,
-        extra=extra or {},
+        extra=extra,
     )
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bms_excel.api import (
     Project,
@@ -29,16 +29,23 @@ from bms_excel.api import (
 from bms_excel.collect import CollectReport, write_reminder_csv
 from bms_excel.demo_loop import LoopResult, run_dialogue_loop
 from bms_excel.errors import ConfigError, Finding
-from bms_excel.examples import example_dir, load_example_definition
+from bms_excel.examples import example_dir, example_history_path, load_example_definition
 from bms_excel.history import open_history
 from bms_excel.i18n import t
 from bms_excel.master import ConsolidationResult, consolidate_project
-from bms_excel.simulate import simulate_returns
+from bms_excel.simulate import SimulationPlan, simulate_returns
 from bms_excel.status import Status, status_label
+
+if TYPE_CHECKING:
+    from bms_excel.generate import GenerateResult
+    from bms_excel.model import Definition
 
 MARKER = ".bms-demo"
 #: The period the demo runs (the example has history up to 2026-T1).
 DEMO_PERIOD = "2026-T2"
+
+#: Reports one step of the demo.
+Step = Callable[[str], None]
 
 
 @dataclass
@@ -91,6 +98,26 @@ def run_demo(
     result.paths = {"project": str(project.root), "definition": str(project.definition_path)}
     step(t("demo.step-init", path=str(project.root)))
 
+    defn = _check(project, result, step)
+    _load_earlier_figures(project, example, period, step)
+    result.paths["history"] = str(project.history_path)
+    gen = generate_project(project, period=period)
+    result.paths["generated"] = str(gen.out_dir)
+    step(t("demo.step-generate", n=len(gen.files), period=period, path=result.paths["generated"]))
+    plan = _simulate(project, defn, period, gen, result, step)
+    consolidated = _consolidate(project, defn, period, result, step)
+    # The way back to the units, and the next period that follows from it.
+    lang = project.resolve_language(None, defn)
+    result.loop = run_dialogue_loop(project, defn, period, consolidated, plan, lang=lang, step=step)
+    if result.loop.corrected is not None:
+        result.consolidation = result.loop.corrected  # the period as it stands after the return
+    result.paths.update(result.loop.paths)
+    _report(project, defn, period, result, step)
+    return result
+
+
+def _check(project: Project, result: DemoResult, step: Step) -> Definition:
+    """``bms check`` on the new project; the definition it checked."""
     result.check_findings = check_definition_file(project.definition_path)
     defn = project.load_definition()
     errors = sum(f.severity == "error" for f in result.check_findings)
@@ -105,11 +132,16 @@ def run_demo(
             warnings=warnings,
         )
     )
+    return defn
+
+
+def _load_earlier_figures(project: Project, example: str, period: str, step: Step) -> None:
+    """The example's history, the controller's own figures and the KOSTRA sample, stored."""
     # Earlier periods: the example's history goes into the history database, as a county
     # would load its last periods when it starts with bms («bms import-values»); the
     # generator reads it from there.
     example_folder = Path(str(example_dir(example)))
-    seeded = import_values_project(project, example_folder / "history.csv")
+    seeded = import_values_project(project, Path(str(example_history_path(example))))
     step(t("demo.step-history", n=seeded.added, path=str(project.history_path)))
     controller = example_folder / "controller.csv"
     if controller.is_file():  # the controller's own figures for the county
@@ -119,12 +151,17 @@ def run_demo(
     if kostra_files:
         imported = import_kostra_project(project, kostra_files, period=period)
         step(t("demo.step-kostra", files=len(kostra_files), n=imported.report.stored))
-    result.paths["history"] = str(project.history_path)
-    gen = generate_project(project, period=period)
-    result.paths["generated"] = str(gen.out_dir)
-    step(t("demo.step-generate", n=len(gen.files), period=period, path=result.paths["generated"]))
 
-    # The simulated staff type values in line with their own last periods.
+
+def _simulate(
+    project: Project,
+    defn: Definition,
+    period: str,
+    gen: GenerateResult,
+    result: DemoResult,
+    step: Step,
+) -> SimulationPlan:
+    """The staff's returns: in line with their own last periods, some late, some broken."""
     with open_history(project.history_path, lock=False) as db:
         history = db.history_for_generation(defn, period)
     files = {row.unit: gen.out_dir / row.file for row in gen.manifest}
@@ -148,7 +185,13 @@ def run_demo(
             duplicate=", ".join(plan.duplicate) or "–",
         )
     )
+    return plan
 
+
+def _consolidate(
+    project: Project, defn: Definition, period: str, result: DemoResult, step: Step
+) -> ConsolidationResult:
+    """``bms consolidate``, the reminder list and a summary per focus area."""
     consolidated = consolidate_project(project, defn, period)
     report = consolidated.report
     reminder = write_reminder_csv(report, defn, project.reports_dir)
@@ -185,14 +228,14 @@ def run_demo(
         score = "–" if area["score"] is None else f"{area['score']:.0f}"
         status = status_label(Status(area["status"]))
         step(t("demo.focus-area", name=name, status=status, score=score))
-    # The way back to the units, and the next period that follows from it.
-    lang = project.resolve_language(None, defn)
-    result.loop = run_dialogue_loop(project, defn, period, consolidated, plan, lang=lang, step=step)
-    if result.loop.corrected is not None:
-        result.consolidation = result.loop.corrected  # the period as it stands after the return
-    result.paths.update(result.loop.paths)
+    return consolidated
 
-    from bms_excel.report import available_format, report_project  # the report (issue 17)
+
+def _report(
+    project: Project, defn: Definition, period: str, result: DemoResult, step: Step
+) -> None:
+    """The period report (issue 17), when a renderer is installed."""
+    from bms_excel.report import available_format, report_project
 
     fmt = available_format()
     if fmt is None:
@@ -200,4 +243,3 @@ def run_demo(
     for path in report_project(project, defn, period, fmt=fmt)[1].files() if fmt else []:
         result.paths[f"report_{path.suffix[1:]}"] = str(path)
         step(t("report.written", path=str(path)))
-    return result

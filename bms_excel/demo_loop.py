@@ -92,6 +92,37 @@ def run_dialogue_loop(
     unit = _returned_unit(first.report, plan)
     if unit is None:
         return loop
+    _return_and_correct(project, definition, period, plan, unit, loop, lang=lang, step=step)
+    # The way back: one feedback workbook per unit, with a manifest for sending.
+    feedback = feedback_project(project, period=period)
+    loop.feedback = len(feedback.files)
+    loop.paths["feedback"] = str(feedback.out_dir)
+    step(t("demo.step-feedback", n=loop.feedback, path=str(feedback.out_dir)))
+    after = next_period_code(definition, period)
+    if after is not None:
+        _next_period(project, definition, after, loop, lang=lang, step=step)
+    # 5. The period is closed: no more returns for it.
+    closed = close_period_project(project, period, reason=t("demo.close-reason", lang))
+    loop.closed = closed.kind == "closed"
+    # Consolidating a closed period still works when nothing new came in: the master's Om
+    # sheet then shows the period closed, with the whole dialogue.
+    loop.corrected = consolidate_project(project, definition, period, folder=plan.folder)
+    step(t("demo.step-closed", period=period, by=closed.by, path=str(loop.corrected.master)))
+    return loop
+
+
+def _return_and_correct(
+    project: Project,
+    definition: Definition,
+    period: str,
+    plan: SimulationPlan,
+    unit: str,
+    loop: LoopResult,
+    *,
+    lang: str,
+    step: Callable[[str], None],
+) -> None:
+    """Steps 1 and 2: ``unit``'s return sent back with a reason, corrected and approved."""
     # 1. The controller returns one unit's workbook with a reason.
     reason = t("demo.return-reason", lang)
     review = review_project(project, unit, decision="returned", reason=reason, period=period)
@@ -111,64 +142,55 @@ def run_dialogue_loop(
     loop.superseded = sum(1 for e in events if e.state == "superseded")
     review_project(project, unit, decision="approved", period=period)
     step(t("demo.step-corrected", unit=unit, superseded=loop.superseded))
-    # The way back: one feedback workbook per unit, with a manifest for sending.
-    feedback = feedback_project(project, period=period)
-    loop.feedback = len(feedback.files)
-    loop.paths["feedback"] = str(feedback.out_dir)
-    step(t("demo.step-feedback", n=loop.feedback, path=str(feedback.out_dir)))
+
+
+def _next_period(
+    project: Project,
+    definition: Definition,
+    after: str,
+    loop: LoopResult,
+    *,
+    lang: str,
+    step: Callable[[str], None],
+) -> None:
+    """Steps 3 and 4: period ``after``'s workbooks with the open actions and the lessons,
+    filled in by the units (carried actions brought up to date) and collected."""
     # 3. The next period's workbooks carry the open actions and the lessons.
-    after = next_period_code(definition, period)
-    if after is not None:
-        loop.next_period = after
-        with open_history(project.history_path, lock=False) as db:
-            followup = followup_for_generation(db, definition, after)
-        loop.carried_actions = sum(len(f.actions) for f in followup.values())
-        loop.carried_lessons = sum(len(f.lessons) for f in followup.values())
-        gen = generate_project(project, period=after)
-        loop.next_generated = gen.out_dir
-        loop.paths["next_generated"] = str(gen.out_dir)
-        step(
-            t(
-                "demo.step-next-generated",
-                n=len(gen.files),
-                period=after,
-                actions=loop.carried_actions,
-                lessons=loop.carried_lessons,
-                units=len(followup),
-            )
+    loop.next_period = after
+    with open_history(project.history_path, lock=False) as db:
+        followup = followup_for_generation(db, definition, after)
+    loop.carried_actions = sum(len(f.actions) for f in followup.values())
+    loop.carried_lessons = sum(len(f.lessons) for f in followup.values())
+    gen = generate_project(project, period=after)
+    loop.next_generated = gen.out_dir
+    loop.paths["next_generated"] = str(gen.out_dir)
+    step(
+        t(
+            "demo.step-next-generated",
+            n=len(gen.files),
+            period=after,
+            actions=loop.carried_actions,
+            lessons=loop.carried_lessons,
+            units=len(followup),
         )
-        # 4. The units fill them in (carried actions brought up to date) and send them.
-        with open_history(project.history_path, lock=False) as db:
-            history = db.history_for_generation(definition, after)
-        files = {row.unit: gen.out_dir / row.file for row in gen.manifest}
-        carried = {code: f.actions for code, f in followup.items()}
-        folder = project.submissions_dir / after
-        simulate_returns(
-            definition,
-            after,
-            files,
-            folder,
-            history=history,
-            lang=lang,
-            seed=2027,
-            carried=carried,
+    )
+    # 4. The units fill them in (carried actions brought up to date) and send them.
+    with open_history(project.history_path, lock=False) as db:
+        history = db.history_for_generation(definition, after)
+    files = {row.unit: gen.out_dir / row.file for row in gen.manifest}
+    carried = {code: f.actions for code, f in followup.items()}
+    folder = project.submissions_dir / after
+    simulate_returns(
+        definition, after, files, folder, history=history, lang=lang, seed=2027, carried=carried
+    )
+    loop.next_consolidation = consolidate_project(project, definition, after, folder=folder)
+    loop.paths["next_master"] = str(loop.next_consolidation.master)
+    received = sum(1 for u in loop.next_consolidation.report.units if u.state == "received")
+    step(
+        t(
+            "demo.step-next-collected",
+            period=after,
+            received=received,
+            path=str(loop.next_consolidation.master),
         )
-        loop.next_consolidation = consolidate_project(project, definition, after, folder=folder)
-        loop.paths["next_master"] = str(loop.next_consolidation.master)
-        received = sum(1 for u in loop.next_consolidation.report.units if u.state == "received")
-        step(
-            t(
-                "demo.step-next-collected",
-                period=after,
-                received=received,
-                path=str(loop.next_consolidation.master),
-            )
-        )
-    # 5. The period is closed: no more returns for it.
-    closed = close_period_project(project, period, reason=t("demo.close-reason", lang))
-    loop.closed = closed.kind == "closed"
-    # Consolidating a closed period still works when nothing new came in: the master's Om
-    # sheet then shows the period closed, with the whole dialogue.
-    loop.corrected = consolidate_project(project, definition, period, folder=plan.folder)
-    step(t("demo.step-closed", period=period, by=closed.by, path=str(loop.corrected.master)))
-    return loop
+    )

@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
-SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
 class BmsError(Exception):
@@ -109,13 +108,6 @@ class Finding:
         if not data["extra"]:
             del data["extra"]
         return data
-
-
-def worst_severity(findings: list[Finding]) -> Severity | None:
-    """The most severe level among ``findings`` (``None`` when empty)."""
-    if not findings:
-        return None
-    return max((f.severity for f in findings), key=SEVERITY_ORDER.__getitem__)
 
 
 def exit_code_for(findings: list[Finding]) -> int:

@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bms_excel.codes import make_finding
 from bms_excel.consolidate import aggregate_county, build_long_table
 from bms_excel.dialogue import current_user
 from bms_excel.errors import Finding, OutputError
@@ -96,9 +97,10 @@ def read_comments_csv(
         cells = [c.strip() for c in row] + ["", "", ""]
         unit, area, comment = cells[0], cells[1], delimiter.join(row[2:]).strip()
         if unit not in units or area not in areas:
-            message = t("feedback.unknown-reference", unit=unit, area=area)
             findings.append(
-                Finding("feedback-unknown-reference", "warning", message, path.name, line=line)
+                make_finding(
+                    "feedback-unknown-reference", file=path.name, line=line, unit=unit, area=area
+                )
             )
             continue
         if comment:
@@ -123,8 +125,8 @@ def read_comments_master(
     comment_col = next((c for c, h in header.items() if h in wanted), None)
     area_col = next((c for c, h in header.items() if h in area_names), None)
     if sheet is None or comment_col is None or area_col is None:
-        message = t("feedback.not-a-master", path=path.name)
-        return {}, [Finding("feedback-not-a-master", "error", message, path.name)]
+        message = t("feedback.not-a-master", path=path.name)  # {path}: not the finding's path
+        return {}, [make_finding("feedback-not-a-master", message=message, file=path.name)]
     out: dict[tuple[str, str], str] = {}
     last = max((row for row, _ in cells), default=3)
     for row in range(4, last + 1):
@@ -263,6 +265,39 @@ def build_feedback(
         wrap=False,
     )
     _put(ws, 2, 1, t("feedback.subtitle", lang, county=definition.county.name), wrap=False)
+    columns = _write_heads(ws, definition, unit, period, figures, lang)
+    row = _write_indicator_rows(ws, definition, unit, period, figures, lang)
+    row += 2
+    _put(ws, row, 1, t("feedback.comments", lang), font=_BOLD, wrap=False)
+    areas = unit_focus_areas(definition, unit)
+    for area in areas:
+        row += 1
+        _text_row(ws, row, area.name, comments.get((unit.code, area.code)) or "–", columns)
+    row += 2
+    _put(ws, row, 1, t("feedback.county-learned", lang), font=_BOLD, wrap=False)
+    for area in areas:
+        lines = figures.learned.get(area.code, [])
+        row += 1
+        text = "\n".join(f"{name}: {learned}" for name, learned in lines) or "–"
+        _text_row(ws, row, area.name, text, columns)
+    ws.freeze_panes = "A5"
+    ws.print_title_rows = "4:4"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return wb
+
+
+def _write_heads(
+    ws: Worksheet,
+    definition: Definition,
+    unit: Unit,
+    period: str,
+    figures: _Figures,
+    lang: str,
+) -> int:
+    """The column heads on row 4 and the column widths; returns the number of columns."""
     previous = [p for p, _ in next(iter(figures.trend.values()), [])]
     sector = next((s for s in definition.sectors if s.code == unit.sector), None)
     heads = [
@@ -280,6 +315,19 @@ def build_feedback(
     for col, (head, width) in enumerate(zip(heads, widths, strict=True), start=1):
         _put(ws, 4, col, head, font=_BOLD, fill="D9E1F2")
         ws.column_dimensions[get_column_letter(col)].width = width
+    return len(heads)
+
+
+def _write_indicator_rows(
+    ws: Worksheet,
+    definition: Definition,
+    unit: Unit,
+    period: str,
+    figures: _Figures,
+    lang: str,
+) -> int:
+    """One row per indicator of ``unit`` from row 5: target, last periods, result and status,
+    the county's and the sector's value, KOSTRA; returns the last row written."""
     mine = {r["indicator"]: r for r in figures.long if r["unit"] == unit.code}
     row = 4
     for ind in definition.indicators_for_unit(unit):
@@ -309,26 +357,7 @@ def build_feedback(
         for col, (content, number_format, fill) in enumerate(cells, start=1):
             _put(ws, row, col, content, number_format=number_format, fill=fill)
         ws.row_dimensions[row].height = 13.5 * max(1, -(-len(str(cells[1][0])) // 42))
-    row += 2
-    _put(ws, row, 1, t("feedback.comments", lang), font=_BOLD, wrap=False)
-    areas = unit_focus_areas(definition, unit)
-    for area in areas:
-        row += 1
-        _text_row(ws, row, area.name, comments.get((unit.code, area.code)) or "–", len(heads))
-    row += 2
-    _put(ws, row, 1, t("feedback.county-learned", lang), font=_BOLD, wrap=False)
-    for area in areas:
-        lines = figures.learned.get(area.code, [])
-        row += 1
-        text = "\n".join(f"{name}: {learned}" for name, learned in lines) or "–"
-        _text_row(ws, row, area.name, text, len(heads))
-    ws.freeze_panes = "A5"
-    ws.print_title_rows = "4:4"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    return wb
+    return row
 
 
 def _sign(

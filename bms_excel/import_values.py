@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bms_excel.codes import make_finding
 from bms_excel.errors import BmsError, Finding
 from bms_excel.i18n import t
 from bms_excel.model import Definition
@@ -65,8 +66,8 @@ class ValuesFile:
     delimiter: str | None = None
 
     def error(self, code: str, line: int | None, message: str) -> None:
-        """Add an error finding located at ``line`` of this file."""
-        self.findings.append(Finding(code, "error", message, file=self.name, line=line))
+        """Add a finding (all of this file's codes are errors) located at ``line``."""
+        self.findings.append(make_finding(code, message=message, file=self.name, line=line))
 
 
 @dataclass(frozen=True)
@@ -232,15 +233,20 @@ def check_values(found: ValuesFile, definition: Definition) -> list[Finding]:
             (v.period in periods, "values.unknown-period", v.period),
         ):
             if not ok:
-                message = t(key, value=value)
                 findings.append(
-                    Finding("unknown-reference", "error", message, file=found.name, line=line)
+                    make_finding(
+                        "unknown-reference",
+                        message_key=key,
+                        file=found.name,
+                        line=line,
+                        value=value,
+                    )
                 )
         key3 = (v.period, v.unit, v.indicator)
         if key3 in first:
             message = t("values.duplicate", line=first[key3])
             findings.append(
-                Finding("values-duplicate", "error", message, file=found.name, line=line)
+                make_finding("values-duplicate", message=message, file=found.name, line=line)
             )
         else:
             first[key3] = line
@@ -302,7 +308,7 @@ def _conflict(
         theirs=_text(unit_value),
         file=unit_value.file or "",
     )
-    return Finding("value-conflict", "warning", message, file=file, line=line)
+    return make_finding("value-conflict", message=message, file=file, line=line)
 
 
 def _same(a: ValueRecord, b: ValueRecord) -> bool:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bms_excel.codes import make_finding
 from bms_excel.errors import Finding
 from bms_excel.history import ExternalFigure, History
 from bms_excel.i18n import t
@@ -238,14 +239,8 @@ def read_kostra_files(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            findings.append(
-                Finding(
-                    "kostra-unreadable",
-                    "error",
-                    t("kostra.unreadable", error=exc.strerror or str(exc)),
-                    file=str(path),
-                )
-            )
+            error = exc.strerror or str(exc)
+            findings.append(make_finding("kostra-unreadable", file=str(path), error=error))
             files.append(ImportedFile(str(path), None, None, 0))
             continue
         sha = hashlib.sha256(data).hexdigest()

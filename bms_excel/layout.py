@@ -242,23 +242,6 @@ class UnitLayout:
         """Indicator code → Målekort row."""
         return {c.code: c.row for c in self.scorecard.indicators}
 
-    def input_cells(self) -> dict[str, set[str]]:
-        """Sheet name → every cell a person may type into (the unlocked cells)."""
-        sc = self.scorecard
-        score = {ref for c in sc.indicators if c.input for ref in (c.result_ref, c.comment_ref)}
-        acts = self.actions
-        actions = {
-            f"{col}{r}"
-            for col in acts.columns.values()
-            for r in range(acts.first_row, acts.last_row + 1)
-        }
-        assess = {ref for a in self.assessment for ref in (a.assessment_ref, a.learned_ref)}
-        return {
-            self.sheets.scorecard: score,
-            self.sheets.actions: actions,
-            self.sheets.assessment: assess,
-        }
-
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of this layout (minus the fingerprint itself)."""
         data = _plain_data(self)

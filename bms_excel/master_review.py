@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bms_excel.codes import make_finding
 from bms_excel.errors import ConfigError, Finding, WorkbookReadError
 from bms_excel.i18n import LANGUAGES, t
 from bms_excel.model import Definition
@@ -84,17 +85,32 @@ def read_master_reviews(
         where = a1(row, review_col)
         decision = next((key for key, known in words.items() if word in known), None)
         if unit not in units:
-            message = t("review.unknown-unit", unit=unit)
-            findings.append(Finding("review-unknown-unit", "error", message, name, sheet, where))
-        elif decision is None:
-            message = t("review.unknown-decision", value=word)
             findings.append(
-                Finding("review-unknown-decision", "error", message, name, sheet, where)
+                make_finding(
+                    "review-unknown-unit",
+                    message_key="review.unknown-unit",
+                    file=name,
+                    sheet=sheet,
+                    cell=where,
+                    unit=unit,
+                )
+            )
+        elif decision is None:
+            findings.append(
+                make_finding(
+                    "review-unknown-decision",
+                    message_key="review.unknown-decision",
+                    file=name,
+                    sheet=sheet,
+                    cell=where,
+                    value=word,
+                )
             )
         elif decision == "returned" and reason is None:
-            message = t("review.reason-missing", unit=unit)
             cell = a1(row, reason_col)
-            findings.append(Finding("review-reason-missing", "error", message, name, sheet, cell))
+            findings.append(
+                make_finding("review-reason-missing", file=name, sheet=sheet, cell=cell, unit=unit)
+            )
         else:
             decisions.append((unit, decision, reason))
     return decisions, findings

@@ -27,8 +27,3 @@ def templates_dir() -> Path:
 def workbook_template(name: str = "enhet.xlsx") -> Path:
     """The bundled unit-workbook template."""
     return templates_dir() / name
-
-
-def macros_dir() -> Path:
-    """The folder holding the VBA sources."""
-    return data_dir("macros")

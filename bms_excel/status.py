@@ -422,15 +422,6 @@ def status_label(status: Status, lang: str = "nb") -> str:
     return t(f"status.{status}", lang)
 
 
-def status_from_label(label: str, lang: str = "nb") -> Status:
-    """The status whose label in ``lang`` is ``label`` (trimmed, case-insensitive)."""
-    wanted = label.strip().casefold()
-    for status in Status:
-        if status_label(status, lang).casefold() == wanted:
-            return status
-    raise ValueError(f"{label!r} is not a status label in language {lang!r}")
-
-
 # -- Excel formulas ---------------------------------------------------------------------------
 # Excel 2007 functions only, English names, "," separators. Limits are literals computed in
 # Python (LibreOffice compares with approxEqual and subtracts with approxSub, Python does not;

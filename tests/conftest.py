@@ -40,7 +40,8 @@ def stfk() -> Definition:
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory, stfk: Definition) -> dict[str, Path]:
     """Blank 2026-T2 workbooks for ``GENERATED_UNITS`` signed with ``SECRET`` (read-only use)."""
-    from bms_excel.examples import load_example_history
+    from helpers import load_example_history
+
     from bms_excel.generate import generate_workbooks, history_from_rows
 
     out = tmp_path_factory.mktemp("generated")

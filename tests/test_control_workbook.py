@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import macros_dir
 from ooxml_check import assert_clean
 
 from bms_excel.cli import main
@@ -23,7 +25,6 @@ from bms_excel.generate import generate_workbooks
 from bms_excel.i18n import t
 from bms_excel.project import init_project
 from bms_excel.reader import read_submission
-from bms_excel.resources import macros_dir
 from bms_excel.validate import validate_data
 
 VBA = macros_dir() / "vbaProject-libreoffice.bin"
@@ -163,3 +164,38 @@ def test_valider_button_keeps_the_unit_workbook_valid(tmp_path: Path) -> None:
     extract = validate_data(result.data, definition, project.secret, xlsm.name)
     assert extract.usable
     assert "bad-signature" not in {f.code for f in extract.findings}
+
+
+def _part_digest(path: Path) -> str:
+    """sha256 over every part's name and bytes, ``docProps/core.xml``'s timestamps blanked."""
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(path) as zf:
+        for name in sorted(zf.namelist()):
+            data = zf.read(name)
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\1", data)
+            digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+#: The controller's workbook part by part, as approved (issue 19: outputs stay byte for byte).
+#: A deliberate change of the workbook updates these after its XML diff was reviewed.
+GOLDEN = {
+    ("nb", False): "235aaf3a5e8bc0e4235b3ff297c03981ea94c2af8af18d888978eff9bf665470",
+    ("nb", True): "244a8c2f130fed5666ac0f92cf58d6adae13d0d066a95ad6e3036b1b2d5f561f",
+    ("en", False): "70e61fdbbd4700112baabe9018ac2483bdc3d134b6db4602eba9c438685ba56f",
+}
+
+
+@pytest.mark.parametrize(("lang", "macros"), sorted(GOLDEN))
+def test_the_control_workbook_is_unchanged_part_by_part(
+    tmp_path: Path, lang: str, macros: bool
+) -> None:
+    built = build_control_workbook(
+        tmp_path / "k.xlsx",
+        project_dir=Path("/srv/bms/fylke"),
+        period="2026-T2",
+        lang=lang,
+        vba_project=VBA if macros else None,
+    )
+    assert _part_digest(built.path) == GOLDEN[(lang, macros)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from helpers import load_definition_text
 from ooxml_check import check_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -19,7 +20,7 @@ from bms_excel.defbook.export import write_definition_workbook
 from bms_excel.defbook.importer import import_definition
 from bms_excel.defbook.layout import COUNTY_ROWS, FREE_ROWS, LIST_SHEETS, SHEETS_BY_KEY
 from bms_excel.defbook.shape import definition_yaml, plain
-from bms_excel.definition import load_definition, load_definition_text
+from bms_excel.definition import load_definition
 from bms_excel.examples import EXAMPLES, example_definition_path, load_example_definition
 from bms_excel.model import Definition
 from bms_excel.project import init_project, load_project

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from helpers import load_definition_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,6 @@ from bms_excel.checks import check_definition_file
 from bms_excel.defbook.export import write_definition_workbook
 from bms_excel.defbook.importer import import_definition
 from bms_excel.defbook.shape import definition_yaml
-from bms_excel.definition import load_definition_text
 from bms_excel.model import Definition
 from bms_excel.signing import definition_hash
 

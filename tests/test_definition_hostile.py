@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import load_definition_text
 
 from bms_excel import definition as d
 from bms_excel import definition_yaml as dy
@@ -168,7 +169,7 @@ def test_limits_leave_a_large_county_alone() -> None:
         "periods: [{code: 2026-T1, label: T1, end: 2026-04-30, deadline: 2026-05-15}]\n"
     )
     start = time.perf_counter()
-    defn = d.load_definition_text(text)
+    defn = load_definition_text(text)
     assert time.perf_counter() - start < 5.0
     assert len(defn.units) == 5_000
     assert {u.contact.email for u in defn.units if u.contact} == {"kari@example.no"}
@@ -178,5 +179,5 @@ def test_too_many_values_is_a_finding_not_a_hang() -> None:
     """A flat list just over the cap (about 1 MB): the composer stops at the cap."""
     text = "- a\n" * (dy.MAX_VALUES + 10)
     with pytest.raises(DefinitionError) as info:
-        d.load_definition_text(text)
+        load_definition_text(text)
     assert [(p.code, p.line) for p in info.value.problems] == [("too-many-values", dy.MAX_VALUES)]

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 import sqlite3
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -497,3 +499,31 @@ def test_feedback_reads_the_controllers_comments_from_the_master(project: Projec
     (a,) = (Path(p) for p in data["files"])
     assert "Godt arbeid med tiltakene" in sheet_values(a, "Tilbakemelding").values()
     assert hashlib.sha256(commented.read_bytes()).hexdigest() == before
+
+
+def _feedback_digest(files: list[Path]) -> str:
+    """sha256 over every part of ``files`` but the per-run ones: the signed properties, the
+    timestamps and the protection hashes (the project's secret is random)."""
+    digest = hashlib.sha256()
+    for path in files:
+        with zipfile.ZipFile(path) as zf:
+            for name in sorted(zf.namelist()):
+                if name in ("docProps/core.xml", "docProps/custom.xml"):
+                    continue
+                data = re.sub(rb"<(sheetProtection|workbookProtection)[^>]*/>", b"", zf.read(name))
+                digest.update(f"{path.name}/{name}".encode() + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+#: The feedback workbooks part by part, as approved (outputs stay byte for byte); a
+#: deliberate change updates it after its XML diff was reviewed.
+FEEDBACK_GOLDEN = "ab6834860d3346dfb8292ce6db9ae0a1a55f6b979ce6a2b5c3022badb9479768"
+
+
+def test_the_feedback_workbooks_are_unchanged_part_by_part(project: Project) -> None:
+    comments = project.root / "kommentarer.csv"
+    comments.write_text("enhet;fokusområde;kommentar\nA;F2;Ventetiden må ned\n", encoding="utf-8")
+    result = run(project, "feedback", "--period", T1, "--comments", str(comments), "--json")
+    files = [Path(p) for p in json.loads(result.output)["files"]]
+    assert len(files) == 4
+    assert _feedback_digest(files) == FEEDBACK_GOLDEN

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import load_example_history
 
 from bms_excel.examples import (
     EXAMPLES,
     example_definition_path,
     example_dir,
     load_example_definition,
-    load_example_history,
 )
 from bms_excel.examples.make_history import generate, render
 from bms_excel.model import Definition, effective_target, in_scope

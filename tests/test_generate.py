@@ -13,11 +13,12 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from helpers import input_cells, load_example_history
 from ooxml_check import check_workbook
 from openpyxl.utils import get_column_letter
 
 from bms_excel.errors import OutputError, TemplateError
-from bms_excel.examples import load_example_definition, load_example_history
+from bms_excel.examples import load_example_definition
 from bms_excel.generate import (
     WorkbookWriter,
     generate_workbooks,
@@ -179,7 +180,7 @@ def test_only_input_cells_are_unlocked_and_every_input_is_validated(tmp_path: Pa
     path = generate_one(definition, "SKOLE1", tmp_path)
     layout = build_layout(definition, definition.unit("SKOLE1"), "2026-T1")
     wb = openpyxl.load_workbook(path)
-    expected = layout.input_cells()
+    expected = input_cells(layout)
     for ws in wb.worksheets:
         unlocked, _ = _locks(ws)
         assert unlocked == expected.get(ws.title, set()), ws.title

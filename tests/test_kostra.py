@@ -15,19 +15,23 @@ from bms_excel.kostra import (
     KostraFigure,
     ParseResult,
     parse_bytes,
-    parse_file,
     parse_jsonstat,
     parse_statbank_csv,
     split_region,
     status_label,
     year_of,
 )
-from bms_excel.kostra_import import match_figures
+from bms_excel.kostra_import import match_figures, read_kostra_files
 from bms_excel.model import Definition
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kostra"
 JSON_SAMPLE = FIXTURES / "ssb_05300_kulturtilbud_avstand.raw.json"
 CSV_SAMPLE = FIXTURES / "ssb_kostra_fylkeskonsern_tabell311781_excerpt.csv"
+
+
+def parse_file(path: Path) -> ParseResult:
+    """One SSB file parsed by its content, as the import reads it."""
+    return parse_bytes(path.read_bytes(), source_name=str(path))
 
 
 def codes(result: ParseResult) -> list[str]:
@@ -266,7 +270,8 @@ def test_not_a_table_and_empty_files() -> None:
         "kostra-no-header"
     ]
     assert codes(parse_bytes(b"\xef\xbb\xbf  \n", source_name="e.csv")) == ["kostra-empty"]
-    assert codes(parse_file(FIXTURES / "no-such-file.json")) == ["kostra-unreadable"]
+    *_, findings = read_kostra_files([FIXTURES / "no-such-file.json"])
+    assert [f.code for f in findings] == ["kostra-unreadable"]
 
 
 # -- broken JSON-stat -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 
 import pytest
+from helpers import input_cells
 from test_generate import small_definition
 
 from bms_excel.examples import load_example_definition
@@ -85,7 +86,7 @@ def test_action_and_control_rows() -> None:
     ]  # fmt: skip
     assert layout.control.ready.count_ref == "B10"
     assert [a.area for a in layout.assessment] == ["B", "O"]
-    assert len(layout.input_cells()[layout.sheets.actions]) == 5 * 30
+    assert len(input_cells(layout)[layout.sheets.actions]) == 5 * 30
 
 
 @pytest.mark.parametrize(

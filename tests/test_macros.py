@@ -13,11 +13,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import macros_dir
 
 from bms_excel.control_workbook import SUBS, add_validate_button, build_control_workbook
 from bms_excel.generate import generate_workbooks
 from bms_excel.project import init_project
-from bms_excel.resources import macros_dir
 
 olevba = pytest.importorskip("oletools.olevba")
 

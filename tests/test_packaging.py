@@ -78,7 +78,7 @@ def test_installed_package_finds_its_data(wheel: Path, tmp_path: Path) -> None:
         "from bms_excel import resources\n"
         "assert resources.templates_dir().is_dir(), resources.templates_dir()\n"
         "assert any(resources.templates_dir().glob('*.xlsx'))\n"
-        "assert resources.macros_dir().is_dir()\n"
+        "assert resources.data_dir('macros').is_dir()\n"
     )
     cp = subprocess.run(
         [sys.executable, "-c", probe, str(target)],

@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from helpers import status_from_label
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -26,7 +27,6 @@ from bms_excel.status import (
     rollup,
     round_displayed,
     score,
-    status_from_label,
     status_from_score,
     status_label,
 )

@@ -20,6 +20,7 @@ from typing import Any
 
 from bms_excel import model as m
 from bms_excel.checks import CHECK_SEVERITY, check_definition_data
+from bms_excel.codes import make_finding
 from bms_excel.defbook.layout import (
     COUNTY_ROWS,
     LIST_SHEETS,
@@ -33,7 +34,7 @@ from bms_excel.defbook.layout import (
 )
 from bms_excel.defbook.shape import definition_yaml
 from bms_excel.definition import MAX_TEXT, PathKey, SourceMap
-from bms_excel.errors import DefinitionError, Finding, Severity
+from bms_excel.errors import DefinitionError, Finding
 from bms_excel.i18n import LANGUAGES, t
 from bms_excel.reader import CellValue, WorkbookData, read_submission
 from bms_excel.xlsx.cells import column_letter
@@ -148,11 +149,9 @@ class _Book:
         if path not in self.lines:
             self.lines[path] = self._cell(sheet, cell)
 
-    def _add(
-        self, code: str, sheet: str, cell: str | None, message: str, severity: Severity = "error"
-    ) -> None:
+    def _add(self, code: str, sheet: str, cell: str | None, message: str) -> None:
         line = self._cell(sheet, cell)
-        self.findings.append(Finding(code, severity, message, file=self.file, line=line))
+        self.findings.append(make_finding(code, message=message, file=self.file, line=line))
 
     def locate(self, finding: Finding) -> Finding:
         """``finding`` with its position turned into ``'sheet'!cell``."""

@@ -5,8 +5,6 @@ Matching figures to the definition and storing them is :mod:`bms_excel.kostra_im
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bms_excel.i18n import t
 from bms_excel.kostra.figures import (
     KostraFigure,
@@ -28,7 +26,6 @@ __all__ = [
     "Status",
     "kostra_finding",
     "parse_bytes",
-    "parse_file",
     "parse_jsonstat",
     "parse_statbank_csv",
     "split_region",
@@ -37,19 +34,6 @@ __all__ = [
 ]
 
 # -- dispatch ---------------------------------------------------------------------------------
-
-
-def parse_file(
-    path: str | Path, *, table: str | None = None, region: str | None = None
-) -> ParseResult:
-    """Read one SSB file, JSON-stat or CSV by its content (not its name)."""
-    name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        msg = t("kostra.unreadable", error=exc.strerror or str(exc))
-        return ParseResult(findings=[kostra_finding("kostra-unreadable", msg, name)])
-    return parse_bytes(data, source_name=name, table=table, region=region)
 
 
 def parse_bytes(

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bms_excel.codes import severity_of
+from bms_excel.codes import make_finding
 from bms_excel.errors import Finding
 from bms_excel.i18n import t
 
@@ -138,4 +138,4 @@ def kostra_finding(code: str, message: str, file: str | None, **extra: Any) -> F
     """A KOSTRA finding (severity from :mod:`bms_excel.codes`); ``line`` in ``extra`` becomes
     the finding's line, the rest its extra."""
     line = extra.pop("line", None)
-    return Finding(code, severity_of(code), message, file=file, line=line, extra=extra)
+    return make_finding(code, message=message, file=file, line=line, extra=extra)
