@@ -71,7 +71,6 @@ __all__ = [
     "WorkbookWriter",
     "generate_workbooks",
     "guard_workbook",
-    "history_from_rows",
     "limits_text",
     "safe_filename",
     "save_atomic",
@@ -108,16 +107,6 @@ class GenerateResult:
     manifest: list[ManifestRow] = field(default_factory=list)
     manifest_csv: Path | None = None
     manifest_json: Path | None = None
-
-
-def history_from_rows(
-    rows: Iterable[Sequence[str]],
-) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """``(period, unit, indicator, value)`` rows → the ``history`` mapping of :func:`generate_workbooks`."""
-    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for period, unit, indicator, value in rows:
-        out.setdefault((unit, indicator), []).append((period, value))
-    return out
 
 
 def select_units(

@@ -283,7 +283,6 @@ TEST_ONLY: dict[str, str] = {
     "definition.py:load_definition_text": "move to tests (a test helper)",
     "errors.py:worst_severity": "drop (unused)",
     "examples/__init__.py:load_example_history": "move to tests/conftest.py (a test helper)",
-    "generate.py:history_from_rows": "move to tests/conftest.py (a test helper)",
     "history.py:audit_trail": "keep if the README promises the audit trail as a query, else tests",
     "history.py:audit_events": "a command that shows the audit trail (issue 16), else tests",
     "history.py:import_history_csv": "move to tests (seeds a history from a known-good CSV)",

@@ -13,6 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from conftest import history_from_rows
 from ooxml_check import check_workbook
 from openpyxl.utils import get_column_letter
 
@@ -21,7 +22,6 @@ from bms_excel.examples import load_example_definition, load_example_history
 from bms_excel.generate import (
     WorkbookWriter,
     generate_workbooks,
-    history_from_rows,
     safe_filename,
     save_atomic,
 )

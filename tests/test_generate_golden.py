@@ -24,6 +24,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from conftest import history_from_rows
+
 from bms_excel.dialogue import UnitFollowUp
 from bms_excel.examples import example_dir, load_example_definition, load_example_history
 from bms_excel.generate import WorkbookWriter, generate_workbooks
@@ -37,13 +39,6 @@ NOW = dt.datetime(2026, 9, 1, 8, 30, 15, tzinfo=dt.UTC)
 _STAMPS = re.compile(
     rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)"
 )
-
-
-def _history(rows: list[tuple[str, str, str, str]]) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for period, unit, indicator, value in rows:
-        out.setdefault((unit, indicator), []).append((period, value))
-    return out
 
 
 def _part_digests(data: bytes) -> dict[str, str]:
@@ -81,7 +76,7 @@ def _followup() -> dict[str, UnitFollowUp]:
 def golden_outputs(tmp: Path) -> dict[str, dict[str, str]]:
     """Output name → part name → sha256, for every output of the fixed runs."""
     definition = load_example_definition("stfk")
-    history = _history(load_example_history("stfk"))
+    history = history_from_rows(load_example_history("stfk"))
     samples = sorted(Path(str(example_dir("stfk"))).joinpath("kostra").glob("*.json"))
     with open_history(tmp / "history.sqlite") as db:
         import_kostra(samples, definition, db, definition.period("2026-T2"))
