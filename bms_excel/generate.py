@@ -198,14 +198,27 @@ class WorkbookWriter:
         """
         layout = build_layout(self.definition, unit, self.period.code, self.lang, self.anchors)
         ctx = self.context(unit)
-        tpl, out = self.template, self.cells
-        texts = tpl.render_cells(ctx)
         carried = self.followup.get(unit.code)
         if filled is None and carried is not None and carried.actions:
             filled = UnitInputs(actions=carried.actions)  # open actions of the period before
         inputs = self._sheet_inputs(layout, filled)
         keep = {key for key, value in inputs.items() if self._sheet_state.get(key) == value}
         self._sheet_state = {}  # until this fill has finished, no sheet is known to be complete
+        wb = self._reset(layout, ctx, keep)
+        self._write_sheets(unit, layout, ctx, filled, keep)
+        lists, meta, meta_fields = self._write_hidden(unit, layout)
+        self._protect_and_describe(unit, meta_fields)
+        self._sheet_state = inputs
+        frames = {**inputs, "scorecard": repr(layout.scorecard), "lists": repr(layout.lists)}
+        frames["meta"] = repr(layout.meta)
+        sheets = {**self.template.sheets, "lists": lists, "meta": meta}
+        self.parts.frame_keys = {id(sheets[key]): frames[key] for key in sheets}
+        return wb, layout
+
+    def _reset(self, layout: UnitLayout, ctx: Mapping[str, object], keep: set[str]) -> Workbook:
+        """The template reset for a unit (sheets in ``keep`` keep their cells), sheets titled."""
+        tpl, out = self.template, self.cells
+        texts = tpl.render_cells(ctx)
         rendered = tpl.reset(texts, keep)
         out.written = []
         wb = tpl.workbook
@@ -220,6 +233,18 @@ class WorkbookWriter:
         ):
             tpl.sheets[key].title = title
         self._varying = [(cell.parent, cell) for cell in rendered]
+        return wb
+
+    def _write_sheets(
+        self,
+        unit: Unit,
+        layout: UnitLayout,
+        ctx: Mapping[str, object],
+        filled: UnitInputs | None,
+        keep: set[str],
+    ) -> None:
+        """Målekort, and the visible sheets not in ``keep``, then Kontroll's results."""
+        tpl, out = self.template, self.cells
         found = write_scorecard(
             out, tpl, layout, self.definition, unit, ctx, self.history, self.kostra, filled
         )
@@ -235,6 +260,12 @@ class WorkbookWriter:
         if "control" not in keep:
             write_control(out, tpl, layout)
         set_control_results(tpl, layout, found, filled)
+
+    def _write_hidden(
+        self, unit: Unit, layout: UnitLayout
+    ) -> tuple[Worksheet, Worksheet, dict[str, str]]:
+        """The very hidden lists and ``_meta`` sheets with the lists' names; the meta fields."""
+        wb, out, names = self.template.workbook, self.cells, layout.sheets
         lists = wb.create_sheet(names.lists)
         write_lists(out, lists, layout)
         for key, ref in (
@@ -250,6 +281,11 @@ class WorkbookWriter:
         self._varying += out.written
         lists.sheet_state = "veryHidden"
         meta.sheet_state = "veryHidden"
+        return lists, meta, meta_fields
+
+    def _protect_and_describe(self, unit: Unit, meta_fields: Mapping[str, str]) -> None:
+        """Sheet and structure protection, the first sheet active, the document properties."""
+        wb = self.template.workbook
         for ws in wb.worksheets:
             protect(ws, self.password)
             ws.sheet_view.tabSelected = False
@@ -266,12 +302,6 @@ class WorkbookWriter:
         wb.properties.creator = "bms_excel"
         wb.properties.created = self.now.replace(tzinfo=None)
         wb.properties.modified = self.now.replace(tzinfo=None)
-        self._sheet_state = inputs
-        frames = {**inputs, "scorecard": repr(layout.scorecard), "lists": repr(layout.lists)}
-        frames["meta"] = repr(layout.meta)
-        sheets = {**tpl.sheets, "lists": lists, "meta": meta}
-        self.parts.frame_keys = {id(sheets[key]): frames[key] for key in sheets}
-        return wb, layout
 
     def _sheet_inputs(self, layout: UnitLayout, filled: UnitInputs | None) -> dict[str, str]:
         """Per template sheet except Målekort, what its content depends on besides placeholders.

@@ -31,6 +31,7 @@ from bms_excel.layout import (
     ACTION_STATUSES,
     HIDDEN_ROLES,
     PREVIOUS_LEARNED_COLUMN,
+    IndicatorCells,
     UnitLayout,
     sheet_ref,
     unit_focus_areas,
@@ -347,10 +348,38 @@ def write_scorecard(
     """
     inputs = inputs or UnitInputs()
     found = ScorecardResults()
-    ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
-    period = layout.period
+    sc = layout.scorecard
     letters: dict[str, list[str]] = {role: [col] for role, col in sc.columns.items()}
     letters["history"] = list(sc.history_columns)
+    _scorecard_header(out, tpl, layout, ctx, letters)
+    _scorecard_groups(out, tpl, layout, definition, letters)
+    comment_refs: list[str] = []
+    for cells in sc.indicators:
+        ind = definition.indicator(cells.code)
+        values, rule = _indicator_values(layout, definition, unit, ind, cells, inputs, found)
+        if not cells.input and ind.source == "kostra" and kostra:
+            values.update(
+                _kostra_cells(kostra.get(ind.code), unit, rule, cells.result_ref, layout.language)
+            )
+        shown = values.get("status")
+        found.status_cells.append(getattr(shown, "result", shown))
+        past = dict(history.get((unit.code, ind.code), ()))
+        _indicator_row(out, tpl, layout, ind, cells, values, past, inputs, letters)
+        if cells.input:
+            comment_refs.append(cells.comment_ref)
+    _scorecard_rules(out, tpl, layout, comment_refs)
+    return found
+
+
+def _scorecard_header(
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    ctx: Mapping[str, object],
+    letters: Mapping[str, list[str]],
+) -> None:
+    """Målekort's column widths (history columns without a period hidden) and header row."""
+    ws, sc = tpl.sheets["scorecard"], layout.scorecard
     for role, cols in letters.items():
         for i, col in enumerate(cols):
             dim = ws.column_dimensions[col]
@@ -362,6 +391,16 @@ def write_scorecard(
             out.put(ws, f"{col}{sc.header_row}", text, tpl.scorecard_headers[role][0])
     ws.row_dimensions[sc.header_row].height = tpl.row_heights[("scorecard", "header")]
 
+
+def _scorecard_groups(
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    definition: Definition,
+    letters: Mapping[str, list[str]],
+) -> None:
+    """Målekort's group rows: focus area (in its colour), goal and factor."""
+    ws = tpl.sheets["scorecard"]
     objects: dict[tuple[str, str], FocusArea | Goal | Factor] = {}
     for area in definition.focus_areas:
         objects[("area", area.code)] = area
@@ -369,7 +408,7 @@ def write_scorecard(
             objects[("goal", goal.code)] = goal
             for factor in goal.factors:
                 objects[("factor", factor.code)] = factor
-    for group in sc.groups:
+    for group in layout.scorecard.groups:
         styles = tpl.scorecard_styles[group.kind]
         obj = objects[(group.kind, group.code)]
         colour = obj.colour.lstrip("#").upper() if isinstance(obj, FocusArea) else None
@@ -379,113 +418,138 @@ def write_scorecard(
                 out.put(ws, f"{col}{group.row}", label, styles[role], fill=colour)
         ws.row_dimensions[group.row].height = tpl.row_heights[("scorecard", group.kind)]
 
-    na_name = layout.lists.names["na"]
-    comment_refs: list[str] = []
-    for cells in sc.indicators:
-        ind = definition.indicator(cells.code)
-        target, _ = effective_target(ind, unit, period)
-        try:
-            rule = resolve_rule(ind, definition.settings, unit, period)
-        except ValueError as exc:
-            raise TemplateError(
-                t("generate.bad-rule", None, code=ind.code, detail=str(exc))
-            ) from exc
-        kind = "input" if cells.input else "readonly"
-        styles = tpl.scorecard_styles[kind]
-        row = cells.row
-        past = dict(history.get((unit.code, ind.code), ()))
-        percent = ind.unit_of_measure.strip() == "%"
-        numbers = _number_format(ind.decimals)
-        values: dict[str, object] = {
-            "code": ind.code,
-            "name": ind.name,
-            "measure": ind.unit_of_measure,
-            "target": _with_plan_end(
-                t(f"wb.answer.{ind.wanted}", lang)
-                if ind.kind == "yes_no"
-                else target_text(target, ind, lang),
-                plan_target_text(ind, definition.settings.budget_year, lang),
-            ),
-            "limits": limits_text(rule, ind, lang),
-            "owner": ind.owner or "",
-        }
-        if cells.input:
-            raw, comment = inputs.results.get(ind.code), inputs.comments.get(ind.code)
-            values["result"], values["comment"] = raw, comment
-            # A % indicator reads a percent-formatted fraction as Excel's percent entry meant
-            # it (68 % → 68), as the collector does.
-            number = percent_entry(raw, percent and ind.code in inputs.percent)
-            shown_status = status_result(rule, number, lang)
-            values["status"] = _Formula(
-                excel_status_formula(rule, cells.result_ref, lang, percent_entry=percent),
-                shown_status,
-            )
-            values["comment_rule"] = t(f"wb.comment-rule.{ind.comment_required}", lang)
-            needs_comment = comment_missing_result(
-                ind.comment_required, shown_status, comment, lang
-            )
-            values["comment_missing"] = _comment_missing_formula(
-                ind.comment_required, cells.status_ref, cells.comment_ref, lang, needs_comment
-            )
-            beyond = out_of_range_result(ind.valid_range, number)
-            if ind.valid_range is not None:
-                low, high = ind.valid_range
-                ref = cells.result_ref
-                v = percent_entry_value(ref) if percent else ref
-                values["out_of_range"] = _Formula(
-                    f"=IF(ISNUMBER({ref}),IF(OR({v}<{low!r},{v}>{high!r}),1,0),0)", beyond
+
+def _indicator_values(
+    layout: UnitLayout,
+    definition: Definition,
+    unit: Unit,
+    ind: Indicator,
+    cells: IndicatorCells,
+    inputs: UnitInputs,
+    found: ScorecardResults,
+) -> tuple[dict[str, object], StatusRule]:
+    """An indicator row's content by column role (history aside) and its status rule.
+
+    Input rows get the pre-filled result and comment, the status formula and the check
+    formulas, whose results are appended to ``found``; read-only rows name their source.
+    """
+    lang, period = layout.language, layout.period
+    target, _ = effective_target(ind, unit, period)
+    try:
+        rule = resolve_rule(ind, definition.settings, unit, period)
+    except ValueError as exc:
+        raise TemplateError(t("generate.bad-rule", None, code=ind.code, detail=str(exc))) from exc
+    percent = ind.unit_of_measure.strip() == "%"
+    values: dict[str, object] = {
+        "code": ind.code,
+        "name": ind.name,
+        "measure": ind.unit_of_measure,
+        "target": _with_plan_end(
+            t(f"wb.answer.{ind.wanted}", lang)
+            if ind.kind == "yes_no"
+            else target_text(target, ind, lang),
+            plan_target_text(ind, definition.settings.budget_year, lang),
+        ),
+        "limits": limits_text(rule, ind, lang),
+        "owner": ind.owner or "",
+    }
+    if not cells.input:
+        values["result"] = t(f"wb.source.{ind.source}", lang)
+        return values, rule
+    raw, comment = inputs.results.get(ind.code), inputs.comments.get(ind.code)
+    values["result"], values["comment"] = raw, comment
+    # A % indicator reads a percent-formatted fraction as Excel's percent entry meant
+    # it (68 % → 68), as the collector does.
+    number = percent_entry(raw, percent and ind.code in inputs.percent)
+    shown_status = status_result(rule, number, lang)
+    values["status"] = _Formula(
+        excel_status_formula(rule, cells.result_ref, lang, percent_entry=percent),
+        shown_status,
+    )
+    values["comment_rule"] = t(f"wb.comment-rule.{ind.comment_required}", lang)
+    needs_comment = comment_missing_result(ind.comment_required, shown_status, comment, lang)
+    values["comment_missing"] = _comment_missing_formula(
+        ind.comment_required, cells.status_ref, cells.comment_ref, lang, needs_comment
+    )
+    beyond = out_of_range_result(ind.valid_range, number)
+    if ind.valid_range is not None:
+        low, high = ind.valid_range
+        ref = cells.result_ref
+        v = percent_entry_value(ref) if percent else ref
+        values["out_of_range"] = _Formula(
+            f"=IF(ISNUMBER({ref}),IF(OR({v}<{low!r},{v}>{high!r}),1,0),0)", beyond
+        )
+    else:
+        values["out_of_range"] = _Formula("=0", beyond)
+    found.comment_flags.append(needs_comment)
+    found.range_flags.append(beyond)
+    return values, rule
+
+
+def _indicator_row(
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    ind: Indicator,
+    cells: IndicatorCells,
+    values: Mapping[str, object],
+    past: Mapping[str, str],
+    inputs: UnitInputs,
+    letters: Mapping[str, list[str]],
+) -> None:
+    """Write an indicator's row (``past``: its history by period), its height and validation."""
+    ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
+    kind = "input" if cells.input else "readonly"
+    styles = tpl.scorecard_styles[kind]
+    row = cells.row
+    percent = ind.unit_of_measure.strip() == "%"
+    numbers = _number_format(ind.decimals)
+    for role, cols in letters.items():
+        unlocked = cells.input and role in ("result", "comment")
+        number_format = numbers if role in ("history", "result") else None
+        if role == "result" and ind.code in inputs.percent:
+            number_format = "0%"  # as Excel's percent entry leaves the cell
+        for i, col in enumerate(cols):
+            value: object
+            if role == "history":
+                past_raw = past.get(sc.history_periods[i])
+                value = (
+                    None
+                    if past_raw is None
+                    else _history_value(past_raw, percent, ind.kind == "yes_no", lang)
                 )
             else:
-                values["out_of_range"] = _Formula("=0", beyond)
-            found.comment_flags.append(needs_comment)
-            found.range_flags.append(beyond)
-        else:
-            values["result"] = t(f"wb.source.{ind.source}", lang)
-            if ind.source == "kostra" and kostra:
-                values.update(
-                    _kostra_cells(kostra.get(ind.code), unit, rule, cells.result_ref, lang)
-                )
-        shown = values.get("status")
-        found.status_cells.append(getattr(shown, "result", shown))
-        for role, cols in letters.items():
-            unlocked = cells.input and role in ("result", "comment")
-            number_format = numbers if role in ("history", "result") else None
-            if role == "result" and ind.code in inputs.percent:
-                number_format = "0%"  # as Excel's percent entry leaves the cell
-            for i, col in enumerate(cols):
-                value: object
-                if role == "history":
-                    past_raw = past.get(sc.history_periods[i])
-                    value = (
-                        None
-                        if past_raw is None
-                        else _history_value(past_raw, percent, ind.kind == "yes_no", lang)
-                    )
-                else:
-                    value = values.get(role)
-                out.put(
-                    ws,
-                    f"{col}{row}",
-                    value,
-                    styles[role],
-                    unlocked=unlocked,
-                    number_format=number_format,
-                )
-        # Tall enough for the longest wrapped text the row is generated with (a long name or
-        # limit would otherwise be cut: neither Excel nor LibreOffice grows it on opening).
-        lines = max(
-            text_lines(str(values[role]), tpl.scorecard_widths.get(role))
-            for role in _WRAPPED_ROLES
-            if isinstance(values.get(role), str)
-        )
-        height = tpl.row_heights[("scorecard", kind)]
-        ws.row_dimensions[row].height = max(height or 15, 13 * lines + 4) if lines > 1 else height
-        if cells.input:
-            key: tuple[object, ...] = ("result", ind.code, cells.result_ref, na_name, lang)
-            if key not in out.memo:
-                out.memo[key] = _result_validation(ind, cells.result_ref, na_name, lang)
-            ws.add_data_validation(out.memo[key])
-            comment_refs.append(cells.comment_ref)
+                value = values.get(role)
+            out.put(
+                ws,
+                f"{col}{row}",
+                value,
+                styles[role],
+                unlocked=unlocked,
+                number_format=number_format,
+            )
+    # Tall enough for the longest wrapped text the row is generated with (a long name or
+    # limit would otherwise be cut: neither Excel nor LibreOffice grows it on opening).
+    lines = max(
+        text_lines(str(values[role]), tpl.scorecard_widths.get(role))
+        for role in _WRAPPED_ROLES
+        if isinstance(values.get(role), str)
+    )
+    height = tpl.row_heights[("scorecard", kind)]
+    ws.row_dimensions[row].height = max(height or 15, 13 * lines + 4) if lines > 1 else height
+    if cells.input:
+        na_name = layout.lists.names["na"]
+        key: tuple[object, ...] = ("result", ind.code, cells.result_ref, na_name, lang)
+        if key not in out.memo:
+            out.memo[key] = _result_validation(ind, cells.result_ref, na_name, lang)
+        ws.add_data_validation(out.memo[key])
+
+
+def _scorecard_rules(
+    out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, comment_refs: Sequence[str]
+) -> None:
+    """Målekort's comment validation, status and missing-comment formats and page setup."""
+    ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
     if comment_refs:
         key = ("comment", *comment_refs, lang)
         if key not in out.memo:
@@ -521,7 +585,6 @@ def write_scorecard(
         last_col=ws.max_column,
         title_cols="A:B",
     )
-    return found
 
 
 def _kostra_cells(
