@@ -356,7 +356,9 @@ def write_scorecard(
     comment_refs: list[str] = []
     for cells in sc.indicators:
         ind = definition.indicator(cells.code)
-        values, rule = _indicator_values(layout, definition, unit, ind, cells, inputs, found)
+        values, rule = _indicator_values(
+            out.memo, layout, definition, unit, ind, cells, inputs, found
+        )
         if not cells.input and ind.source == "kostra" and kostra:
             values.update(
                 _kostra_cells(kostra.get(ind.code), unit, rule, cells.result_ref, layout.language)
@@ -420,6 +422,7 @@ def _scorecard_groups(
 
 
 def _indicator_values(
+    memo: dict[tuple[object, ...], Any],
     layout: UnitLayout,
     definition: Definition,
     unit: Unit,
@@ -432,6 +435,8 @@ def _indicator_values(
 
     Input rows get the pre-filled result and comment, the status formula and the check
     formulas, whose results are appended to ``found``; read-only rows name their source.
+    The texts and formulas that only depend on the indicator, its target and rule are kept
+    in ``memo`` for the run (units share most of them).
     """
     lang, period = layout.language, layout.period
     target, _ = effective_target(ind, unit, period)
@@ -440,17 +445,24 @@ def _indicator_values(
     except ValueError as exc:
         raise TemplateError(t("generate.bad-rule", None, code=ind.code, detail=str(exc))) from exc
     percent = ind.unit_of_measure.strip() == "%"
+    texts_key = ("texts", ind.code, repr(target), rule, lang)
+    texts = memo.get(texts_key)
+    if texts is None:
+        texts = memo[texts_key] = (
+            _with_plan_end(
+                t(f"wb.answer.{ind.wanted}", lang)
+                if ind.kind == "yes_no"
+                else target_text(target, ind, lang),
+                plan_target_text(ind, definition.settings.budget_year, lang),
+            ),
+            limits_text(rule, ind, lang),
+        )
     values: dict[str, object] = {
         "code": ind.code,
         "name": ind.name,
         "measure": ind.unit_of_measure,
-        "target": _with_plan_end(
-            t(f"wb.answer.{ind.wanted}", lang)
-            if ind.kind == "yes_no"
-            else target_text(target, ind, lang),
-            plan_target_text(ind, definition.settings.budget_year, lang),
-        ),
-        "limits": limits_text(rule, ind, lang),
+        "target": texts[0],
+        "limits": texts[1],
         "owner": ind.owner or "",
     }
     if not cells.input:
@@ -462,10 +474,13 @@ def _indicator_values(
     # it (68 % → 68), as the collector does.
     number = percent_entry(raw, percent and ind.code in inputs.percent)
     shown_status = status_result(rule, number, lang)
-    values["status"] = _Formula(
-        excel_status_formula(rule, cells.result_ref, lang, percent_entry=percent),
-        shown_status,
-    )
+    formula_key = ("status-formula", rule, cells.result_ref, lang, percent)
+    formula = memo.get(formula_key)
+    if formula is None:
+        formula = memo[formula_key] = excel_status_formula(
+            rule, cells.result_ref, lang, percent_entry=percent
+        )
+    values["status"] = _Formula(formula, shown_status)
     values["comment_rule"] = t(f"wb.comment-rule.{ind.comment_required}", lang)
     needs_comment = comment_missing_result(ind.comment_required, shown_status, comment, lang)
     values["comment_missing"] = _comment_missing_formula(
