@@ -155,6 +155,10 @@ class PartCache:
     #: what it wrote, so a sheet without a key is always serialised in full.
     frame_keys: dict[int, str] = field(default_factory=dict)
     frames: dict[tuple[str, str], tuple[bytes, bytes]] = field(default_factory=dict)
+    #: ``xl/workbook.xml``, its relationships and the package's, by :func:`_workbook_key`.
+    workbook: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = field(default_factory=dict)
+    #: ``[Content_Types].xml`` by the parts it lists.
+    content_types: dict[tuple[object, ...], bytes] = field(default_factory=dict)
 
     def stylesheet(self, wb: Workbook) -> bytes:
         """``xl/styles.xml`` of ``wb``, rebuilt only when one of its style tables has grown.
@@ -238,12 +242,74 @@ class _MemoryExcelWriter(ExcelWriter):
         self._write_charts()
         self._write_external_links()
         archive.writestr(ARC_STYLE, parts.stylesheet(wb))
-        writer = _WorkbookPartWriter(wb)
-        archive.writestr(ARC_ROOT_RELS, writer.write_root_rels())
-        archive.writestr(ARC_WORKBOOK, writer.write())
-        archive.writestr(ARC_WORKBOOK_RELS, writer.write_rels())
+        key = _workbook_key(wb)
+        found = parts.workbook.get(key) if key is not None else None
+        if found is None:
+            writer = _WorkbookPartWriter(wb)
+            found = (writer.write_root_rels(), writer.write(), writer.write_rels())
+            if key is not None:
+                if len(parts.workbook) >= 64:
+                    parts.workbook.clear()
+                parts.workbook[key] = found
+        archive.writestr(ARC_ROOT_RELS, found[0])
+        archive.writestr(ARC_WORKBOOK, found[1])
+        archive.writestr(ARC_WORKBOOK_RELS, found[2])
         self._merge_vba()
-        self.manifest._write(archive, wb)
+        self._write_content_types()
+
+    def _write_content_types(self) -> None:
+        """``Manifest._write``, its bytes reused for the same parts."""
+        archive, wb, manifest = self._archive, self.workbook, self.manifest
+        if wb.vba_archive is not None:
+            manifest._write(archive, wb)
+            return
+        overrides = tuple((o.PartName, o.ContentType) for o in manifest.Override)
+        key = (overrides, wb.path, wb.mime_type, tuple(archive.namelist()))
+        found = self.parts.content_types.get(key)
+        if found is None:
+            manifest.append(wb)
+            manifest._register_mimetypes(filenames=archive.namelist())
+            found = tostring(manifest.to_tree())
+            if len(self.parts.content_types) >= 64:
+                self.parts.content_types.clear()
+            self.parts.content_types[key] = found
+        archive.writestr(manifest.path, found)
+
+
+def _workbook_key(wb: Workbook) -> tuple[object, ...] | None:
+    """Everything ``xl/workbook.xml`` and the two relationship parts are made of, or None.
+
+    None (never cached) for what a unit workbook does not have: external links, pivot
+    tables, VBA, sheet-local names, auto filters.
+    """
+    if wb._external_links or wb._pivots or wb.vba_archive is not None:
+        return None
+    sheets = []
+    for ws in wb._sheets:
+        if getattr(ws, "defined_names", None) or getattr(ws, "auto_filter", None):
+            return None
+        titles = getattr(ws, "print_titles", None)
+        area = getattr(ws, "print_area", None)
+        sheets.append((ws.title, ws.sheet_state, ws.path, ws._rel_type, titles, area))
+    names = tuple((n.name, n.value, n.localSheetId, n.hidden) for n in wb.defined_names.values())
+    security = wb.security
+    protection = (
+        None if security is None else tuple(sorted((k, str(v)) for k, v in dict(security).items()))
+    )
+    views = tuple(tuple(sorted(dict(v).items())) for v in wb.views)
+    return (
+        id(wb),
+        wb.code_name,
+        wb.excel_base_date,
+        tuple(sheets),
+        names,
+        wb._active_sheet_index,
+        wb.active.sheet_state if wb.active is not None else None,
+        protection,
+        views,
+        tuple(sorted(dict(wb.calculation).items())),
+        len(wb.custom_doc_props) >= 1,
+    )
 
 
 def workbook_bytes(wb: Workbook, parts: PartCache | None = None) -> bytes:
