@@ -21,6 +21,7 @@ import io
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import SimpleNamespace
 
 from openpyxl.cell.cell import Cell, MergedCell
@@ -49,7 +50,7 @@ from openpyxl.xml.constants import (
 from openpyxl.xml.functions import tostring
 
 from bms_excel.xlsx.cached_formula import Formula, fill_results, formula_cell, sheet_results
-from bms_excel.xlsx.cells import escape_text
+from bms_excel.xlsx.cells import column_letter, escape_text
 
 #: zlib level of the package: the default, as openpyxl uses. Level 1 saves about 0.7 ms per
 #: unit workbook (3 % of generating it) but makes the file 10 % larger; not worth it.
@@ -69,51 +70,66 @@ def sheet_data(ws: Worksheet) -> bytes | None:
     """
     cell_styles = ws.parent._cell_styles
     style_ids = cell_styles._dict  # IndexedList's own value → index map (``add`` hashes twice)
+    cells = ws._cells
     rows: dict[int, list[Cell | MergedCell]] = defaultdict(list)
-    for (row, _), cell in sorted(ws._cells.items()):
-        rows[row].append(cell)
-    for row in ws.row_dimensions.keys() - rows.keys():
-        rows[row] = []
+    for key in sorted(cells):
+        rows[key[0]].append(cells[key])
     dims = ws.row_dimensions
+    for row in dims.keys() - rows.keys():
+        rows[row] = []
+    letters = _column_letters()
     out = ["<sheetData>"]
-    for row, cells in sorted(rows.items()):
-        attrs = "".join(f' {k}="{v}"' for k, v in dims.get(row, {}))
-        out.append(f'<row r="{row}"{attrs}>')
-        for cell in cells:
+    append = out.append
+    for row, row_cells in sorted(rows.items()):
+        found = dims.get(row)
+        attrs = "".join(f' {k}="{v}"' for k, v in found) if found is not None else ""
+        append(f'<row r="{row}"{attrs}>')
+        for cell in row_cells:
             if cell._comment is not None or cell.hyperlink:
                 return None
-            value, styled = cell._value, cell.has_style
+            value, style = cell._value, cell._style
+            styled = style is not None and any(style)
             if value is None and not styled:
                 continue
             kind = cell.data_type
-            start = f'<c r="{cell.coordinate}"'
+            start = f'<c r="{letters[cell.column]}{row}"'
             if styled:
-                style_id = style_ids.get(cell._style)
+                style_id = style_ids.get(style)
                 if style_id is None:
-                    style_id = cell_styles.add(cell._style)
+                    style_id = cell_styles.add(style)
                 start += f' s="{style_id}"'
             if kind == "s":
                 start += ' t="inlineStr"'
             elif kind != "f":
                 start += f' t="{kind}"'
             if value is None or value == "":
-                out.append(f"{start}></c>")
-            elif type(value) not in _TEXTS and kind in ("f", "s"):
+                append(f"{start}></c>")
+                continue
+            value_type = type(value)
+            if value_type is str and kind == "s":
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                append(f"{start}><is><t{space}>{escape_text(value)}</t></is></c>")
+            elif value_type not in _TEXTS and kind in ("f", "s"):
                 return None  # rich text, array and data-table formulas
             elif kind == "f":
-                out.append(formula_cell(start, value, escape_text(value[1:])))
+                append(formula_cell(start, value, escape_text(value[1:])))
             elif kind == "s":
                 space = ' xml:space="preserve"' if value != value.strip() else ""
-                text = escape_text(value)
-                out.append(f"{start}><is><t{space}>{text}</t></is></c>")
+                append(f"{start}><is><t{space}>{escape_text(value)}</t></is></c>")
             elif kind in ("n", "b") and isinstance(value, int | float):
-                out.append(f"{start}><v>{safe_string(value)}</v></c>")
+                append(f"{start}><v>{safe_string(value)}</v></c>")
             else:
                 return None  # dates, errors
-        out.append("</row>")
-    out.append("</sheetData>")
+        append("</row>")
+    append("</sheetData>")
     # lxml writes the part without an encoding declaration, so non-ASCII as references.
     return "".join(out).encode("ascii", "xmlcharrefreplace")
+
+
+@lru_cache(maxsize=1)
+def _column_letters() -> list[str]:
+    """Column number → letters (index 0 unused), for every column Excel has."""
+    return ["", *(column_letter(c) for c in range(1, 16385))]
 
 
 class _SplicingWorksheetWriter(WorksheetWriter):
