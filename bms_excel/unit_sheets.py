@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from babel.numbers import format_decimal
-from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.styles.cell_style import StyleArray
@@ -70,7 +70,7 @@ from bms_excel.unit_results import (
 )
 from bms_excel.values import parse_value
 from bms_excel.xlsx.cached_formula import Formula
-from bms_excel.xlsx.limits import DV_LIMITS
+from bms_excel.xlsx.limits import CELL_TEXT_LIMIT, DV_LIMITS
 from bms_excel.xlsx.printing import page_setup, smallest_font, text_lines
 
 if TYPE_CHECKING:
@@ -91,6 +91,10 @@ _Formula = Formula
 
 
 _coordinate = lru_cache(maxsize=65536)(coordinate_to_tuple)
+_new_cell = object.__new__
+#: Texts this short are never over Excel's cell limit (see ``over_cell_limit``).
+_SHORT_TEXT = CELL_TEXT_LIMIT // 2
+_ILLEGAL = ILLEGAL_CHARACTERS_RE
 
 
 class CellWriter:
@@ -156,21 +160,31 @@ class CellWriter:
         cell keeps the default style.
         """
         row, column = _coordinate(ref)
+        # What ``Cell(ws, row, column, style_array=...)`` does, without its call chain:
+        # thousands of cells per workbook.
+        cell = _new_cell(Cell)
+        cell.parent, cell.row, cell.column = ws, row, column
+        cell._value, cell.data_type, cell._hyperlink, cell._comment = None, "n", None, None
         if base is None:
-            cell = Cell(ws, row=row, column=column)
+            cell._style = None
         else:
             style = self.style(base, unlocked=unlocked, number_format=number_format, fill=fill)
-            cell = Cell(ws, row=row, column=column, style_array=style)  # Cell copies it
+            cell._style = StyleArray(style)  # a copy, as Cell makes
         kind = type(value)
         if value is None:
             pass
         elif (kind is str or kind is _Formula) and not raw:
             # What openpyxl's value setter would do with an already cleaned text, minus the
             # checks clean_text has made: a formula only when asked for, error codes kept.
-            cleaned = clean_text(value, f"'{ws.title}'!{ref}")  # type: ignore[arg-type]
+            given = cast(str, value)
+            if len(given) <= _SHORT_TEXT and _ILLEGAL.search(given) is None:
+                cleaned = given  # nearly always: nothing to clean, nothing too long
+            else:
+                cleaned = clean_text(given, f"'{ws.title}'!{ref}")
             cell._value = cleaned
             if kind is _Formula and len(cleaned) > 1 and cleaned.startswith("="):
-                cell._value = _Formula(cleaned, value.result)  # type: ignore[attr-defined]
+                if cleaned is not given:
+                    cell._value = _Formula(cleaned, cast(Formula, given).result)
                 cell.data_type = "f"
             else:
                 cell.data_type = "e" if cleaned in ERROR_CODES and not text else "s"
