@@ -177,15 +177,21 @@ class WorkbookWriter:
         self._varying: list[tuple[Worksheet, Cell]] = []
         self._template_guarded = False
         self._sheet_state: dict[str, str] = {}
+        #: Unit code → its placeholders rendered by :meth:`check_templates`, until its fill.
+        self._rendered: dict[str, dict[tuple[str, str], str]] = {}
 
     def context(self, unit: Unit) -> dict[str, object]:
         """The Jinja context for ``unit``."""
         return template_context(self.definition, unit, self.period, self.lang, self.now.date())
 
     def check_templates(self, units: Iterable[Unit]) -> None:
-        """Render every placeholder for every unit once, before any file is written."""
+        """Render every placeholder for every unit once, before any file is written.
+
+        The texts are kept for each unit's :meth:`fill` (rendering is a good part of a unit's
+        placeholders' cost, and the context of a unit is the same for the whole run).
+        """
         for unit in units:
-            self.template.check_render(self.context(unit))
+            self._rendered[unit.code] = self.template.render_cells(self.context(unit))
 
     def fill(self, unit: Unit, filled: UnitInputs | None = None) -> tuple[Workbook, UnitLayout]:
         """Reset the template and write ``unit``'s workbook into it (not saved).
@@ -218,7 +224,7 @@ class WorkbookWriter:
     def _reset(self, layout: UnitLayout, ctx: Mapping[str, object], keep: set[str]) -> Workbook:
         """The template reset for a unit (sheets in ``keep`` keep their cells), sheets titled."""
         tpl, out = self.template, self.cells
-        texts = tpl.render_cells(ctx)
+        texts = self._rendered.pop(layout.unit, None) or tpl.render_cells(ctx)
         rendered = tpl.reset(texts, keep)
         out.written = []
         wb = tpl.workbook

@@ -199,10 +199,6 @@ class LoadedTemplate:
             out[(key, coordinate)] = text
         return out
 
-    def check_render(self, context: Mapping[str, Any]) -> None:
-        """Render every placeholder once with ``context`` (fail before any file is written)."""
-        self.render_cells(context)
-
     def reset(
         self, rendered: Mapping[tuple[str, str], str], keep: Collection[str] = ()
     ) -> list[Cell]:
