@@ -16,8 +16,10 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -450,6 +452,28 @@ def _init_worker(args: dict[str, object]) -> None:
     _WORKER = WorkbookWriter(**args)  # type: ignore[arg-type]
 
 
+@contextmanager
+def _pool(
+    processes: int, writer: WorkbookWriter, args: dict[str, object]
+) -> Iterator[ProcessPoolExecutor]:
+    """A process pool whose workers each hold a writer.
+
+    Where processes are forked, the workers inherit ``writer`` as it is (template loaded,
+    placeholders rendered by the up-front check); elsewhere each builds its own from ``args``.
+    """
+    global _WORKER
+    if multiprocessing.get_start_method() != "fork":
+        with ProcessPoolExecutor(processes, initializer=_init_worker, initargs=(args,)) as pool:
+            yield pool
+        return
+    _WORKER = writer
+    try:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield pool
+    finally:
+        _WORKER = None
+
+
 def _work(unit: Unit, path: Path) -> ManifestRow:
     assert _WORKER is not None
     return _WORKER.write(unit, path)
@@ -514,7 +538,7 @@ def generate_workbooks(
     rows: dict[str, ManifestRow] = {}
     total = len(chosen)
     if processes and processes > 1 and total > 1:
-        with ProcessPoolExecutor(processes, initializer=_init_worker, initargs=(args,)) as pool:
+        with _pool(processes, writer, args) as pool:
             futures = {pool.submit(_work, u, paths[u.code]): u.code for u in chosen}
             for future in as_completed(futures):
                 rows[futures[future]] = future.result()
