@@ -148,6 +148,8 @@ class LoadedTemplate:
     #: Målekort: role → template column index; prototype kind → role → style.
     scorecard_styles: dict[str, dict[str, StyleArray]] = field(default_factory=dict)
     scorecard_headers: dict[str, tuple[StyleArray, Any]] = field(default_factory=dict)
+    #: The Målekort header roles whose text names the unit or sector (rendered per unit).
+    unit_headers: set[str] = field(default_factory=set)
     scorecard_widths: dict[str, float | None] = field(default_factory=dict)
     row_heights: dict[tuple[str, str], float | None] = field(default_factory=dict)
     #: Other sheets: sheet key → role → prototype style (ready row of Kontroll: "ready.<role>").
@@ -322,6 +324,8 @@ def _read_prototypes(tpl: LoadedTemplate, env: SandboxedEnvironment) -> None:
                 tpl.where("scorecard", cell.coordinate),
             ) from exc
         tpl.scorecard_headers[role] = (copy(cell._style), compiled)
+        if meta.find_undeclared_variables(env.parse(str(cell.value))) & _PER_UNIT_NAMES:
+            tpl.unit_headers.add(role)
         tpl.scorecard_widths[role] = ws.column_dimensions[cell.column_letter].width
     tpl.row_heights[("scorecard", "header")] = ws.row_dimensions[header].height
     for offset, kind in enumerate(SCORECARD_PROTOTYPES, start=1):

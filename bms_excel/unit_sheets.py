@@ -402,8 +402,15 @@ def _scorecard_header(
             dim.width = tpl.scorecard_widths.get(role) or 10
             # A history column without a defined period before this one stays hidden.
             dim.hidden = role in HIDDEN_ROLES or (role == "history" and not sc.history_periods[i])
-            hctx = {**ctx, "history_period": sc.history_periods[i]} if role == "history" else ctx
-            text = render_header(tpl, role, hctx)
+            history = sc.history_periods[i] if role == "history" else None
+            # Apart from the unit and sector, the context is the same for the whole run.
+            key = ("header", role, history)
+            text = out.memo.get(key) if role not in tpl.unit_headers else None
+            if text is None:
+                hctx = {**ctx, "history_period": history} if role == "history" else ctx
+                text = render_header(tpl, role, hctx)
+                if role not in tpl.unit_headers:
+                    out.memo[key] = text
             out.put(ws, f"{col}{sc.header_row}", text, tpl.scorecard_headers[role][0])
     ws.row_dimensions[sc.header_row].height = tpl.row_heights[("scorecard", "header")]
 
