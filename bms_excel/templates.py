@@ -63,7 +63,8 @@ def clean_text(text: str, where: str | None = None) -> str:
 
 def has_jinja(value: object) -> bool:
     """True when ``value`` is a text holding Jinja syntax."""
-    return isinstance(value, str) and any(m in value for m in _MARKERS)
+    # Nearly no text has a brace: that test first (the guard asks for every cell written).
+    return isinstance(value, str) and "{" in value and any(m in value for m in _MARKERS)
 
 
 def _environment() -> SandboxedEnvironment:

@@ -466,7 +466,7 @@ def _indicator_values(
     except ValueError as exc:
         raise TemplateError(t("generate.bad-rule", None, code=ind.code, detail=str(exc))) from exc
     percent = ind.unit_of_measure.strip() == "%"
-    texts_key = ("texts", ind.code, repr(target), rule, lang)
+    texts_key = ("texts", ind.code, target, rule, lang)  # both frozen, hashable
     texts = memo.get(texts_key)
     if texts is None:
         texts = memo[texts_key] = (

@@ -29,10 +29,12 @@ from openpyxl.compat import safe_string
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.packaging.extended import ExtendedProperties
 from openpyxl.packaging.relationship import RelationshipList
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.stylesheet import write_stylesheet
 from openpyxl.workbook._writer import WorkbookWriter as _WorkbookPartWriter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 from openpyxl.writer.theme import theme_xml
@@ -82,7 +84,7 @@ def sheet_data(ws: Worksheet) -> bytes | None:
     append = out.append
     for row, row_cells in sorted(rows.items()):
         found = dims.get(row)
-        attrs = "".join(f' {k}="{v}"' for k, v in found) if found is not None else ""
+        attrs = "" if found is None else _row_attrs(found, style_ids.get(_DEFAULT_STYLE))
         append(f'<row r="{row}"{attrs}>')
         for cell in row_cells:
             if cell._comment is not None or cell.hyperlink:
@@ -124,6 +126,37 @@ def sheet_data(ws: Worksheet) -> bytes | None:
     append("</sheetData>")
     # lxml writes the part without an encoding declaration, so non-ASCII as references.
     return "".join(out).encode("ascii", "xmlcharrefreplace")
+
+
+_DEFAULT_STYLE = StyleArray()
+#: The attributes of unstyled rows by their dimension's values (a few distinct ones per run).
+_ROW_ATTRS: dict[tuple[object, ...], str] = {}
+
+
+def _row_attrs(dim: RowDimension, default_id: int | None) -> str:
+    """The ``<row>`` attributes of ``dim`` as openpyxl writes them (``dict(dim)``).
+
+    ``default_id`` is the workbook's index of the default style, which an unstyled row's
+    ``s`` names (None when not registered yet: then openpyxl's way, which registers it).
+    """
+    style = dim._style
+    if default_id is None or (style is not None and any(style)):
+        return "".join(f' {k}="{v}"' for k, v in dim)  # registers the row's style
+    key = (
+        dim.hidden,
+        dim.outlineLevel,
+        dim.collapsed,
+        dim.ht,
+        dim.thickBot,
+        dim.thickTop,
+        default_id,
+    )
+    found = _ROW_ATTRS.get(key)
+    if found is None:
+        if len(_ROW_ATTRS) >= 4096:
+            _ROW_ATTRS.clear()
+        found = _ROW_ATTRS[key] = "".join(f' {k}="{v}"' for k, v in dim)
+    return found
 
 
 @lru_cache(maxsize=1)
