@@ -92,6 +92,8 @@ _Formula = Formula
 
 _coordinate = lru_cache(maxsize=65536)(coordinate_to_tuple)
 _new_cell = object.__new__
+#: At most this many rows are kept for reuse (:meth:`CellWriter.keep`), a few MB.
+_KEPT_ROWS = 4096
 #: Texts this short are never over Excel's cell limit (see ``over_cell_limit``).
 _SHORT_TEXT = CELL_TEXT_LIMIT // 2
 _ILLEGAL = ILLEGAL_CHARACTERS_RE
@@ -114,6 +116,8 @@ class CellWriter:
         #: Validations and formatting rules built once per run and shared by the workbooks
         #: (openpyxl only reads them when saving; see :func:`write_scorecard`).
         self.memo: dict[tuple[object, ...], Any] = {}
+        #: Rows written before, by everything their cells are made of (see :meth:`reuse`).
+        self.rows: dict[tuple[object, ...], tuple[dict[tuple[int, int], Cell], float | None]] = {}
 
     def style(
         self,
@@ -138,6 +142,27 @@ class CellWriter:
                 scratch.fill = _fill(fill)
             found = self._styles[key] = scratch._style
         return found
+
+    def reuse(self, ws: Worksheet, key: tuple[object, ...]) -> float | bool | None:
+        """Put the cells kept under ``key`` back into ``ws``; their row's height, or False.
+
+        A row whose content, styles and place equal one written for an earlier unit gets the
+        very same cell objects (they are never changed once written) instead of new ones.
+        """
+        found = self.rows.get(key)
+        if found is None:
+            return False
+        cells, height = found
+        ws._cells.update(cells)
+        self.written.extend([(ws, cell) for cell in cells.values()])
+        return height
+
+    def keep(self, key: tuple[object, ...], start: int, height: float | None) -> None:
+        """Keep the cells written since ``len(self.written)`` was ``start`` under ``key``."""
+        if len(self.rows) >= _KEPT_ROWS:
+            self.rows.clear()
+        cells = {(cell.row, cell.column): cell for _, cell in self.written[start:]}
+        self.rows[key] = (cells, height)
 
     def put(
         self,
@@ -366,7 +391,8 @@ def write_scorecard(
     letters: dict[str, list[str]] = {role: [col] for role, col in sc.columns.items()}
     letters["history"] = list(sc.history_columns)
     _scorecard_header(out, tpl, layout, ctx, letters)
-    _scorecard_groups(out, tpl, layout, definition, letters)
+    place = tuple((role, tuple(cols)) for role, cols in letters.items())
+    _scorecard_groups(out, tpl, layout, definition, letters, place)
     comment_refs: list[str] = []
     for cells in sc.indicators:
         ind = definition.indicator(cells.code)
@@ -380,7 +406,7 @@ def write_scorecard(
         shown = values.get("status")
         found.status_cells.append(getattr(shown, "result", shown))
         past = dict(history.get((unit.code, ind.code), ()))
-        _indicator_row(out, tpl, layout, ind, cells, values, past, inputs, letters)
+        _indicator_row(out, tpl, layout, ind, cells, values, past, inputs, letters, place)
         if cells.input:
             comment_refs.append(cells.comment_ref)
     _scorecard_rules(out, tpl, layout, comment_refs)
@@ -421,8 +447,10 @@ def _scorecard_groups(
     layout: UnitLayout,
     definition: Definition,
     letters: Mapping[str, list[str]],
+    place: tuple[object, ...],
 ) -> None:
-    """Målekort's group rows: focus area (in its colour), goal and factor."""
+    """Målekort's group rows: focus area (in its colour), goal and factor (``place`` names
+    the columns of ``letters``: an equal row written before is reused)."""
     ws = tpl.sheets["scorecard"]
     objects: dict[tuple[str, str], FocusArea | Goal | Factor] = {}
     for area in definition.focus_areas:
@@ -432,13 +460,17 @@ def _scorecard_groups(
             for factor in goal.factors:
                 objects[("factor", factor.code)] = factor
     for group in layout.scorecard.groups:
-        styles = tpl.scorecard_styles[group.kind]
-        obj = objects[(group.kind, group.code)]
-        colour = obj.colour.lstrip("#").upper() if isinstance(obj, FocusArea) else None
-        for role, cols in letters.items():
-            label = obj.code if role == "code" else obj.name if role == "name" else None
-            for col in cols:
-                out.put(ws, f"{col}{group.row}", label, styles[role], fill=colour)
+        key = ("group", group.kind, group.code, group.row, place)
+        if out.reuse(ws, key) is False:
+            start = len(out.written)
+            styles = tpl.scorecard_styles[group.kind]
+            obj = objects[(group.kind, group.code)]
+            colour = obj.colour.lstrip("#").upper() if isinstance(obj, FocusArea) else None
+            for role, cols in letters.items():
+                label = obj.code if role == "code" else obj.name if role == "name" else None
+                for col in cols:
+                    out.put(ws, f"{col}{group.row}", label, styles[role], fill=colour)
+            out.keep(key, start, None)
         ws.row_dimensions[group.row].height = tpl.row_heights[("scorecard", group.kind)]
 
 
@@ -532,8 +564,54 @@ def _indicator_row(
     past: Mapping[str, str],
     inputs: UnitInputs,
     letters: Mapping[str, list[str]],
+    place: tuple[object, ...],
 ) -> None:
-    """Write an indicator's row (``past``: its history by period), its height and validation."""
+    """Write an indicator's row (``past``: its history by period), its height and validation.
+
+    ``place`` names the columns of ``letters``; a row equal to one written before (same
+    cells, content and columns) reuses that row's cells.
+    """
+    ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
+    percent_cell = ind.code in inputs.percent
+    content = tuple((k, type(v), v, _result_key(v)) for k, v in values.items())
+    history = tuple(past.get(p) for p in sc.history_periods)
+    key = ("indicator", cells, place, content, history, percent_cell, lang)
+    height = out.reuse(ws, key)
+    if height is False:
+        start = len(out.written)
+        height = _write_indicator_cells(
+            out, tpl, layout, ind, cells, values, past, letters, percent_cell
+        )
+        out.keep(key, start, height)
+    ws.row_dimensions[cells.row].height = height
+    if cells.input:
+        na_name = layout.lists.names["na"]
+        memo_key: tuple[object, ...] = ("result", ind.code, cells.result_ref, na_name, lang)
+        if memo_key not in out.memo:
+            out.memo[memo_key] = _result_validation(ind, cells.result_ref, na_name, lang)
+        ws.add_data_validation(out.memo[memo_key])
+
+
+def _result_key(value: object) -> tuple[object, ...] | None:
+    """A formula's result with its type (``1``, ``1.0`` and ``True`` are equal keys)."""
+    if isinstance(value, Formula):
+        return (type(value.result), value.result)
+    return None
+
+
+def _write_indicator_cells(
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    ind: Indicator,
+    cells: IndicatorCells,
+    values: Mapping[str, object],
+    past: Mapping[str, str],
+    letters: Mapping[str, list[str]],
+    percent_cell: bool,
+) -> float | None:
+    """The cells of an indicator's row (``percent_cell``: its result has a percent format);
+    the row's height."""
     ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
     kind = "input" if cells.input else "readonly"
     styles = tpl.scorecard_styles[kind]
@@ -543,7 +621,7 @@ def _indicator_row(
     for role, cols in letters.items():
         unlocked = cells.input and role in ("result", "comment")
         number_format = numbers if role in ("history", "result") else None
-        if role == "result" and ind.code in inputs.percent:
+        if role == "result" and percent_cell:
             number_format = "0%"  # as Excel's percent entry leaves the cell
         for i, col in enumerate(cols):
             value: object
@@ -572,13 +650,7 @@ def _indicator_row(
         if isinstance(values.get(role), str)
     )
     height = tpl.row_heights[("scorecard", kind)]
-    ws.row_dimensions[row].height = max(height or 15, 13 * lines + 4) if lines > 1 else height
-    if cells.input:
-        na_name = layout.lists.names["na"]
-        key: tuple[object, ...] = ("result", ind.code, cells.result_ref, na_name, lang)
-        if key not in out.memo:
-            out.memo[key] = _result_validation(ind, cells.result_ref, na_name, lang)
-        ws.add_data_validation(out.memo[key])
+    return max(height or 15, 13 * lines + 4) if lines > 1 else height
 
 
 def _scorecard_rules(
