@@ -76,3 +76,21 @@ def test_cached_workbook_parts_follow_a_change_of_sheet_state() -> None:
 
     assert part(first) != part(second) == part(expected.getvalue())
     assert b'state="hidden"' in part(second)
+
+
+def test_custom_properties_are_written_as_openpyxl_writes_them() -> None:
+    from openpyxl.packaging.custom import CustomPropertyList, StringProperty
+
+    for values in (["U00001", "2026-T1"], ["Ås & <x>", 'a "b"']):
+        wb = openpyxl.Workbook()
+        wb.custom_doc_props = CustomPropertyList()
+        for i, value in enumerate(values):
+            wb.custom_doc_props.append(StringProperty(name=f"bms.f{i}", value=value))
+        ours = workbook_bytes(wb, PartCache())
+        expected = io.BytesIO()
+        wb.save(expected)
+        with (
+            zipfile.ZipFile(io.BytesIO(ours)) as a,
+            zipfile.ZipFile(io.BytesIO(expected.getvalue())) as b,
+        ):
+            assert a.read("docProps/custom.xml") == b.read("docProps/custom.xml")

@@ -18,6 +18,7 @@ The parts are byte for byte what openpyxl writes once the formulas' results are 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from types import SimpleNamespace
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.compat import safe_string
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+from openpyxl.packaging.custom import CustomPropertyList, StringProperty
 from openpyxl.packaging.extended import ExtendedProperties
 from openpyxl.packaging.relationship import RelationshipList
 from openpyxl.styles.cell_style import StyleArray
@@ -48,6 +50,8 @@ from openpyxl.xml.constants import (
     ARC_WORKBOOK,
     ARC_WORKBOOK_RELS,
     CPROPS_TYPE,
+    CUSTPROPS_NS,
+    VTYPES_NS,
 )
 from openpyxl.xml.functions import tostring
 
@@ -283,7 +287,10 @@ class _MemoryExcelWriter(ExcelWriter):
         archive.writestr(ARC_CORE, tostring(wb.properties.to_tree()))
         archive.writestr(ARC_THEME, wb.loaded_theme or theme_xml)
         if len(wb.custom_doc_props) >= 1:
-            archive.writestr(ARC_CUSTOM, tostring(wb.custom_doc_props.to_tree()))
+            custom = _custom_xml(wb.custom_doc_props)
+            if custom is None:
+                custom = tostring(wb.custom_doc_props.to_tree())
+            archive.writestr(ARC_CUSTOM, custom)
             self.manifest.append(SimpleNamespace(path="/" + ARC_CUSTOM, mime_type=CPROPS_TYPE))
         self._write_worksheets()
         self._write_chartsheets()
@@ -323,6 +330,34 @@ class _MemoryExcelWriter(ExcelWriter):
                 self.parts.content_types.clear()
             self.parts.content_types[key] = found
         archive.writestr(manifest.path, found)
+
+
+_CUSTOM_HEAD = f'<Properties xmlns="{CUSTPROPS_NS}">'
+_CUSTOM_PROPERTY = (
+    '<property name="{}" fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{}">'
+    f'<vt:lpwstr xmlns:vt="{VTYPES_NS}">{{}}</vt:lpwstr></property>'
+)
+#: Texts written as they are in both attributes and text content.
+_PLAIN = re.compile(r"[\x20-\x7e]*")
+
+
+def _custom_xml(props: CustomPropertyList) -> bytes | None:
+    """``docProps/custom.xml`` as openpyxl writes it, for text properties of plain ASCII.
+
+    None for anything else (openpyxl serialises those).
+    """
+    out = [_CUSTOM_HEAD]
+    for pid, prop in enumerate(props.props, 2):
+        name, value = prop.name, prop.value
+        if type(prop) is not StringProperty or not isinstance(value, str):
+            return None
+        if not (_PLAIN.fullmatch(name) and _PLAIN.fullmatch(value)):
+            return None
+        if any(c in name or c in value for c in '&<>"'):
+            return None
+        out.append(_CUSTOM_PROPERTY.format(name, pid, value))
+    out.append("</Properties>")
+    return "".join(out).encode("ascii")
 
 
 def _workbook_key(wb: Workbook) -> tuple[object, ...] | None:
