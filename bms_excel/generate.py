@@ -181,6 +181,8 @@ class WorkbookWriter:
         self._sheet_state: dict[str, str] = {}
         #: Unit code → its placeholders rendered by :meth:`check_templates`, until its fill.
         self._rendered: dict[str, dict[tuple[str, str], str]] = {}
+        #: The very hidden sheets by title, reused from unit to unit (:meth:`_hidden_sheet`).
+        self._hidden: dict[str, Worksheet] = {}
 
     def context(self, unit: Unit) -> dict[str, object]:
         """The Jinja context for ``unit``."""
@@ -274,7 +276,7 @@ class WorkbookWriter:
     ) -> tuple[Worksheet, Worksheet, dict[str, str]]:
         """The very hidden lists and ``_meta`` sheets with the lists' names; the meta fields."""
         wb, out, names = self.template.workbook, self.cells, layout.sheets
-        lists = wb.create_sheet(names.lists)
+        lists = self._hidden_sheet(names.lists)
         write_lists(out, lists, layout)
         for key, ref in (
             ("codes", layout.lists.codes),
@@ -284,12 +286,28 @@ class WorkbookWriter:
             name = layout.lists.names[key]
             wb.defined_names[name] = DefinedName(name, attr_text=ref)
         meta_fields = self.meta_fields(unit, layout)
-        meta = wb.create_sheet(names.meta)
+        meta = self._hidden_sheet(names.meta)
         write_meta(out, meta, layout, meta_fields)
         self._varying += out.written
         lists.sheet_state = "veryHidden"
         meta.sheet_state = "veryHidden"
         return lists, meta, meta_fields
+
+    def _hidden_sheet(self, title: str) -> Worksheet:
+        """A new, empty sheet ``title`` at the end of the workbook.
+
+        The lists and ``_meta`` sheets only ever get cells, protection and their state, so
+        the previous unit's sheet (removed by :meth:`_reset`) is emptied and added again: a
+        new openpyxl worksheet costs more than the cells on it.
+        """
+        wb = self.template.workbook
+        ws = self._hidden.get(title)
+        if ws is None or ws in wb._sheets:
+            ws = self._hidden[title] = wb.create_sheet(title)
+            return ws
+        ws._cells = {}
+        wb._add_sheet(ws)
+        return ws
 
     def _protect_and_describe(self, unit: Unit, meta_fields: Mapping[str, str]) -> None:
         """Sheet and structure protection, the first sheet active, the document properties."""
