@@ -371,6 +371,7 @@ class WorkbookWriter:
             problems = guard_workbook(wb)
             self._template_guarded = not problems
         if problems:
+            self.cells.forget()  # kept rows are only reused unguarded once they passed
             raise TemplateError(
                 t("generate.guard", None, unit=unit.code, problems="; ".join(problems[:10])),
                 str(path.name),

@@ -148,14 +148,19 @@ class CellWriter:
 
         A row whose content, styles and place equal one written for an earlier unit gets the
         very same cell objects (they are never changed once written) instead of new ones.
+        They are not :attr:`written` again: the guard has passed them with that unit's
+        workbook (a writer whose guard fails forgets its rows, see :meth:`forget`).
         """
         found = self.rows.get(key)
         if found is None:
             return False
         cells, height = found
         ws._cells.update(cells)
-        self.written.extend([(ws, cell) for cell in cells.values()])
         return height
+
+    def forget(self) -> None:
+        """Drop every kept row (after a guard found problems in a workbook)."""
+        self.rows.clear()
 
     def keep(self, key: tuple[object, ...], start: int, height: float | None) -> None:
         """Keep the cells written since ``len(self.written)`` was ``start`` under ``key``."""
