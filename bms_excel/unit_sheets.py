@@ -71,6 +71,7 @@ from bms_excel.unit_results import (
 from bms_excel.values import parse_value
 from bms_excel.xlsx.cached_formula import Formula
 from bms_excel.xlsx.limits import CELL_TEXT_LIMIT, DV_LIMITS
+from bms_excel.xlsx.package import FrozenCell
 from bms_excel.xlsx.printing import page_setup, smallest_font, text_lines
 
 if TYPE_CHECKING:
@@ -167,6 +168,8 @@ class CellWriter:
         if len(self.rows) >= _KEPT_ROWS:
             self.rows.clear()
         cells = {(cell.row, cell.column): cell for _, cell in self.written[start:]}
+        for cell in cells.values():
+            cell.__class__ = FrozenCell  # never changed again: its row's XML may be reused
         self.rows[key] = (cells, height)
 
     def put(

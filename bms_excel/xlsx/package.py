@@ -33,6 +33,7 @@ from openpyxl.packaging.extended import ExtendedProperties
 from openpyxl.packaging.relationship import RelationshipList
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.stylesheet import write_stylesheet
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook._writer import WorkbookWriter as _WorkbookPartWriter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._writer import WorksheetWriter
@@ -67,12 +68,23 @@ _EMPTY_SHEET_DATA = b"<sheetData></sheetData>"
 _TEXTS = (str, Formula)
 
 
-def sheet_data(ws: Worksheet) -> bytes | None:
+class FrozenCell(Cell):
+    """A cell its writer never changes again: :func:`sheet_data` may reuse its row's XML."""
+
+    __slots__ = ()
+
+
+#: ``(id(ws), row)`` → the row's cells, attributes and ``<row>`` XML, for rows of frozen cells.
+RowCache = dict[tuple[int, int], tuple[tuple[object, ...], str, str]]
+
+
+def sheet_data(ws: Worksheet, cache: RowCache | None = None) -> bytes | None:
     """``ws``'s ``<sheetData>`` element as openpyxl would write it, or None to let openpyxl.
 
     Mirrors ``WorksheetWriter.rows``/``write_row`` and ``lxml_write_cell``: rows in order,
     styled empty rows kept, unstyled empty cells skipped, styles registered as ``style_id``
-    does.
+    does. A row made only of :class:`FrozenCell` objects is kept in ``cache``; when the very
+    same cells are in that row again, its XML is reused (their styles are registered since).
     """
     cell_styles = ws.parent._cell_styles
     style_ids = cell_styles._dict  # IndexedList's own value → index map (``add`` hashes twice)
@@ -83,53 +95,90 @@ def sheet_data(ws: Worksheet) -> bytes | None:
     dims = ws.row_dimensions
     for row in dims.keys() - rows.keys():
         rows[row] = []
-    letters = _column_letters()
+    default_id = style_ids.get(_DEFAULT_STYLE)
     out = ["<sheetData>"]
-    append = out.append
+    sheet = id(ws)
     for row, row_cells in sorted(rows.items()):
         found = dims.get(row)
-        attrs = "" if found is None else _row_attrs(found, style_ids.get(_DEFAULT_STYLE))
-        append(f'<row r="{row}"{attrs}>')
-        for cell in row_cells:
-            if cell._comment is not None or cell.hyperlink:
-                return None
-            value, style = cell._value, cell._style
-            styled = style is not None and any(style)
-            if value is None and not styled:
+        attrs = "" if found is None else _row_attrs(found, default_id)
+        frozen = cache is not None and bool(row_cells)
+        if frozen:
+            for cell in row_cells:
+                if type(cell) is not FrozenCell:
+                    frozen = False
+                    break
+        if frozen and cache is not None:
+            known = cache.get((sheet, row))
+            if (
+                known is not None
+                and known[1] == attrs
+                and len(known[0]) == len(row_cells)
+                and all(a is b for a, b in zip(known[0], row_cells, strict=True))
+            ):
+                out.append(known[2])
                 continue
-            kind = cell.data_type
-            start = f'<c r="{letters[cell.column]}{row}"'
-            if styled:
-                style_id = style_ids.get(style)
-                if style_id is None:
-                    style_id = cell_styles.add(style)
-                start += f' s="{style_id}"'
-            if kind == "s":
-                start += ' t="inlineStr"'
-            elif kind != "f":
-                start += f' t="{kind}"'
-            if value is None or value == "":
-                append(f"{start}></c>")
-                continue
-            value_type = type(value)
-            if value_type is str and kind == "s":
-                space = ' xml:space="preserve"' if value != value.strip() else ""
-                append(f"{start}><is><t{space}>{escape_text(value)}</t></is></c>")
-            elif value_type not in _TEXTS and kind in ("f", "s"):
-                return None  # rich text, array and data-table formulas
-            elif kind == "f":
-                append(formula_cell(start, value, escape_text(value[1:])))
-            elif kind == "s":
-                space = ' xml:space="preserve"' if value != value.strip() else ""
-                append(f"{start}><is><t{space}>{escape_text(value)}</t></is></c>")
-            elif kind in ("n", "b") and isinstance(value, int | float):
-                append(f"{start}><v>{safe_string(value)}</v></c>")
-            else:
-                return None  # dates, errors
-        append("</row>")
-    append("</sheetData>")
+        xml = _row_xml(row, attrs, row_cells, cell_styles, style_ids)
+        if xml is None:
+            return None
+        if frozen and cache is not None:
+            if len(cache) >= 8192:
+                cache.clear()
+            cache[(sheet, row)] = (tuple(row_cells), attrs, xml)
+        out.append(xml)
+    out.append("</sheetData>")
     # lxml writes the part without an encoding declaration, so non-ASCII as references.
     return "".join(out).encode("ascii", "xmlcharrefreplace")
+
+
+def _row_xml(
+    row: int,
+    attrs: str,
+    row_cells: list[Cell | MergedCell],
+    cell_styles: IndexedList[StyleArray],
+    style_ids: dict[StyleArray, int],
+) -> str | None:
+    """One ``<row>`` element (None when a cell needs openpyxl's writer)."""
+    letters = _column_letters()
+    out = [f'<row r="{row}"{attrs}>']
+    append = out.append
+    for cell in row_cells:
+        if cell._comment is not None or cell.hyperlink:
+            return None
+        value, style = cell._value, cell._style
+        styled = style is not None and any(style)
+        if value is None and not styled:
+            continue
+        kind = cell.data_type
+        start = f'<c r="{letters[cell.column]}{row}"'
+        if styled:
+            style_id = style_ids.get(style)
+            if style_id is None:
+                style_id = cell_styles.add(style)
+            start += f' s="{style_id}"'
+        if kind == "s":
+            start += ' t="inlineStr"'
+        elif kind != "f":
+            start += f' t="{kind}"'
+        if value is None or value == "":
+            append(f"{start}></c>")
+            continue
+        value_type = type(value)
+        if value_type is str and kind == "s":
+            space = ' xml:space="preserve"' if value != value.strip() else ""
+            append(f"{start}><is><t{space}>{escape_text(value)}</t></is></c>")
+        elif value_type not in _TEXTS and kind in ("f", "s"):
+            return None  # rich text, array and data-table formulas
+        elif kind == "f":
+            append(formula_cell(start, value, escape_text(value[1:])))
+        elif kind == "s":
+            space = ' xml:space="preserve"' if value != value.strip() else ""
+            append(f"{start}><is><t{space}>{escape_text(value)}</t></is></c>")
+        elif kind in ("n", "b") and isinstance(value, int | float):
+            append(f"{start}><v>{safe_string(value)}</v></c>")
+        else:
+            return None  # dates, errors
+    append("</row>")
+    return "".join(out)
 
 
 _DEFAULT_STYLE = StyleArray()
@@ -210,6 +259,8 @@ class PartCache:
     frames: dict[tuple[str, str], tuple[bytes, bytes]] = field(default_factory=dict)
     #: ``xl/workbook.xml``, its relationships and the package's, by :func:`_workbook_key`.
     workbook: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = field(default_factory=dict)
+    #: The ``<row>`` XML of rows of frozen cells (:func:`sheet_data`).
+    rows: RowCache = field(default_factory=dict)
     #: ``[Content_Types].xml`` by the parts it lists.
     content_types: dict[tuple[object, ...], bytes] = field(default_factory=dict)
 
@@ -254,7 +305,7 @@ class _MemoryExcelWriter(ExcelWriter):
         frame_key = parts.frame_keys.get(id(ws))
         key = (ws.title, frame_key or "")
         frame = parts.frames.get(key) if frame_key is not None else None
-        rows = sheet_data(ws) if frame is not None else None
+        rows = sheet_data(ws, parts.rows) if frame is not None else None
         if frame is not None and rows is not None:
             ws._hyperlinks, ws._comments = [], []  # what WorksheetWriter resets
             ws._rels = RelationshipList()  # a kept frame relates to nothing (``plain``)
