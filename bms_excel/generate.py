@@ -258,6 +258,7 @@ class WorkbookWriter:
         found = write_scorecard(
             out, tpl, layout, self.definition, unit, ctx, self.history, self.kostra, filled
         )
+        start = len(out.written)
         if "actions" not in keep:
             write_actions(out, tpl, layout, self.period, filled.actions if filled else ())
         carried = self.followup.get(unit.code)
@@ -267,6 +268,7 @@ class WorkbookWriter:
             write_assessment(out, tpl, layout, self.definition, lessons, previous)
         if "guide" not in keep:
             write_guide_definition(out, tpl, layout, self.definition, unit)
+        out.freeze(start)  # kept for the next units as they are (Kontroll's results change)
         if "control" not in keep:
             write_control(out, tpl, layout)
         set_control_results(tpl, layout, found, filled)

@@ -42,6 +42,7 @@ from bms_excel.layout import (
 )
 from bms_excel.model import Definition, Period, Unit
 from bms_excel.xlsx.limits import over_cell_limit
+from bms_excel.xlsx.package import FrozenCell
 
 SHEET_KEYS = ("guide", "scorecard", "actions", "assessment", "control")
 _MARKERS = ("{{", "{%", "{#")
@@ -151,6 +152,8 @@ class LoadedTemplate:
     scorecard_headers: dict[str, tuple[StyleArray, Any]] = field(default_factory=dict)
     #: The Målekort header roles whose text names the unit or sector (rendered per unit).
     unit_headers: set[str] = field(default_factory=set)
+    #: Per sheet, the template cells without placeholders as :meth:`reset` made them first.
+    _fixed_cells: dict[str, dict[tuple[int, int], Cell]] = field(default_factory=dict)
     scorecard_widths: dict[str, float | None] = field(default_factory=dict)
     row_heights: dict[tuple[str, str], float | None] = field(default_factory=dict)
     #: Other sheets: sheet key → role → prototype style (ready row of Kontroll: "ready.<role>").
@@ -222,13 +225,21 @@ class LoadedTemplate:
                         varying.append(cell)
                 continue
             ws._cells = {}
+            fixed = self._fixed_cells.setdefault(key, {})
             for c in snap.cells:
+                found = fixed.get((c.row, c.column))
+                if found is not None:
+                    ws._cells[(c.row, c.column)] = found
+                    continue
                 jinja = (key, c.coordinate) in self.compiled
                 value = rendered[(key, c.coordinate)] if jinja else c.value
                 cell = Cell(ws, row=c.row, column=c.column, value=value, style_array=c.style)
                 ws._cells[(c.row, c.column)] = cell
                 if jinja:
                     varying.append(cell)
+                else:  # the same for every unit: made once, never changed (see FrozenCell)
+                    cell.__class__ = FrozenCell
+                    fixed[(c.row, c.column)] = cell
             for rng in list(ws.merged_cells.ranges):
                 ws.merged_cells.remove(rng)
             for rng in snap.merged:

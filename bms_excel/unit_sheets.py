@@ -159,6 +159,12 @@ class CellWriter:
         ws._cells.update(cells)
         return height
 
+    def freeze(self, start: int) -> None:
+        """Mark the cells written since ``len(self.written)`` was ``start`` as never changed
+        again (:class:`~bms_excel.xlsx.package.FrozenCell`: their rows' XML may be reused)."""
+        for _, cell in self.written[start:]:
+            cell.__class__ = FrozenCell
+
     def forget(self) -> None:
         """Drop every kept row (after a guard found problems in a workbook)."""
         self.rows.clear()
@@ -168,8 +174,7 @@ class CellWriter:
         if len(self.rows) >= _KEPT_ROWS:
             self.rows.clear()
         cells = {(cell.row, cell.column): cell for _, cell in self.written[start:]}
-        for cell in cells.values():
-            cell.__class__ = FrozenCell  # never changed again: its row's XML may be reused
+        self.freeze(start)
         self.rows[key] = (cells, height)
 
     def put(
