@@ -94,3 +94,33 @@ def test_custom_properties_are_written_as_openpyxl_writes_them() -> None:
             zipfile.ZipFile(io.BytesIO(expected.getvalue())) as b,
         ):
             assert a.read("docProps/custom.xml") == b.read("docProps/custom.xml")
+
+
+def test_write_member_writes_what_writestr_writes() -> None:
+    from bms_excel.xlsx.package import write_member
+
+    members = [
+        ("xl/styles.xml", b"<styleSheet/>" * 300),
+        ("xl/theme/theme1.xml", "tema «æøå» " * 200),
+        ("xl/worksheets/sheet1.xml", b"<worksheet/>"),
+        ("xl/worksheets/sheet2.xml", b"<styleSheet/>" * 300),  # the same bytes again
+    ]
+
+    def build(ours: bool) -> bytes:
+        buffer, cache = io.BytesIO(), {}  # type: ignore[var-annotated]
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            for name, data in members:
+                if ours:
+                    write_member(zf, name, data, cache)
+                else:
+                    zf.writestr(name, data)
+        return buffer.getvalue()
+
+    for _ in range(5):  # both within one second: the members' dates are the time of writing
+        theirs, mine = build(False), build(True)
+        if theirs[10:14] == mine[10:14]:
+            break
+    assert mine == theirs
+    with zipfile.ZipFile(io.BytesIO(mine)) as zf:
+        assert zf.testzip() is None
+        assert zf.read("xl/worksheets/sheet2.xml") == members[0][1]

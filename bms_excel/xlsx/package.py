@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
+from typing import Any
 
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.compat import safe_string
@@ -261,6 +264,8 @@ class PartCache:
     workbook: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = field(default_factory=dict)
     #: The ``<row>`` XML of rows of frozen cells (:func:`sheet_data`).
     rows: RowCache = field(default_factory=dict)
+    #: Part bytes → their CRC-32 and deflated bytes (:func:`write_member`).
+    deflated: dict[bytes, tuple[int, bytes]] = field(default_factory=dict)
     #: ``[Content_Types].xml`` by the parts it lists.
     content_types: dict[tuple[object, ...], bytes] = field(default_factory=dict)
 
@@ -326,29 +331,33 @@ class _MemoryExcelWriter(ExcelWriter):
                 if len(parts.frames) >= 512:
                     parts.frames.clear()
                 parts.frames[key] = writer.frame
-        self._archive.writestr(ws.path[1:], data)
+        self._put(ws.path[1:], data)
         self.manifest.append(ws)
+
+    def _put(self, name: str, data: bytes | str) -> None:
+        """``archive.writestr(name, data)``, deflating each distinct part once per run."""
+        write_member(self._archive, name, data, self.parts.deflated)
 
     def write_data(self) -> None:
         """The parts in openpyxl's order (``ExcelWriter.write_data``), some from the cache."""
-        archive, wb, parts = self._archive, self.workbook, self.parts
+        wb, parts = self.workbook, self.parts
         if parts.app is None:
             parts.app = tostring(ExtendedProperties().to_tree())
-        archive.writestr(ARC_APP, parts.app)
-        archive.writestr(ARC_CORE, tostring(wb.properties.to_tree()))
-        archive.writestr(ARC_THEME, wb.loaded_theme or theme_xml)
+        self._put(ARC_APP, parts.app)
+        self._put(ARC_CORE, tostring(wb.properties.to_tree()))
+        self._put(ARC_THEME, wb.loaded_theme or theme_xml)
         if len(wb.custom_doc_props) >= 1:
             custom = _custom_xml(wb.custom_doc_props)
             if custom is None:
                 custom = tostring(wb.custom_doc_props.to_tree())
-            archive.writestr(ARC_CUSTOM, custom)
+            self._put(ARC_CUSTOM, custom)
             self.manifest.append(SimpleNamespace(path="/" + ARC_CUSTOM, mime_type=CPROPS_TYPE))
         self._write_worksheets()
         self._write_chartsheets()
         self._write_images()
         self._write_charts()
         self._write_external_links()
-        archive.writestr(ARC_STYLE, parts.stylesheet(wb))
+        self._put(ARC_STYLE, parts.stylesheet(wb))
         key = _workbook_key(wb)
         found = parts.workbook.get(key) if key is not None else None
         if found is None:
@@ -358,9 +367,9 @@ class _MemoryExcelWriter(ExcelWriter):
                 if len(parts.workbook) >= 64:
                     parts.workbook.clear()
                 parts.workbook[key] = found
-        archive.writestr(ARC_ROOT_RELS, found[0])
-        archive.writestr(ARC_WORKBOOK, found[1])
-        archive.writestr(ARC_WORKBOOK_RELS, found[2])
+        self._put(ARC_ROOT_RELS, found[0])
+        self._put(ARC_WORKBOOK, found[1])
+        self._put(ARC_WORKBOOK_RELS, found[2])
         self._merge_vba()
         self._write_content_types()
 
@@ -380,7 +389,7 @@ class _MemoryExcelWriter(ExcelWriter):
             if len(self.parts.content_types) >= 64:
                 self.parts.content_types.clear()
             self.parts.content_types[key] = found
-        archive.writestr(manifest.path, found)
+        self._put(manifest.path, found)
 
 
 _CUSTOM_HEAD = f'<Properties xmlns="{CUSTPROPS_NS}">'
@@ -445,6 +454,62 @@ def _workbook_key(wb: Workbook) -> tuple[object, ...] | None:
         tuple(sorted(dict(wb.calculation).items())),
         len(wb.custom_doc_props) >= 1,
     )
+
+
+#: Parts kept deflated (:attr:`PartCache.deflated`) at most; the repeating ones are few.
+_DEFLATED_PARTS = 256
+
+
+def write_member(
+    archive: zipfile.ZipFile,
+    name: str,
+    data: bytes | str,
+    deflated: dict[bytes, tuple[int, bytes]] | None = None,
+) -> None:
+    """Write part ``name`` as ``archive.writestr(name, data)`` writes it, byte for byte.
+
+    ``deflated`` keeps the deflated bytes of each part: a part equal to one written before
+    (the style sheet, theme, relationships, a sheet that did not change from the previous
+    unit) is not deflated again. The member is written as ``ZipFile.writestr`` leaves it in
+    a seekable archive: local header with CRC and sizes, then the data (what ``mkdir``
+    does with the same internals); anything else goes through ``writestr``.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    zf: Any = archive  # its internals, as ``ZipFile.mkdir`` uses them
+    zip64 = len(data) * 1.05 > zipfile.ZIP64_LIMIT
+    plain = zf.compression == zipfile.ZIP_DEFLATED and zf._seekable and zf.fp is not None
+    if deflated is None or zip64 or not plain or zf._writing or name.endswith("/"):
+        archive.writestr(name, data)
+        return
+    found = deflated.get(data)
+    if found is None:
+        level = zf.compresslevel
+        if level is None:
+            level = zlib.Z_DEFAULT_COMPRESSION
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        found = (zlib.crc32(data), compressor.compress(data) + compressor.flush())
+        if len(deflated) >= _DEFLATED_PARTS:
+            deflated.clear()
+        deflated[data] = found
+    info = zipfile.ZipInfo(filename=name, date_time=time.localtime(time.time())[:6])
+    info.compress_type = zf.compression
+    info._compresslevel = zf.compresslevel  # type: ignore[attr-defined]
+    info.external_attr = 0o600 << 16
+    info.file_size = len(data)
+    info.CRC, compressed = found
+    info.compress_size = len(compressed)
+    info.flag_bits = 0
+    with zf._lock:
+        zf.fp.seek(zf.start_dir)
+        info.header_offset = zf.fp.tell()
+        zf._writecheck(info)
+        zf._didModify = True
+        zf.fp.write(info.FileHeader(False))
+        zf.fp.write(compressed)
+        zf.start_dir = zf.fp.tell()
+        zf.filelist.append(info)
+        zf.NameToInfo[info.filename] = info
 
 
 def workbook_bytes(wb: Workbook, parts: PartCache | None = None) -> bytes:
