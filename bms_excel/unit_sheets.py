@@ -677,7 +677,13 @@ def _scorecard_rules(
             prompt = t("wb.dv.comment.prompt", lang)
             out.memo[key] = _text_validation(comment_refs, prompt, lang)
         ws.add_data_validation(out.memo[key])
-    if sc.indicators:
+    # The sheet's formats (reset with the template) depend on the ranges only: the list made
+    # for an earlier unit is the list this unit would make.
+    formats_key: tuple[object, ...] = ("formats", sc.first_row, sc.last_row, lang)
+    formats_key += (tuple(sc.columns.items()),)
+    if sc.indicators and formats_key in out.memo:
+        ws.conditional_formatting = out.memo[formats_key]
+    elif sc.indicators:
         status_range = sc.column_range("status")
         # Shared rules keep the priority of their first ``add``; they are added first and in
         # this order in every workbook, so that is the priority a fresh rule would get.
@@ -697,6 +703,7 @@ def _scorecard_rules(
         ws.conditional_formatting.add(
             sc.column_range("comment"), FormulaRule(formula=[flag], fill=_fill("FFC7CE"))
         )
+        out.memo[formats_key] = ws.conditional_formatting
     # The history columns vary per project: fit the scale to this sheet's visible columns.
     if ("smallest-font",) not in out.memo:
         out.memo[("smallest-font",)] = smallest_font(ws)
