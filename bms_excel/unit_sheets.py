@@ -435,6 +435,7 @@ def _scorecard_header(
 ) -> None:
     """Målekort's column widths (history columns without a period hidden) and header row."""
     ws, sc = tpl.sheets["scorecard"], layout.scorecard
+    texts: list[tuple[str, str, str]] = []
     for role, cols in letters.items():
         for i, col in enumerate(cols):
             dim = ws.column_dimensions[col]
@@ -450,7 +451,13 @@ def _scorecard_header(
                 text = render_header(tpl, role, hctx)
                 if role not in tpl.unit_headers:
                     out.memo[key] = text
+            texts.append((role, col, text))
+    row_key = ("header-row", sc.header_row, tuple(texts))
+    if out.reuse(ws, row_key) is False:
+        start = len(out.written)
+        for role, col, text in texts:
             out.put(ws, f"{col}{sc.header_row}", text, tpl.scorecard_headers[role][0])
+        out.keep(row_key, start, None)
     ws.row_dimensions[sc.header_row].height = tpl.row_heights[("scorecard", "header")]
 
 
@@ -972,13 +979,23 @@ def set_control_results(
 
 
 def write_lists(out: CellWriter, ws: Worksheet, layout: UnitLayout) -> None:
-    """The very hidden list sheet: indicator codes, action statuses, not-applicable words."""
-    for i, cells in enumerate(layout.scorecard.indicators, start=1):
-        out.put(ws, f"A{i}", cells.code, raw=True)
-    for i, key in enumerate(ACTION_STATUSES, start=1):
-        out.put(ws, f"B{i}", t(f"wb.action-status.{key}", layout.language))
+    """The very hidden list sheet: indicator codes, action statuses, not-applicable words.
+
+    Its cells depend on the codes and language only: those of an earlier unit with the same
+    are reused (:meth:`CellWriter.reuse`).
+    """
+    codes = tuple(cells.code for cells in layout.scorecard.indicators)
+    key = ("lists", id(ws), codes, layout.language)
+    if out.reuse(ws, key) is not False:
+        return
+    start = len(out.written)
+    for i, code in enumerate(codes, start=1):
+        out.put(ws, f"A{i}", code, raw=True)
+    for i, status in enumerate(ACTION_STATUSES, start=1):
+        out.put(ws, f"B{i}", t(f"wb.action-status.{status}", layout.language))
     for i, word in enumerate(NOT_APPLICABLE_WORDS, start=1):
         out.put(ws, f"C{i}", word, text=True)
+    out.keep(key, start, None)
 
 
 def write_meta(
