@@ -508,8 +508,8 @@ def _indicator_values(
 
     Input rows get the pre-filled result and comment, the status formula and the check
     formulas, whose results are appended to ``found``; read-only rows name their source.
-    The texts and formulas that only depend on the indicator, its target and rule are kept
-    in ``memo`` for the run (units share most of them).
+    The content only depends on the indicator, its cells, target, rule and inputs, so it is
+    kept in ``memo`` for the run (units share most of it).
     """
     lang, period = layout.language, layout.period
     target, _ = effective_target(ind, unit, period)
@@ -517,43 +517,61 @@ def _indicator_values(
         rule = resolve_rule(ind, definition.settings, unit, period)
     except ValueError as exc:
         raise TemplateError(t("generate.bad-rule", None, code=ind.code, detail=str(exc))) from exc
-    percent = ind.unit_of_measure.strip() == "%"
-    texts_key = ("texts", ind.code, target, rule, lang)  # both frozen, hashable
-    texts = memo.get(texts_key)
-    if texts is None:
-        texts = memo[texts_key] = (
-            _with_plan_end(
+    raw, comment = inputs.results.get(ind.code), inputs.comments.get(ind.code)
+    entered = (type(raw), raw, type(comment), comment, ind.code in inputs.percent)
+    key: tuple[object, ...] = ("values", cells, target, rule, lang, *entered)  # hashable
+    try:
+        known = memo.get(key)
+    except TypeError:  # an input value that cannot be a key
+        known, key = None, ()
+    if known is None:
+        values: dict[str, object] = {
+            "code": ind.code,
+            "name": ind.name,
+            "measure": ind.unit_of_measure,
+            "target": _with_plan_end(
                 t(f"wb.answer.{ind.wanted}", lang)
                 if ind.kind == "yes_no"
                 else target_text(target, ind, lang),
                 plan_target_text(ind, definition.settings.budget_year, lang),
             ),
-            limits_text(rule, ind, lang),
-        )
-    values: dict[str, object] = {
-        "code": ind.code,
-        "name": ind.name,
-        "measure": ind.unit_of_measure,
-        "target": texts[0],
-        "limits": texts[1],
-        "owner": ind.owner or "",
-    }
-    if not cells.input:
-        values["result"] = t(f"wb.source.{ind.source}", lang)
-        return values, rule
+            "limits": limits_text(rule, ind, lang),
+            "owner": ind.owner or "",
+        }
+        flags = None
+        if cells.input:
+            flags = _input_values(values, ind, cells, rule, inputs, lang)
+        else:
+            values["result"] = t(f"wb.source.{ind.source}", lang)
+        known = (values, flags)
+        if key:
+            memo[key] = known
+    if known[1] is not None:
+        found.comment_flags.append(known[1][0])
+        found.range_flags.append(known[1][1])
+    return dict(known[0]), rule
+
+
+def _input_values(
+    values: dict[str, object],
+    ind: Indicator,
+    cells: IndicatorCells,
+    rule: StatusRule,
+    inputs: UnitInputs,
+    lang: str,
+) -> tuple[int, int]:
+    """Add an input row's result, comment, status and check formulas to ``values``; the
+    results of its missing-comment and out-of-range checks."""
+    percent = ind.unit_of_measure.strip() == "%"
     raw, comment = inputs.results.get(ind.code), inputs.comments.get(ind.code)
     values["result"], values["comment"] = raw, comment
     # A % indicator reads a percent-formatted fraction as Excel's percent entry meant
     # it (68 % → 68), as the collector does.
     number = percent_entry(raw, percent and ind.code in inputs.percent)
     shown_status = status_result(rule, number, lang)
-    formula_key = ("status-formula", rule, cells.result_ref, lang, percent)
-    formula = memo.get(formula_key)
-    if formula is None:
-        formula = memo[formula_key] = excel_status_formula(
-            rule, cells.result_ref, lang, percent_entry=percent
-        )
-    values["status"] = _Formula(formula, shown_status)
+    values["status"] = _Formula(
+        excel_status_formula(rule, cells.result_ref, lang, percent_entry=percent), shown_status
+    )
     values["comment_rule"] = t(f"wb.comment-rule.{ind.comment_required}", lang)
     needs_comment = comment_missing_result(ind.comment_required, shown_status, comment, lang)
     values["comment_missing"] = _comment_missing_formula(
@@ -569,9 +587,7 @@ def _indicator_values(
         )
     else:
         values["out_of_range"] = _Formula("=0", beyond)
-    found.comment_flags.append(needs_comment)
-    found.range_flags.append(beyond)
-    return values, rule
+    return needs_comment, beyond
 
 
 def _indicator_row(
