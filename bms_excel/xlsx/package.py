@@ -77,8 +77,9 @@ class FrozenCell(Cell):
     __slots__ = ()
 
 
-#: ``(id(ws), row)`` → the row's cells, attributes and ``<row>`` XML, for rows of frozen cells.
-RowCache = dict[tuple[int, int], tuple[tuple[object, ...], str, str]]
+#: ``(id(ws), row, attributes, id of each cell)`` → the row's cells and ``<row>`` XML, for
+#: rows of frozen cells.
+RowCache = dict[tuple[object, ...], tuple[tuple[object, ...], str]]
 
 
 def sheet_data(ws: Worksheet, cache: RowCache | None = None) -> bytes | None:
@@ -110,23 +111,21 @@ def sheet_data(ws: Worksheet, cache: RowCache | None = None) -> bytes | None:
                 if type(cell) is not FrozenCell:
                     frozen = False
                     break
+        key = None
         if frozen and cache is not None:
-            known = cache.get((sheet, row))
-            if (
-                known is not None
-                and known[1] == attrs
-                and len(known[0]) == len(row_cells)
-                and all(a is b for a, b in zip(known[0], row_cells, strict=True))
-            ):
-                out.append(known[2])
+            # The cached entry holds its cells, so no other object can have their ids.
+            key = (sheet, row, attrs, *map(id, row_cells))
+            known = cache.get(key)
+            if known is not None:
+                out.append(known[1])
                 continue
         xml = _row_xml(row, attrs, row_cells, cell_styles, style_ids)
         if xml is None:
             return None
-        if frozen and cache is not None:
+        if key is not None and cache is not None:
             if len(cache) >= 8192:
                 cache.clear()
-            cache[(sheet, row)] = (tuple(row_cells), attrs, xml)
+            cache[key] = (tuple(row_cells), xml)
         out.append(xml)
     out.append("</sheetData>")
     # lxml writes the part without an encoding declaration, so non-ASCII as references.
