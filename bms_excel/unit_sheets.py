@@ -906,12 +906,19 @@ def write_guide_definition(
             for i in described
         ]
     row = ws.max_row + 1
+    # The same texts below the same template: the cells of an earlier unit are reused.
+    key = ("guide", id(ws), row, width, *((text, tuple(style)) for text, style in rows))
+    reused = out.reuse(ws, key) is not False
+    start = len(out.written)
     for text, style in rows:
         row += 1 if style is body else 2
-        out.put(ws, f"A{row}", text, style)
+        if not reused:
+            out.put(ws, f"A{row}", text, style)
         lines = text_lines(text, width)
         if lines > 1:
             ws.row_dimensions[row].height = 13 * lines + 4
+    if not reused:
+        out.keep(key, start, None)
 
 
 def control_formulas(layout: UnitLayout) -> dict[str, str]:
