@@ -16,8 +16,10 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,7 +73,6 @@ __all__ = [
     "WorkbookWriter",
     "generate_workbooks",
     "guard_workbook",
-    "history_from_rows",
     "limits_text",
     "safe_filename",
     "save_atomic",
@@ -108,16 +109,6 @@ class GenerateResult:
     manifest: list[ManifestRow] = field(default_factory=list)
     manifest_csv: Path | None = None
     manifest_json: Path | None = None
-
-
-def history_from_rows(
-    rows: Iterable[Sequence[str]],
-) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """``(period, unit, indicator, value)`` rows → the ``history`` mapping of :func:`generate_workbooks`."""
-    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for period, unit, indicator, value in rows:
-        out.setdefault((unit, indicator), []).append((period, value))
-    return out
 
 
 def select_units(
@@ -188,15 +179,23 @@ class WorkbookWriter:
         self._varying: list[tuple[Worksheet, Cell]] = []
         self._template_guarded = False
         self._sheet_state: dict[str, str] = {}
+        #: Unit code → its placeholders rendered by :meth:`check_templates`, until its fill.
+        self._rendered: dict[str, dict[tuple[str, str], str]] = {}
+        #: The very hidden sheets by title, reused from unit to unit (:meth:`_hidden_sheet`).
+        self._hidden: dict[str, Worksheet] = {}
 
     def context(self, unit: Unit) -> dict[str, object]:
         """The Jinja context for ``unit``."""
         return template_context(self.definition, unit, self.period, self.lang, self.now.date())
 
     def check_templates(self, units: Iterable[Unit]) -> None:
-        """Render every placeholder for every unit once, before any file is written."""
+        """Render every placeholder for every unit once, before any file is written.
+
+        The texts are kept for each unit's :meth:`fill` (rendering is a good part of a unit's
+        placeholders' cost, and the context of a unit is the same for the whole run).
+        """
         for unit in units:
-            self.template.check_render(self.context(unit))
+            self._rendered[unit.code] = self.template.render_cells(self.context(unit))
 
     def fill(self, unit: Unit, filled: UnitInputs | None = None) -> tuple[Workbook, UnitLayout]:
         """Reset the template and write ``unit``'s workbook into it (not saved).
@@ -209,14 +208,27 @@ class WorkbookWriter:
         """
         layout = build_layout(self.definition, unit, self.period.code, self.lang, self.anchors)
         ctx = self.context(unit)
-        tpl, out = self.template, self.cells
-        texts = tpl.render_cells(ctx)
         carried = self.followup.get(unit.code)
         if filled is None and carried is not None and carried.actions:
             filled = UnitInputs(actions=carried.actions)  # open actions of the period before
         inputs = self._sheet_inputs(layout, filled)
         keep = {key for key, value in inputs.items() if self._sheet_state.get(key) == value}
         self._sheet_state = {}  # until this fill has finished, no sheet is known to be complete
+        wb = self._reset(layout, ctx, keep)
+        self._write_sheets(unit, layout, ctx, filled, keep)
+        lists, meta, meta_fields = self._write_hidden(unit, layout)
+        self._protect_and_describe(unit, meta_fields)
+        self._sheet_state = inputs
+        frames = {**inputs, "scorecard": repr(layout.scorecard), "lists": repr(layout.lists)}
+        frames["meta"] = repr(layout.meta)
+        sheets = {**self.template.sheets, "lists": lists, "meta": meta}
+        self.parts.frame_keys = {id(sheets[key]): frames[key] for key in sheets}
+        return wb, layout
+
+    def _reset(self, layout: UnitLayout, ctx: Mapping[str, object], keep: set[str]) -> Workbook:
+        """The template reset for a unit (sheets in ``keep`` keep their cells), sheets titled."""
+        tpl, out = self.template, self.cells
+        texts = self._rendered.pop(layout.unit, None) or tpl.render_cells(ctx)
         rendered = tpl.reset(texts, keep)
         out.written = []
         wb = tpl.workbook
@@ -231,9 +243,22 @@ class WorkbookWriter:
         ):
             tpl.sheets[key].title = title
         self._varying = [(cell.parent, cell) for cell in rendered]
+        return wb
+
+    def _write_sheets(
+        self,
+        unit: Unit,
+        layout: UnitLayout,
+        ctx: Mapping[str, object],
+        filled: UnitInputs | None,
+        keep: set[str],
+    ) -> None:
+        """Målekort, and the visible sheets not in ``keep``, then Kontroll's results."""
+        tpl, out = self.template, self.cells
         found = write_scorecard(
             out, tpl, layout, self.definition, unit, ctx, self.history, self.kostra, filled
         )
+        start = len(out.written)
         if "actions" not in keep:
             write_actions(out, tpl, layout, self.period, filled.actions if filled else ())
         carried = self.followup.get(unit.code)
@@ -243,10 +268,17 @@ class WorkbookWriter:
             write_assessment(out, tpl, layout, self.definition, lessons, previous)
         if "guide" not in keep:
             write_guide_definition(out, tpl, layout, self.definition, unit)
+        out.freeze(start)  # kept for the next units as they are (Kontroll's results change)
         if "control" not in keep:
             write_control(out, tpl, layout)
         set_control_results(tpl, layout, found, filled)
-        lists = wb.create_sheet(names.lists)
+
+    def _write_hidden(
+        self, unit: Unit, layout: UnitLayout
+    ) -> tuple[Worksheet, Worksheet, dict[str, str]]:
+        """The very hidden lists and ``_meta`` sheets with the lists' names; the meta fields."""
+        wb, out, names = self.template.workbook, self.cells, layout.sheets
+        lists = self._hidden_sheet(names.lists)
         write_lists(out, lists, layout)
         for key, ref in (
             ("codes", layout.lists.codes),
@@ -256,11 +288,32 @@ class WorkbookWriter:
             name = layout.lists.names[key]
             wb.defined_names[name] = DefinedName(name, attr_text=ref)
         meta_fields = self.meta_fields(unit, layout)
-        meta = wb.create_sheet(names.meta)
+        meta = self._hidden_sheet(names.meta)
         write_meta(out, meta, layout, meta_fields)
         self._varying += out.written
         lists.sheet_state = "veryHidden"
         meta.sheet_state = "veryHidden"
+        return lists, meta, meta_fields
+
+    def _hidden_sheet(self, title: str) -> Worksheet:
+        """A new, empty sheet ``title`` at the end of the workbook.
+
+        The lists and ``_meta`` sheets only ever get cells, protection and their state, so
+        the previous unit's sheet (removed by :meth:`_reset`) is emptied and added again: a
+        new openpyxl worksheet costs more than the cells on it.
+        """
+        wb = self.template.workbook
+        ws = self._hidden.get(title)
+        if ws is None or ws in wb._sheets:
+            ws = self._hidden[title] = wb.create_sheet(title)
+            return ws
+        ws._cells = {}
+        wb._add_sheet(ws)
+        return ws
+
+    def _protect_and_describe(self, unit: Unit, meta_fields: Mapping[str, str]) -> None:
+        """Sheet and structure protection, the first sheet active, the document properties."""
+        wb = self.template.workbook
         for ws in wb.worksheets:
             protect(ws, self.password)
             ws.sheet_view.tabSelected = False
@@ -277,12 +330,6 @@ class WorkbookWriter:
         wb.properties.creator = "bms_excel"
         wb.properties.created = self.now.replace(tzinfo=None)
         wb.properties.modified = self.now.replace(tzinfo=None)
-        self._sheet_state = inputs
-        frames = {**inputs, "scorecard": repr(layout.scorecard), "lists": repr(layout.lists)}
-        frames["meta"] = repr(layout.meta)
-        sheets = {**tpl.sheets, "lists": lists, "meta": meta}
-        self.parts.frame_keys = {id(sheets[key]): frames[key] for key in sheets}
-        return wb, layout
 
     def _sheet_inputs(self, layout: UnitLayout, filled: UnitInputs | None) -> dict[str, str]:
         """Per template sheet except Målekort, what its content depends on besides placeholders.
@@ -326,6 +373,7 @@ class WorkbookWriter:
             problems = guard_workbook(wb)
             self._template_guarded = not problems
         if problems:
+            self.cells.forget()  # kept rows are only reused unguarded once they passed
             raise TemplateError(
                 t("generate.guard", None, unit=unit.code, problems="; ".join(problems[:10])),
                 str(path.name),
@@ -425,6 +473,28 @@ def _init_worker(args: dict[str, object]) -> None:
     _WORKER = WorkbookWriter(**args)  # type: ignore[arg-type]
 
 
+@contextmanager
+def _pool(
+    processes: int, writer: WorkbookWriter, args: dict[str, object]
+) -> Iterator[ProcessPoolExecutor]:
+    """A process pool whose workers each hold a writer.
+
+    Where processes are forked, the workers inherit ``writer`` as it is (template loaded,
+    placeholders rendered by the up-front check); elsewhere each builds its own from ``args``.
+    """
+    global _WORKER
+    if multiprocessing.get_start_method() != "fork":
+        with ProcessPoolExecutor(processes, initializer=_init_worker, initargs=(args,)) as pool:
+            yield pool
+        return
+    _WORKER = writer
+    try:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield pool
+    finally:
+        _WORKER = None
+
+
 def _work(unit: Unit, path: Path) -> ManifestRow:
     assert _WORKER is not None
     return _WORKER.write(unit, path)
@@ -489,7 +559,7 @@ def generate_workbooks(
     rows: dict[str, ManifestRow] = {}
     total = len(chosen)
     if processes and processes > 1 and total > 1:
-        with ProcessPoolExecutor(processes, initializer=_init_worker, initargs=(args,)) as pool:
+        with _pool(processes, writer, args) as pool:
             futures = {pool.submit(_work, u, paths[u.code]): u.code for u in chosen}
             for future in as_completed(futures):
                 rows[futures[future]] = future.result()

@@ -42,6 +42,7 @@ from bms_excel.layout import (
 )
 from bms_excel.model import Definition, Period, Unit
 from bms_excel.xlsx.limits import over_cell_limit
+from bms_excel.xlsx.package import FrozenCell
 
 SHEET_KEYS = ("guide", "scorecard", "actions", "assessment", "control")
 _MARKERS = ("{{", "{%", "{#")
@@ -63,7 +64,8 @@ def clean_text(text: str, where: str | None = None) -> str:
 
 def has_jinja(value: object) -> bool:
     """True when ``value`` is a text holding Jinja syntax."""
-    return isinstance(value, str) and any(m in value for m in _MARKERS)
+    # Nearly no text has a brace: that test first (the guard asks for every cell written).
+    return isinstance(value, str) and "{" in value and any(m in value for m in _MARKERS)
 
 
 def _environment() -> SandboxedEnvironment:
@@ -148,6 +150,10 @@ class LoadedTemplate:
     #: Målekort: role → template column index; prototype kind → role → style.
     scorecard_styles: dict[str, dict[str, StyleArray]] = field(default_factory=dict)
     scorecard_headers: dict[str, tuple[StyleArray, Any]] = field(default_factory=dict)
+    #: The Målekort header roles whose text names the unit or sector (rendered per unit).
+    unit_headers: set[str] = field(default_factory=set)
+    #: Per sheet, the template cells without placeholders as :meth:`reset` made them first.
+    _fixed_cells: dict[str, dict[tuple[int, int], Cell]] = field(default_factory=dict)
     scorecard_widths: dict[str, float | None] = field(default_factory=dict)
     row_heights: dict[tuple[str, str], float | None] = field(default_factory=dict)
     #: Other sheets: sheet key → role → prototype style (ready row of Kontroll: "ready.<role>").
@@ -199,10 +205,6 @@ class LoadedTemplate:
             out[(key, coordinate)] = text
         return out
 
-    def check_render(self, context: Mapping[str, Any]) -> None:
-        """Render every placeholder once with ``context`` (fail before any file is written)."""
-        self.render_cells(context)
-
     def reset(
         self, rendered: Mapping[tuple[str, str], str], keep: Collection[str] = ()
     ) -> list[Cell]:
@@ -223,13 +225,21 @@ class LoadedTemplate:
                         varying.append(cell)
                 continue
             ws._cells = {}
+            fixed = self._fixed_cells.setdefault(key, {})
             for c in snap.cells:
+                found = fixed.get((c.row, c.column))
+                if found is not None:
+                    ws._cells[(c.row, c.column)] = found
+                    continue
                 jinja = (key, c.coordinate) in self.compiled
                 value = rendered[(key, c.coordinate)] if jinja else c.value
                 cell = Cell(ws, row=c.row, column=c.column, value=value, style_array=c.style)
                 ws._cells[(c.row, c.column)] = cell
                 if jinja:
                     varying.append(cell)
+                else:  # the same for every unit: made once, never changed (see FrozenCell)
+                    cell.__class__ = FrozenCell
+                    fixed[(c.row, c.column)] = cell
             for rng in list(ws.merged_cells.ranges):
                 ws.merged_cells.remove(rng)
             for rng in snap.merged:
@@ -326,6 +336,8 @@ def _read_prototypes(tpl: LoadedTemplate, env: SandboxedEnvironment) -> None:
                 tpl.where("scorecard", cell.coordinate),
             ) from exc
         tpl.scorecard_headers[role] = (copy(cell._style), compiled)
+        if meta.find_undeclared_variables(env.parse(str(cell.value))) & _PER_UNIT_NAMES:
+            tpl.unit_headers.add(role)
         tpl.scorecard_widths[role] = ws.column_dimensions[cell.column_letter].width
     tpl.row_heights[("scorecard", "header")] = ws.row_dimensions[header].height
     for offset, kind in enumerate(SCORECARD_PROTOTYPES, start=1):

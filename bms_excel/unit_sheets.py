@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from babel.numbers import format_decimal
-from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.styles.cell_style import StyleArray
@@ -31,6 +31,7 @@ from bms_excel.layout import (
     ACTION_STATUSES,
     HIDDEN_ROLES,
     PREVIOUS_LEARNED_COLUMN,
+    IndicatorCells,
     UnitLayout,
     sheet_ref,
     unit_focus_areas,
@@ -69,7 +70,8 @@ from bms_excel.unit_results import (
 )
 from bms_excel.values import parse_value
 from bms_excel.xlsx.cached_formula import Formula
-from bms_excel.xlsx.limits import DV_LIMITS
+from bms_excel.xlsx.limits import CELL_TEXT_LIMIT, DV_LIMITS
+from bms_excel.xlsx.package import FrozenCell
 from bms_excel.xlsx.printing import page_setup, smallest_font, text_lines
 
 if TYPE_CHECKING:
@@ -90,6 +92,12 @@ _Formula = Formula
 
 
 _coordinate = lru_cache(maxsize=65536)(coordinate_to_tuple)
+_new_cell = object.__new__
+#: At most this many rows are kept for reuse (:meth:`CellWriter.keep`), a few MB.
+_KEPT_ROWS = 4096
+#: Texts this short are never over Excel's cell limit (see ``over_cell_limit``).
+_SHORT_TEXT = CELL_TEXT_LIMIT // 2
+_ILLEGAL = ILLEGAL_CHARACTERS_RE
 
 
 class CellWriter:
@@ -109,6 +117,8 @@ class CellWriter:
         #: Validations and formatting rules built once per run and shared by the workbooks
         #: (openpyxl only reads them when saving; see :func:`write_scorecard`).
         self.memo: dict[tuple[object, ...], Any] = {}
+        #: Rows written before, by everything their cells are made of (see :meth:`reuse`).
+        self.rows: dict[tuple[object, ...], tuple[dict[tuple[int, int], Cell], float | None]] = {}
 
     def style(
         self,
@@ -134,6 +144,39 @@ class CellWriter:
             found = self._styles[key] = scratch._style
         return found
 
+    def reuse(self, ws: Worksheet, key: tuple[object, ...]) -> float | bool | None:
+        """Put the cells kept under ``key`` back into ``ws``; their row's height, or False.
+
+        A row whose content, styles and place equal one written for an earlier unit gets the
+        very same cell objects (they are never changed once written) instead of new ones.
+        They are not :attr:`written` again: the guard has passed them with that unit's
+        workbook (a writer whose guard fails forgets its rows, see :meth:`forget`).
+        """
+        found = self.rows.get(key)
+        if found is None:
+            return False
+        cells, height = found
+        ws._cells.update(cells)
+        return height
+
+    def freeze(self, start: int) -> None:
+        """Mark the cells written since ``len(self.written)`` was ``start`` as never changed
+        again (:class:`~bms_excel.xlsx.package.FrozenCell`: their rows' XML may be reused)."""
+        for _, cell in self.written[start:]:
+            cell.__class__ = FrozenCell
+
+    def forget(self) -> None:
+        """Drop every kept row (after a guard found problems in a workbook)."""
+        self.rows.clear()
+
+    def keep(self, key: tuple[object, ...], start: int, height: float | None) -> None:
+        """Keep the cells written since ``len(self.written)`` was ``start`` under ``key``."""
+        if len(self.rows) >= _KEPT_ROWS:
+            self.rows.clear()
+        cells = {(cell.row, cell.column): cell for _, cell in self.written[start:]}
+        self.freeze(start)
+        self.rows[key] = (cells, height)
+
     def put(
         self,
         ws: Worksheet,
@@ -155,21 +198,31 @@ class CellWriter:
         cell keeps the default style.
         """
         row, column = _coordinate(ref)
+        # What ``Cell(ws, row, column, style_array=...)`` does, without its call chain:
+        # thousands of cells per workbook.
+        cell = _new_cell(Cell)
+        cell.parent, cell.row, cell.column = ws, row, column
+        cell._value, cell.data_type, cell._hyperlink, cell._comment = None, "n", None, None
         if base is None:
-            cell = Cell(ws, row=row, column=column)
+            cell._style = None
         else:
             style = self.style(base, unlocked=unlocked, number_format=number_format, fill=fill)
-            cell = Cell(ws, row=row, column=column, style_array=style)  # Cell copies it
+            cell._style = StyleArray(style)  # a copy, as Cell makes
         kind = type(value)
         if value is None:
             pass
         elif (kind is str or kind is _Formula) and not raw:
             # What openpyxl's value setter would do with an already cleaned text, minus the
             # checks clean_text has made: a formula only when asked for, error codes kept.
-            cleaned = clean_text(value, f"'{ws.title}'!{ref}")  # type: ignore[arg-type]
+            given = cast(str, value)
+            if len(given) <= _SHORT_TEXT and _ILLEGAL.search(given) is None:
+                cleaned = given  # nearly always: nothing to clean, nothing too long
+            else:
+                cleaned = clean_text(given, f"'{ws.title}'!{ref}")
             cell._value = cleaned
             if kind is _Formula and len(cleaned) > 1 and cleaned.startswith("="):
-                cell._value = _Formula(cleaned, value.result)  # type: ignore[attr-defined]
+                if cleaned is not given:
+                    cell._value = _Formula(cleaned, cast(Formula, given).result)
                 cell.data_type = "f"
             else:
                 cell.data_type = "e" if cleaned in ERROR_CODES and not text else "s"
@@ -347,21 +400,78 @@ def write_scorecard(
     """
     inputs = inputs or UnitInputs()
     found = ScorecardResults()
-    ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
-    period = layout.period
+    sc = layout.scorecard
     letters: dict[str, list[str]] = {role: [col] for role, col in sc.columns.items()}
     letters["history"] = list(sc.history_columns)
+    _scorecard_header(out, tpl, layout, ctx, letters)
+    place = tuple((role, tuple(cols)) for role, cols in letters.items())
+    _scorecard_groups(out, tpl, layout, definition, letters, place)
+    comment_refs: list[str] = []
+    for cells in sc.indicators:
+        ind = definition.indicator(cells.code)
+        values, rule = _indicator_values(
+            out.memo, layout, definition, unit, ind, cells, inputs, found
+        )
+        if not cells.input and ind.source == "kostra" and kostra:
+            values.update(
+                _kostra_cells(kostra.get(ind.code), unit, rule, cells.result_ref, layout.language)
+            )
+        shown = values.get("status")
+        found.status_cells.append(getattr(shown, "result", shown))
+        past = dict(history.get((unit.code, ind.code), ()))
+        _indicator_row(out, tpl, layout, ind, cells, values, past, inputs, letters, place)
+        if cells.input:
+            comment_refs.append(cells.comment_ref)
+    _scorecard_rules(out, tpl, layout, comment_refs)
+    return found
+
+
+def _scorecard_header(
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    ctx: Mapping[str, object],
+    letters: Mapping[str, list[str]],
+) -> None:
+    """Målekort's column widths (history columns without a period hidden) and header row."""
+    ws, sc = tpl.sheets["scorecard"], layout.scorecard
+    texts: list[tuple[str, str, str]] = []
     for role, cols in letters.items():
         for i, col in enumerate(cols):
             dim = ws.column_dimensions[col]
             dim.width = tpl.scorecard_widths.get(role) or 10
             # A history column without a defined period before this one stays hidden.
             dim.hidden = role in HIDDEN_ROLES or (role == "history" and not sc.history_periods[i])
-            hctx = {**ctx, "history_period": sc.history_periods[i]} if role == "history" else ctx
-            text = render_header(tpl, role, hctx)
+            history = sc.history_periods[i] if role == "history" else None
+            # Apart from the unit and sector, the context is the same for the whole run.
+            key = ("header", role, history)
+            text = out.memo.get(key) if role not in tpl.unit_headers else None
+            if text is None:
+                hctx = {**ctx, "history_period": history} if role == "history" else ctx
+                text = render_header(tpl, role, hctx)
+                if role not in tpl.unit_headers:
+                    out.memo[key] = text
+            texts.append((role, col, text))
+    row_key = ("header-row", sc.header_row, tuple(texts))
+    if out.reuse(ws, row_key) is False:
+        start = len(out.written)
+        for role, col, text in texts:
             out.put(ws, f"{col}{sc.header_row}", text, tpl.scorecard_headers[role][0])
+        out.keep(row_key, start, None)
     ws.row_dimensions[sc.header_row].height = tpl.row_heights[("scorecard", "header")]
 
+
+def _scorecard_groups(
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    definition: Definition,
+    letters: Mapping[str, list[str]],
+    place: tuple[object, ...],
+) -> None:
+    """Målekort's group rows: focus area (in its colour), goal and factor (``place`` names
+    the columns of ``letters``: an equal row written before is reused)."""
+    ws = tpl.sheets["scorecard"]
     objects: dict[tuple[str, str], FocusArea | Goal | Factor] = {}
     for area in definition.focus_areas:
         objects[("area", area.code)] = area
@@ -369,33 +479,52 @@ def write_scorecard(
             objects[("goal", goal.code)] = goal
             for factor in goal.factors:
                 objects[("factor", factor.code)] = factor
-    for group in sc.groups:
-        styles = tpl.scorecard_styles[group.kind]
-        obj = objects[(group.kind, group.code)]
-        colour = obj.colour.lstrip("#").upper() if isinstance(obj, FocusArea) else None
-        for role, cols in letters.items():
-            label = obj.code if role == "code" else obj.name if role == "name" else None
-            for col in cols:
-                out.put(ws, f"{col}{group.row}", label, styles[role], fill=colour)
+    for group in layout.scorecard.groups:
+        key = ("group", group.kind, group.code, group.row, place)
+        if out.reuse(ws, key) is False:
+            start = len(out.written)
+            styles = tpl.scorecard_styles[group.kind]
+            obj = objects[(group.kind, group.code)]
+            colour = obj.colour.lstrip("#").upper() if isinstance(obj, FocusArea) else None
+            for role, cols in letters.items():
+                label = obj.code if role == "code" else obj.name if role == "name" else None
+                for col in cols:
+                    out.put(ws, f"{col}{group.row}", label, styles[role], fill=colour)
+            out.keep(key, start, None)
         ws.row_dimensions[group.row].height = tpl.row_heights[("scorecard", group.kind)]
 
-    na_name = layout.lists.names["na"]
-    comment_refs: list[str] = []
-    for cells in sc.indicators:
-        ind = definition.indicator(cells.code)
-        target, _ = effective_target(ind, unit, period)
-        try:
-            rule = resolve_rule(ind, definition.settings, unit, period)
-        except ValueError as exc:
-            raise TemplateError(
-                t("generate.bad-rule", None, code=ind.code, detail=str(exc))
-            ) from exc
-        kind = "input" if cells.input else "readonly"
-        styles = tpl.scorecard_styles[kind]
-        row = cells.row
-        past = dict(history.get((unit.code, ind.code), ()))
-        percent = ind.unit_of_measure.strip() == "%"
-        numbers = _number_format(ind.decimals)
+
+def _indicator_values(
+    memo: dict[tuple[object, ...], Any],
+    layout: UnitLayout,
+    definition: Definition,
+    unit: Unit,
+    ind: Indicator,
+    cells: IndicatorCells,
+    inputs: UnitInputs,
+    found: ScorecardResults,
+) -> tuple[dict[str, object], StatusRule]:
+    """An indicator row's content by column role (history aside) and its status rule.
+
+    Input rows get the pre-filled result and comment, the status formula and the check
+    formulas, whose results are appended to ``found``; read-only rows name their source.
+    The content only depends on the indicator, its cells, target, rule and inputs, so it is
+    kept in ``memo`` for the run (units share most of it).
+    """
+    lang, period = layout.language, layout.period
+    target, _ = effective_target(ind, unit, period)
+    try:
+        rule = resolve_rule(ind, definition.settings, unit, period)
+    except ValueError as exc:
+        raise TemplateError(t("generate.bad-rule", None, code=ind.code, detail=str(exc))) from exc
+    raw, comment = inputs.results.get(ind.code), inputs.comments.get(ind.code)
+    entered = (type(raw), raw, type(comment), comment, ind.code in inputs.percent)
+    key: tuple[object, ...] = ("values", cells, target, rule, lang, *entered)  # hashable
+    try:
+        known = memo.get(key)
+    except TypeError:  # an input value that cannot be a key
+        known, key = None, ()
+    if known is None:
         values: dict[str, object] = {
             "code": ind.code,
             "name": ind.name,
@@ -409,90 +538,175 @@ def write_scorecard(
             "limits": limits_text(rule, ind, lang),
             "owner": ind.owner or "",
         }
+        flags = None
         if cells.input:
-            raw, comment = inputs.results.get(ind.code), inputs.comments.get(ind.code)
-            values["result"], values["comment"] = raw, comment
-            # A % indicator reads a percent-formatted fraction as Excel's percent entry meant
-            # it (68 % → 68), as the collector does.
-            number = percent_entry(raw, percent and ind.code in inputs.percent)
-            shown_status = status_result(rule, number, lang)
-            values["status"] = _Formula(
-                excel_status_formula(rule, cells.result_ref, lang, percent_entry=percent),
-                shown_status,
-            )
-            values["comment_rule"] = t(f"wb.comment-rule.{ind.comment_required}", lang)
-            needs_comment = comment_missing_result(
-                ind.comment_required, shown_status, comment, lang
-            )
-            values["comment_missing"] = _comment_missing_formula(
-                ind.comment_required, cells.status_ref, cells.comment_ref, lang, needs_comment
-            )
-            beyond = out_of_range_result(ind.valid_range, number)
-            if ind.valid_range is not None:
-                low, high = ind.valid_range
-                ref = cells.result_ref
-                v = percent_entry_value(ref) if percent else ref
-                values["out_of_range"] = _Formula(
-                    f"=IF(ISNUMBER({ref}),IF(OR({v}<{low!r},{v}>{high!r}),1,0),0)", beyond
-                )
-            else:
-                values["out_of_range"] = _Formula("=0", beyond)
-            found.comment_flags.append(needs_comment)
-            found.range_flags.append(beyond)
+            flags = _input_values(values, ind, cells, rule, inputs, lang)
         else:
             values["result"] = t(f"wb.source.{ind.source}", lang)
-            if ind.source == "kostra" and kostra:
-                values.update(
-                    _kostra_cells(kostra.get(ind.code), unit, rule, cells.result_ref, lang)
-                )
-        shown = values.get("status")
-        found.status_cells.append(getattr(shown, "result", shown))
-        for role, cols in letters.items():
-            unlocked = cells.input and role in ("result", "comment")
-            number_format = numbers if role in ("history", "result") else None
-            if role == "result" and ind.code in inputs.percent:
-                number_format = "0%"  # as Excel's percent entry leaves the cell
-            for i, col in enumerate(cols):
-                value: object
-                if role == "history":
-                    past_raw = past.get(sc.history_periods[i])
-                    value = (
-                        None
-                        if past_raw is None
-                        else _history_value(past_raw, percent, ind.kind == "yes_no", lang)
-                    )
-                else:
-                    value = values.get(role)
-                out.put(
-                    ws,
-                    f"{col}{row}",
-                    value,
-                    styles[role],
-                    unlocked=unlocked,
-                    number_format=number_format,
-                )
-        # Tall enough for the longest wrapped text the row is generated with (a long name or
-        # limit would otherwise be cut: neither Excel nor LibreOffice grows it on opening).
-        lines = max(
-            text_lines(str(values[role]), tpl.scorecard_widths.get(role))
-            for role in _WRAPPED_ROLES
-            if isinstance(values.get(role), str)
+        known = (values, flags)
+        if key:
+            memo[key] = known
+    if known[1] is not None:
+        found.comment_flags.append(known[1][0])
+        found.range_flags.append(known[1][1])
+    return dict(known[0]), rule
+
+
+def _input_values(
+    values: dict[str, object],
+    ind: Indicator,
+    cells: IndicatorCells,
+    rule: StatusRule,
+    inputs: UnitInputs,
+    lang: str,
+) -> tuple[int, int]:
+    """Add an input row's result, comment, status and check formulas to ``values``; the
+    results of its missing-comment and out-of-range checks."""
+    percent = ind.unit_of_measure.strip() == "%"
+    raw, comment = inputs.results.get(ind.code), inputs.comments.get(ind.code)
+    values["result"], values["comment"] = raw, comment
+    # A % indicator reads a percent-formatted fraction as Excel's percent entry meant
+    # it (68 % → 68), as the collector does.
+    number = percent_entry(raw, percent and ind.code in inputs.percent)
+    shown_status = status_result(rule, number, lang)
+    values["status"] = _Formula(
+        excel_status_formula(rule, cells.result_ref, lang, percent_entry=percent), shown_status
+    )
+    values["comment_rule"] = t(f"wb.comment-rule.{ind.comment_required}", lang)
+    needs_comment = comment_missing_result(ind.comment_required, shown_status, comment, lang)
+    values["comment_missing"] = _comment_missing_formula(
+        ind.comment_required, cells.status_ref, cells.comment_ref, lang, needs_comment
+    )
+    beyond = out_of_range_result(ind.valid_range, number)
+    if ind.valid_range is not None:
+        low, high = ind.valid_range
+        ref = cells.result_ref
+        v = percent_entry_value(ref) if percent else ref
+        values["out_of_range"] = _Formula(
+            f"=IF(ISNUMBER({ref}),IF(OR({v}<{low!r},{v}>{high!r}),1,0),0)", beyond
         )
-        height = tpl.row_heights[("scorecard", kind)]
-        ws.row_dimensions[row].height = max(height or 15, 13 * lines + 4) if lines > 1 else height
-        if cells.input:
-            key: tuple[object, ...] = ("result", ind.code, cells.result_ref, na_name, lang)
-            if key not in out.memo:
-                out.memo[key] = _result_validation(ind, cells.result_ref, na_name, lang)
-            ws.add_data_validation(out.memo[key])
-            comment_refs.append(cells.comment_ref)
+    else:
+        values["out_of_range"] = _Formula("=0", beyond)
+    return needs_comment, beyond
+
+
+def _indicator_row(
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    ind: Indicator,
+    cells: IndicatorCells,
+    values: Mapping[str, object],
+    past: Mapping[str, str],
+    inputs: UnitInputs,
+    letters: Mapping[str, list[str]],
+    place: tuple[object, ...],
+) -> None:
+    """Write an indicator's row (``past``: its history by period), its height and validation.
+
+    ``place`` names the columns of ``letters``; a row equal to one written before (same
+    cells, content and columns) reuses that row's cells.
+    """
+    ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
+    percent_cell = ind.code in inputs.percent
+    content = tuple((k, type(v), v, _result_key(v)) for k, v in values.items())
+    history = tuple(past.get(p) for p in sc.history_periods)
+    key = ("indicator", cells, place, content, history, percent_cell, lang)
+    height = out.reuse(ws, key)
+    if height is False:
+        start = len(out.written)
+        height = _write_indicator_cells(
+            out, tpl, layout, ind, cells, values, past, letters, percent_cell
+        )
+        out.keep(key, start, height)
+    ws.row_dimensions[cells.row].height = height
+    if cells.input:
+        na_name = layout.lists.names["na"]
+        memo_key: tuple[object, ...] = ("result", ind.code, cells.result_ref, na_name, lang)
+        if memo_key not in out.memo:
+            out.memo[memo_key] = _result_validation(ind, cells.result_ref, na_name, lang)
+        ws.add_data_validation(out.memo[memo_key])
+
+
+def _result_key(value: object) -> tuple[object, ...] | None:
+    """A formula's result with its type (``1``, ``1.0`` and ``True`` are equal keys)."""
+    if isinstance(value, Formula):
+        return (type(value.result), value.result)
+    return None
+
+
+def _write_indicator_cells(
+    out: CellWriter,
+    tpl: LoadedTemplate,
+    layout: UnitLayout,
+    ind: Indicator,
+    cells: IndicatorCells,
+    values: Mapping[str, object],
+    past: Mapping[str, str],
+    letters: Mapping[str, list[str]],
+    percent_cell: bool,
+) -> float | None:
+    """The cells of an indicator's row (``percent_cell``: its result has a percent format);
+    the row's height."""
+    ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
+    kind = "input" if cells.input else "readonly"
+    styles = tpl.scorecard_styles[kind]
+    row = cells.row
+    percent = ind.unit_of_measure.strip() == "%"
+    numbers = _number_format(ind.decimals)
+    for role, cols in letters.items():
+        unlocked = cells.input and role in ("result", "comment")
+        number_format = numbers if role in ("history", "result") else None
+        if role == "result" and percent_cell:
+            number_format = "0%"  # as Excel's percent entry leaves the cell
+        for i, col in enumerate(cols):
+            value: object
+            if role == "history":
+                past_raw = past.get(sc.history_periods[i])
+                value = (
+                    None
+                    if past_raw is None
+                    else _history_value(past_raw, percent, ind.kind == "yes_no", lang)
+                )
+            else:
+                value = values.get(role)
+            out.put(
+                ws,
+                f"{col}{row}",
+                value,
+                styles[role],
+                unlocked=unlocked,
+                number_format=number_format,
+            )
+    # Tall enough for the longest wrapped text the row is generated with (a long name or
+    # limit would otherwise be cut: neither Excel nor LibreOffice grows it on opening).
+    lines = max(
+        text_lines(str(values[role]), tpl.scorecard_widths.get(role))
+        for role in _WRAPPED_ROLES
+        if isinstance(values.get(role), str)
+    )
+    height = tpl.row_heights[("scorecard", kind)]
+    return max(height or 15, 13 * lines + 4) if lines > 1 else height
+
+
+def _scorecard_rules(
+    out: CellWriter, tpl: LoadedTemplate, layout: UnitLayout, comment_refs: Sequence[str]
+) -> None:
+    """Målekort's comment validation, status and missing-comment formats and page setup."""
+    ws, sc, lang = tpl.sheets["scorecard"], layout.scorecard, layout.language
     if comment_refs:
         key = ("comment", *comment_refs, lang)
         if key not in out.memo:
             prompt = t("wb.dv.comment.prompt", lang)
             out.memo[key] = _text_validation(comment_refs, prompt, lang)
         ws.add_data_validation(out.memo[key])
-    if sc.indicators:
+    # The sheet's formats (reset with the template) depend on the ranges only: the list made
+    # for an earlier unit is the list this unit would make.
+    formats_key: tuple[object, ...] = ("formats", sc.first_row, sc.last_row, lang)
+    formats_key += (tuple(sc.columns.items()),)
+    if sc.indicators and formats_key in out.memo:
+        ws.conditional_formatting = out.memo[formats_key]
+    elif sc.indicators:
         status_range = sc.column_range("status")
         # Shared rules keep the priority of their first ``add``; they are added first and in
         # this order in every workbook, so that is the priority a fresh rule would get.
@@ -512,6 +726,7 @@ def write_scorecard(
         ws.conditional_formatting.add(
             sc.column_range("comment"), FormulaRule(formula=[flag], fill=_fill("FFC7CE"))
         )
+        out.memo[formats_key] = ws.conditional_formatting
     # The history columns vary per project: fit the scale to this sheet's visible columns.
     if ("smallest-font",) not in out.memo:
         out.memo[("smallest-font",)] = smallest_font(ws)
@@ -521,7 +736,6 @@ def write_scorecard(
         last_col=ws.max_column,
         title_cols="A:B",
     )
-    return found
 
 
 def _kostra_cells(
@@ -692,12 +906,19 @@ def write_guide_definition(
             for i in described
         ]
     row = ws.max_row + 1
+    # The same texts below the same template: the cells of an earlier unit are reused.
+    key = ("guide", id(ws), row, width, *((text, tuple(style)) for text, style in rows))
+    reused = out.reuse(ws, key) is not False
+    start = len(out.written)
     for text, style in rows:
         row += 1 if style is body else 2
-        out.put(ws, f"A{row}", text, style)
+        if not reused:
+            out.put(ws, f"A{row}", text, style)
         lines = text_lines(text, width)
         if lines > 1:
             ws.row_dimensions[row].height = 13 * lines + 4
+    if not reused:
+        out.keep(key, start, None)
 
 
 def control_formulas(layout: UnitLayout) -> dict[str, str]:
@@ -781,13 +1002,23 @@ def set_control_results(
 
 
 def write_lists(out: CellWriter, ws: Worksheet, layout: UnitLayout) -> None:
-    """The very hidden list sheet: indicator codes, action statuses, not-applicable words."""
-    for i, cells in enumerate(layout.scorecard.indicators, start=1):
-        out.put(ws, f"A{i}", cells.code, raw=True)
-    for i, key in enumerate(ACTION_STATUSES, start=1):
-        out.put(ws, f"B{i}", t(f"wb.action-status.{key}", layout.language))
+    """The very hidden list sheet: indicator codes, action statuses, not-applicable words.
+
+    Its cells depend on the codes and language only: those of an earlier unit with the same
+    are reused (:meth:`CellWriter.reuse`).
+    """
+    codes = tuple(cells.code for cells in layout.scorecard.indicators)
+    key = ("lists", id(ws), codes, layout.language)
+    if out.reuse(ws, key) is not False:
+        return
+    start = len(out.written)
+    for i, code in enumerate(codes, start=1):
+        out.put(ws, f"A{i}", code, raw=True)
+    for i, status in enumerate(ACTION_STATUSES, start=1):
+        out.put(ws, f"B{i}", t(f"wb.action-status.{status}", layout.language))
     for i, word in enumerate(NOT_APPLICABLE_WORDS, start=1):
         out.put(ws, f"C{i}", word, text=True)
+    out.keep(key, start, None)
 
 
 def write_meta(

@@ -14,7 +14,7 @@ sys.path.insert(0, str(TESTS))
 import datetime as dt  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterable, Sequence  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -27,6 +27,16 @@ PERIOD = "2026-T2"
 GENERATED_UNITS = ("HEIMDAL", "BYASEN", "CHARLOTTENLUND", "THORASTORM")
 #: Before the 2026-T2 deadline (2026-09-14): files saved then are on time.
 ON_TIME = dt.datetime(2026, 9, 10, 12, 0).timestamp()
+
+
+def history_from_rows(
+    rows: Iterable[Sequence[str]],
+) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """``(period, unit, indicator, value)`` rows → the ``history`` mapping of ``generate_workbooks``."""
+    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for period, unit, indicator, value in rows:
+        out.setdefault((unit, indicator), []).append((period, value))
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +52,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory, stfk: Definition) -> dic
     """Blank 2026-T2 workbooks for ``GENERATED_UNITS`` signed with ``SECRET`` (read-only use)."""
     from helpers import load_example_history
 
-    from bms_excel.generate import generate_workbooks, history_from_rows
+    from bms_excel.generate import generate_workbooks
 
     out = tmp_path_factory.mktemp("generated")
     result = generate_workbooks(

@@ -13,6 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from conftest import history_from_rows
 from helpers import input_cells, load_example_history
 from ooxml_check import check_workbook
 from openpyxl.utils import get_column_letter
@@ -22,7 +23,6 @@ from bms_excel.examples import load_example_definition
 from bms_excel.generate import (
     WorkbookWriter,
     generate_workbooks,
-    history_from_rows,
     safe_filename,
     save_atomic,
 )

@@ -8,11 +8,12 @@ import re
 import zipfile
 
 import openpyxl
+from conftest import history_from_rows
 from helpers import load_example_history
 from openpyxl.styles import Font
 
 from bms_excel.examples import load_example_definition
-from bms_excel.generate import WorkbookWriter, history_from_rows
+from bms_excel.generate import WorkbookWriter
 from bms_excel.xlsx.cached_formula import ErrorValue, Formula, fill_results, sheet_results
 from bms_excel.xlsx.package import PartCache, sheet_data, workbook_bytes
 

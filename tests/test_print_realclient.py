@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import history_from_rows
 from helpers import load_example_history
 from realclient import printed_font_sizes, require_libreoffice
 
 from bms_excel.examples import example_history_path
-from bms_excel.generate import generate_workbooks, history_from_rows
+from bms_excel.generate import generate_workbooks
 from bms_excel.history import open_history
 from bms_excel.master import ConsolidationResult, consolidate_project
 from bms_excel.project import init_project

@@ -10,7 +10,6 @@ import re
 
 _A1 = re.compile(r"^([A-Z]{1,3})(\d+)$")
 #: What lxml escapes in text content (``\r`` as a character reference so it survives).
-_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _NEEDS_ESCAPE = re.compile("[&<>\r]")
 
 #: The children of ``<worksheet>`` in the order the schema requires (CT_Worksheet, ECMA-376
@@ -97,7 +96,10 @@ def escape_text(text: str) -> str:
     """``text`` escaped for XML text content, as lxml writes it."""
     if _NEEDS_ESCAPE.search(text) is None:  # nearly always; cheaper than translating
         return text
-    return text.translate(_TEXT_ESCAPES)
+    # Chained replaces: several times faster than ``str.translate`` with a dict table.
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
 
 
 def escape_attr(text: str) -> str:
