@@ -32,7 +32,6 @@ import os
 import posixpath
 import re
 import stat
-import time
 import zipfile
 import zlib
 from collections.abc import Collection, Sequence
@@ -46,6 +45,7 @@ import defusedxml.ElementTree as safe_xml
 import python_calamine
 from defusedxml import DefusedXmlException
 
+from bms_excel.archive import Deadline, check_zip_limits, fail, inflate_xml_parts, stored_zip
 from bms_excel.codes import severity_of
 from bms_excel.errors import Finding, WorkbookReadError
 from bms_excel.i18n import t
@@ -70,10 +70,7 @@ TIME_BUDGET = 10.0
 # form's own area (bms_excel.collect.form_limits); this default bounds any other caller.
 MAX_ROWS = 10_000
 MAX_COLS = 256
-_INFLATE_STEP = 64 * 1024
 
-_XML_SUFFIXES = (".xml", ".rels")
-_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"))
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
@@ -174,16 +171,6 @@ class _Wanted:
         return [n for n in (present if self.only is None else self.only) if n not in self.skip]
 
 
-class _Deadline:
-    def __init__(self, budget: float) -> None:
-        self.budget = budget
-        self.end = time.monotonic() + budget
-
-    def check(self) -> None:
-        if time.monotonic() > self.end:
-            raise _fail("timeout", seconds=f"{self.budget:g}")
-
-
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "on"}
 
@@ -192,10 +179,6 @@ def _finding(
     code: str, file: str, message: str, sheet: str | None = None, cell: str | None = None
 ) -> Finding:
     return Finding(code, severity_of(code), message, file=file, sheet=sheet, cell=cell)
-
-
-def _fail(code: str, key: str | None = None, **params: Any) -> WorkbookReadError:
-    return WorkbookReadError(t(key or f"reader.{code}", **params), None, code)
 
 
 def read_submission(
@@ -213,11 +196,11 @@ def read_submission(
     """
     limits = limits or Limits()
     name = display_name or escape_name(os.fsdecode(path))
-    deadline = _Deadline(limits.time_budget)
+    deadline = Deadline(limits.time_budget)
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
-            raise _fail("unreadable-file", error=t("reader.not-a-regular-file"))
+            raise fail("unreadable-file", error=t("reader.not-a-regular-file"))
         if info.st_size > limits.max_file_size:
             raise _too_large(info.st_size, limits.max_file_size)
         with open(path, "rb") as handle:
@@ -271,7 +254,7 @@ def read_workbook(
 
 def _too_large(size: int, limit: int) -> WorkbookReadError:
     mb = 1024 * 1024
-    return _fail("too-large", "reader.too-large.file", size=f"{size / mb:.1f}", limit=limit // mb)
+    return fail("too-large", "reader.too-large.file", size=f"{size / mb:.1f}", limit=limit // mb)
 
 
 def _kind_notice(kind: FileKind) -> tuple[str, str] | None:
@@ -291,26 +274,26 @@ def _read_bytes(
     archive: zipfile.ZipFile | None,
     sheets: _Wanted,
     limits: Limits,
-    deadline: _Deadline,
+    deadline: Deadline,
 ) -> WorkbookData:
     if kind == "empty":
-        raise _fail("empty-file")
+        raise fail("empty-file")
     if kind == "encrypted":
-        raise _fail("encrypted")
+        raise fail("encrypted")
     if kind == "corrupt-zip":
-        raise _fail("corrupt-zip")
+        raise fail("corrupt-zip")
     if kind == "xlsb":
-        raise _fail("xlsb-unsupported")
+        raise fail("xlsb-unsupported")
     if kind in ("pdf", "csv", "text", "unknown"):
-        raise _fail("not-a-workbook", kind=t(f"reader.kind.{kind}"))
+        raise fail("not-a-workbook", kind=t(f"reader.kind.{kind}"))
     deadline.check()
     if kind == "xls":
         return _read_values_only(data, kind, sheets, deadline)
     if archive is None:  # a zip kind always comes with its open archive
-        raise _fail("corrupt-zip")
+        raise fail("corrupt-zip")
     try:
-        _check_zip_limits(archive.infolist(), limits)
-        parts, names = _inflate_xml_parts(data, archive, deadline)
+        check_zip_limits(archive.infolist(), limits)
+        parts, names = inflate_xml_parts(data, archive, deadline)
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -319,131 +302,51 @@ def _read_bytes(
         ValueError,
         NotImplementedError,
     ) as exc:
-        raise _fail("corrupt-zip") from exc
+        raise fail("corrupt-zip") from exc
     deadline.check()
     if kind == "ods":
         return _read_values_only(data, kind, sheets, deadline)
     workbook = _read_structure(parts, kind, sheets, deadline)
-    view, unread = _bounded_view(data, parts, names, workbook, limits)
+    view, unread = _bounded_view(parts, names, workbook, limits)
+    del parts  # the view holds what python-calamine reads
     deadline.check()
     _read_values(view, workbook, _Wanted(sheets.only, sheets.skip | unread), deadline)
     return workbook
 
 
-def _check_zip_limits(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
-    """Judge the archive from its central directory, before anything is inflated."""
-    if len(infos) > limits.max_parts:
-        raise _fail("zip-bomb", "reader.zip-bomb.parts", count=len(infos), limit=limits.max_parts)
-    for info in infos:
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > limits.ratio_min_size and ratio > limits.max_compression_ratio:
-            raise _fail(
-                "zip-bomb", "reader.zip-bomb.ratio", part=info.filename, ratio=f"{ratio:.0f}"
-            )
-    total = sum(info.file_size for info in infos)
-    if total > limits.max_total_uncompressed:
-        mb = 1024 * 1024
-        raise _fail(
-            "too-large",
-            "reader.too-large.unpacked",
-            size=f"{total / mb:.1f}",
-            limit=limits.max_total_uncompressed // mb,
-        )
-
-
-def _inflate_xml_parts(
-    data: bytes, zf: zipfile.ZipFile, deadline: _Deadline
-) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Every XML part, lower-cased name → bytes (and → its name as stored); refuses any part
-    that declares a DTD.
-
-    Each part is inflated as a stream with a running cap at its declared size (the central
-    directory's sizes were judged by :func:`_check_zip_limits`), so memory stays bounded
-    whatever the archive claims, and the CRC is checked, before python-calamine (which trusts
-    the archive) reads the same members.
-    """
-    parts: dict[str, bytes] = {}
-    names: dict[str, str] = {}
-    for info in zf.infolist():
-        name = info.filename.lower()
-        if info.is_dir() or not name.endswith(_XML_SUFFIXES):
-            continue
-        blob = _inflate_member(data, zf, info, deadline)
-        if any(marker in blob for marker in _DTD_MARKERS):
-            raise _fail("hostile-xml", part=info.filename)
-        parts[name] = blob
-        names[name] = info.filename
-        deadline.check()
-    return parts, names
-
-
-def _inflate_member(
-    data: bytes, zf: zipfile.ZipFile, info: zipfile.ZipInfo, deadline: _Deadline
-) -> bytes:
-    """One member, inflated in steps of ``_INFLATE_STEP`` and refused past its declared size.
-
-    :meth:`zipfile.ZipFile.read` asks zlib for up to 2 GiB in one call and only then cuts at
-    the declared size, so a member declaring 1 KiB that inflates to gigabytes was inflated
-    whole; here at most one step beyond the declared size is ever held.
-    """
-    if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
-        with zf.open(info) as handle:  # zipfile bounds these at the declared size
-            pieces = list(iter(lambda: handle.read(_INFLATE_STEP), b""))
-        return b"".join(pieces)
-    raw = _raw_member(data, info)
-    if info.compress_type == zipfile.ZIP_STORED:
-        if len(raw) > info.file_size:
-            raise _fail("zip-bomb", "reader.zip-bomb.declared", part=info.filename)
-        blob = bytes(raw)
-    else:
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        out: list[bytes] = []
-        size = 0
-        pending: bytes | memoryview = raw
-        while not inflater.eof:
-            piece = inflater.decompress(pending, _INFLATE_STEP)
-            size += len(piece)
-            if size > info.file_size:
-                raise _fail("zip-bomb", "reader.zip-bomb.declared", part=info.filename)
-            out.append(piece)
-            pending = inflater.unconsumed_tail
-            if not piece and not pending:
-                break  # the compressed data ended before the stream did: truncated
-            deadline.check()
-        blob = out[0] if len(out) == 1 else b"".join(out)
-    if len(blob) != info.file_size or zlib.crc32(blob) != info.CRC:
-        raise zipfile.BadZipFile(f"bad size or CRC in {info.filename!r}")
-    return blob
-
-
-def _raw_member(data: bytes, info: zipfile.ZipInfo) -> memoryview:
-    """The compressed bytes of ``info``, located through its local file header."""
-    start = info.header_offset
-    header = data[start : start + 30]
-    if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        raise zipfile.BadZipFile(f"bad local header for {info.filename!r}")
-    begin = start + 30 + int.from_bytes(header[26:28], "little")
-    begin += int.from_bytes(header[28:30], "little")
-    raw = memoryview(data)[begin : begin + info.compress_size]
-    if len(raw) < info.compress_size:
-        raise zipfile.BadZipFile(f"truncated member {info.filename!r}")
-    return raw
-
-
 def _parse_xml(blob: bytes, part: str) -> Element:
+    """``blob`` parsed, refusing a DTD (``hostile-xml``); a part plainly without one is parsed
+    by the C parser, anything else by defusedxml's guarded (and much slower) parser."""
+    if _plainly_without_dtd(blob):
+        try:
+            return fromstring(blob)
+        except ParseError as exc:
+            raise fail("corrupt-workbook", part=part) from exc
     try:
         return safe_xml.fromstring(blob, forbid_dtd=True)
     except DefusedXmlException as exc:
-        raise _fail("hostile-xml", part=part) from exc
+        raise fail("hostile-xml", part=part) from exc
     except ParseError as exc:
-        raise _fail("corrupt-workbook", part=part) from exc
+        raise fail("corrupt-workbook", part=part) from exc
+
+
+def _plainly_without_dtd(blob: bytes) -> bool:
+    """Whether ``blob`` certainly declares no DTD (so no entity either).
+
+    It starts with ``<`` (after a UTF-8 byte-order mark): an ASCII-compatible encoding, and
+    expat accepts no other kind for such a document (every encoding it reads maps the ASCII
+    characters of markup to the same single bytes), so a DTD would show as ``<!DOCTYPE``.
+    UTF-16 (a mark or NUL bytes first) and anything unusual take the guarded parser.
+    """
+    body = blob[3:] if blob.startswith(b"\xef\xbb\xbf") else blob
+    return body[:1] == b"<" and body[1:2] != b"\x00" and b"<!DOCTYPE" not in body
 
 
 def _read_structure(
-    parts: dict[str, bytes], kind: FileKind, sheets: _Wanted, deadline: _Deadline
+    parts: dict[str, bytes], kind: FileKind, sheets: _Wanted, deadline: Deadline
 ) -> WorkbookData:
     if "xl/workbook.xml" not in parts:
-        raise _fail("corrupt-workbook", part="xl/workbook.xml")
+        raise fail("corrupt-workbook", part="xl/workbook.xml")
     book = _parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
     targets = _relationships(parts.get("xl/_rels/workbook.xml.rels"))
     workbook = WorkbookData(kind=kind, structure_known=True)
@@ -477,7 +380,6 @@ def _read_structure(
 
 
 def _bounded_view(
-    data: bytes,
     parts: dict[str, bytes],
     names: dict[str, str],
     workbook: WorkbookData,
@@ -485,13 +387,14 @@ def _bounded_view(
 ) -> tuple[bytes, frozenset[str]]:
     """The package python-calamine may read, and the sheets it must not read at all.
 
-    calamine builds a dense grid from the first to the last cell of a sheet, so every sheet
-    part is measured by the cell references it holds before calamine sees it. A sheet within
-    ``limits.max_rows`` × ``limits.max_cols`` is read from the submitted bytes as they are.
-    Otherwise the cells beyond are left out of an in-memory copy of the package (the file is
-    never changed) with a ``cells-outside-form`` note; a sheet whose cells cannot be located
-    one by one (cells without references, prefixed or CDATA) is emptied in that copy and not
-    read (``sheet-too-large``).
+    The package is the XML parts already inflated and checked, stored uncompressed in memory
+    (:func:`bms_excel.archive.stored_zip`; the file is never changed), so calamine inflates
+    nothing a second time. calamine builds a dense grid from the first to the last cell of a
+    sheet, so every sheet part is measured by the cell references it holds before calamine
+    sees it. A sheet within ``limits.max_rows`` × ``limits.max_cols`` goes in as it is.
+    Otherwise the cells beyond are left out of the package with a ``cells-outside-form``
+    note; a sheet whose cells cannot be located one by one (cells without references,
+    prefixed or CDATA) is emptied there and not read (``sheet-too-large``).
     """
     replaced: dict[str, bytes] = {}
     unread: set[str] = set()
@@ -534,13 +437,8 @@ def _bounded_view(
             area=a1(limits.max_rows, limits.max_cols),
         )
         workbook.notes.append(("sheet-too-large", message, {"sheet": sheet}))
-    if not replaced:
-        return data, frozenset(unread)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as view:
-        for part, blob in parts.items():
-            view.writestr(names[part], replaced.get(part, blob))
-    return buffer.getvalue(), frozenset(unread)
+    view = stored_zip((names[part], replaced.get(part, blob)) for part, blob in parts.items())
+    return view, frozenset(unread)
 
 
 def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
@@ -586,7 +484,7 @@ def _scan_sheet(
         body_start = open_end + 1
         body_end = blob.find(b"</sheetData>", body_start)
         if body_end < 0:
-            raise _fail("corrupt-workbook", part=part)
+            raise fail("corrupt-workbook", part=part)
         tail_start = body_end + len(b"</sheetData>")
     protection = _sheet_protection(blob, start, tail_start, part)
     if not want_formulas:
@@ -632,22 +530,24 @@ def error_cells(blob: bytes) -> dict[tuple[int, int], str]:
 def _sheet_protection(blob: bytes, start: int, tail_start: int, part: str) -> dict[str, str] | None:
     """The ``<sheetProtection>`` attributes from the XML around ``<sheetData>``.
 
-    The common case parses only the one element; anything unusual (a comment or CDATA that
-    could hide or fake the element, a second one, prefixed attributes) parses the whole
-    head and tail as before.
+    The common case reads only the one element, by byte scans (plain double-quoted attributes
+    without references) or else by parsing that one start tag; anything unusual (a comment or
+    CDATA that could hide or fake the element, a second one, prefixed attributes) parses the
+    whole head and tail as before.
     """
-    head, tail = memoryview(blob)[:start], memoryview(blob)[tail_start:]
     found: list[bytes] = []
-    for piece in (head, tail):
-        raw = bytes(piece)
-        if b"<!--" in raw or b"<![CDATA[" in raw:
+    for first, last in ((0, start), (tail_start, len(blob))):
+        if blob.find(b"<!--", first, last) >= 0 or blob.find(b"<![CDATA[", first, last) >= 0:
             found = []
             break
-        found += _PROTECTION_TAG.findall(raw)
+        found += _PROTECTION_TAG.findall(blob, first, last)
     else:
         if not found:
             return None
         if len(found) == 1:
+            attributes = _plain_attributes(found[0])
+            if attributes is not None:
+                return attributes
             tag = found[0]
             if not tag.endswith(b"/>"):
                 tag = tag[:-1] + b"/>"
@@ -660,6 +560,25 @@ def _sheet_protection(blob: bytes, start: int, tail_start: int, part: str) -> di
     root = _parse_xml(blob[:start] + blob[tail_start:], part)
     node = root.find(f"{_NS_MAIN}sheetProtection")
     return dict(node.attrib) if node is not None else None
+
+
+_PLAIN_TAG = re.compile(rb'<sheetProtection((?: +[A-Za-z_][\w.-]*="[^"<&\x00-\x1f]*")*) */?>')
+_PLAIN_ATTRIBUTE = re.compile(rb'([A-Za-z_][\w.-]*)="([^"]*)"')
+
+
+def _plain_attributes(tag: bytes) -> dict[str, str] | None:
+    """The attributes of a start tag whose attributes are all plain (unprefixed ASCII names,
+    double-quoted values without references or control characters, separated by spaces), as
+    an XML parser reads them; ``None`` for any other tag."""
+    match = _PLAIN_TAG.fullmatch(tag)
+    if match is None:
+        return None
+    pairs = _PLAIN_ATTRIBUTE.findall(match.group(1))
+    try:
+        attributes = {name.decode("ascii"): value.decode("utf-8") for name, value in pairs}
+    except UnicodeDecodeError:
+        return None
+    return attributes if len(attributes) == len(pairs) else None
 
 
 def _scan_sheet_fully(
@@ -731,9 +650,9 @@ def _open_calamine(data: bytes) -> python_calamine.CalamineWorkbook:
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError as exc:
-        raise _fail("encrypted") from exc
+        raise fail("encrypted") from exc
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
-        raise _fail("corrupt-workbook", part="workbook") from exc
+        raise fail("corrupt-workbook", part="workbook") from exc
 
 
 def _sheet_values(
@@ -744,7 +663,7 @@ def _sheet_values(
         rows = sheet.to_python(skip_empty_area=True)
         start = sheet.start
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
-        raise _fail("corrupt-workbook", part=name) from exc
+        raise fail("corrupt-workbook", part=name) from exc
     row0, col0 = start if start is not None else (0, 0)
     # calamine fills the grid with "" for empty cells; 0, False and timedelta(0) are kept.
     return {
@@ -755,7 +674,7 @@ def _sheet_values(
     }
 
 
-def _read_values(data: bytes, workbook: WorkbookData, sheets: _Wanted, deadline: _Deadline) -> None:
+def _read_values(data: bytes, workbook: WorkbookData, sheets: _Wanted, deadline: Deadline) -> None:
     book = _open_calamine(data)
     try:
         present = set(book.sheet_names)
@@ -768,7 +687,7 @@ def _read_values(data: bytes, workbook: WorkbookData, sheets: _Wanted, deadline:
 
 
 def _read_values_only(
-    data: bytes, kind: FileKind, sheets: _Wanted, deadline: _Deadline
+    data: bytes, kind: FileKind, sheets: _Wanted, deadline: Deadline
 ) -> WorkbookData:
     """Values and sheet states of an .ods or .xls: the structure did not survive the format."""
     book = _open_calamine(data)

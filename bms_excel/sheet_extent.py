@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 _ANY_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{1,8})([0-9]{1,12})["']""")
 # A value calamine places: text in <v>, or an inline string.
 _VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v(?:\s[^>]*)?>[^<]|is[\s>])")
+# A "<c" that does not go on with its reference (one regex pass instead of two counts).
+_CELL_WITHOUT_FIRST_REF = re.compile(rb'<c(?! r=")')
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 _ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr\s*=\s*["']([0-9]{1,12})["']""")
@@ -49,7 +51,7 @@ def plainly_within(blob: bytes, start: int, end: int, limits: Limits) -> bool:
     """
     far = _far_reference(limits.max_rows, limits.max_cols)
     # Within sheetData only the cell element starts with "<c"; ":c" would be a prefixed one.
-    if far is None or blob.count(b"<c", start, end) != blob.count(b'<c r="', start, end):
+    if far is None or _CELL_WITHOUT_FIRST_REF.search(blob, start, end) is not None:
         return False
     return blob.find(b":c", start, end) < 0 and far.search(blob, start, end) is None
 
