@@ -351,9 +351,6 @@ LONG_FUNCTIONS = {
     "master/scorecard.py:write_units",
     "master/sheets.py:write_overview",
     "unit_sheets.py:write_scorecard",
-    "validate.py:_extract_values",
-    "validate.py:_value_record",
-    "validate.py:_extract_actions",
     # arrived with the issue 15-18 merges (model, dialog, report)
     "demo_loop.py:run_dialogue_loop",
     "feedback.py:build_feedback",

@@ -9,7 +9,8 @@ from conftest import PERIOD, SECRET
 
 from bms_excel.model import Definition
 from bms_excel.reader import read_workbook
-from bms_excel.validate import _locate_indicator, a1, identify, parse_a1, validate_data
+from bms_excel.validate import a1, identify, parse_a1, validate_data
+from bms_excel.validate.scorecard import locate_indicator as _locate_indicator
 
 
 @pytest.mark.parametrize(("ref", "rc"), [("A1", (1, 1)), ("I9", (9, 9)), ("AA10", (10, 27))])
