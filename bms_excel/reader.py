@@ -237,21 +237,6 @@ def read_submission(
     return ReadResult(name, kind, workbook, findings, sha256, len(data))
 
 
-def read_workbook(
-    path: str | os.PathLike[str],
-    *,
-    sheets: Sequence[str] | None = None,
-    skip_sheets: Collection[str] = (),
-    limits: Limits | None = None,
-) -> WorkbookData:
-    """Read a workbook's values and structure; raise ``WorkbookReadError`` when it cannot."""
-    result = read_submission(path, sheets=sheets, skip_sheets=skip_sheets, limits=limits)
-    if result.data is None:
-        problem = next((f for f in result.findings if f.severity == "error"), result.findings[0])
-        raise WorkbookReadError(problem.message, str(path), problem.code)
-    return result.data
-
-
 def _too_large(size: int, limit: int) -> WorkbookReadError:
     mb = 1024 * 1024
     return fail("too-large", "reader.too-large.file", size=f"{size / mb:.1f}", limit=limit // mb)

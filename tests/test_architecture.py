@@ -289,10 +289,7 @@ TEST_ONLY: dict[str, str] = {
     "history.py:import_history_csv": "move to tests (seeds a history from a known-good CSV)",
     "kostra/__init__.py:parse_file": "private or drop (callers use the format-specific parsers)",
     "layout.py:input_cells": "move to tests (a test helper)",
-    "reader.py:read_workbook": "move to tests, or private",
-    "submissions.py:sniff": "private",
     "submissions.py:unescape_name": "keep: the README's way to recover a raw file name from the history",
-    "reader.py:structure_locked": "move to tests, or private",
     "resources.py:macros_dir": "move to tests (the tests read the VBA source)",
     "status.py:status_from_label": "move to tests (a test helper)",
 }

@@ -21,11 +21,12 @@ from hostile import (
     build_hostile_corpus,
     valid_workbook_bytes,
 )
+from reading import read_workbook
 
 from bms_excel.codes import TABLE
 from bms_excel.errors import WorkbookReadError
 from bms_excel.i18n import set_language
-from bms_excel.reader import Limits, ReadResult, read_submission, read_workbook
+from bms_excel.reader import Limits, ReadResult, read_submission
 from bms_excel.submissions import _biff_has_filepass, sniff, walk_submissions
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from conftest import PERIOD, SECRET
+from reading import read_workbook
 
 from bms_excel.model import Definition
-from bms_excel.reader import read_workbook
 from bms_excel.validate import a1, identify, parse_a1, validate_data
 from bms_excel.validate.scorecard import locate_indicator as _locate_indicator
 
