@@ -160,7 +160,7 @@ class ReadResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Wanted:
+class Wanted:
     """The sheets whose values and formula cells are read: ``only`` (None: all) less ``skip``."""
 
     only: Sequence[str] | None
@@ -224,7 +224,7 @@ def read_submission(
         if notice:
             findings.append(_finding(notice[0], name, notice[1]))
         try:
-            wanted = _Wanted(sheets, frozenset(skip_sheets))
+            wanted = Wanted(sheets, frozenset(skip_sheets))
             workbook = _read_bytes(data, kind, archive, wanted, limits, deadline)
             findings += [_finding(code, name, msg, **loc) for code, msg, loc in workbook.notes]
             workbook.notes = []
@@ -257,7 +257,7 @@ def _read_bytes(
     data: bytes,
     kind: FileKind,
     archive: zipfile.ZipFile | None,
-    sheets: _Wanted,
+    sheets: Wanted,
     limits: Limits,
     deadline: Deadline,
 ) -> WorkbookData:
@@ -276,6 +276,36 @@ def _read_bytes(
         return _read_values_only(data, kind, sheets, deadline)
     if archive is None:  # a zip kind always comes with its open archive
         raise fail("corrupt-zip")
+    if kind == "ods":
+        _inflated(data, archive, limits, deadline)  # the same checks before calamine reads it
+        return _read_values_only(data, kind, sheets, deadline)
+    workbook, view, wanted = light_pass(data, archive, kind, sheets, limits, deadline)
+    deadline.check()
+    read_values(view, workbook, wanted, deadline)
+    return workbook
+
+
+def light_pass(
+    data: bytes,
+    archive: zipfile.ZipFile,
+    kind: FileKind,
+    sheets: Wanted,
+    limits: Limits,
+    deadline: Deadline,
+) -> tuple[WorkbookData, bytes, Wanted]:
+    """Everything but the values of an .xlsx or .xlsm: the zip limits, every XML part inflated
+    and checked, the structure (sheets, protection, formula and error cells, properties) and
+    each sheet measured. Returns the workbook without values, the package python-calamine is
+    to read (:func:`_bounded_view`) and the sheets it is to read there."""
+    parts, names = _inflated(data, archive, limits, deadline)
+    workbook = _read_structure(parts, kind, sheets, deadline)
+    view, unread = _bounded_view(parts, names, workbook, limits)
+    return workbook, view, Wanted(sheets.only, sheets.skip | unread)
+
+
+def _inflated(
+    data: bytes, archive: zipfile.ZipFile, limits: Limits, deadline: Deadline
+) -> tuple[dict[str, bytes], dict[str, str]]:
     try:
         check_zip_limits(archive.infolist(), limits)
         parts, names = inflate_xml_parts(data, archive, deadline)
@@ -289,14 +319,7 @@ def _read_bytes(
     ) as exc:
         raise fail("corrupt-zip") from exc
     deadline.check()
-    if kind == "ods":
-        return _read_values_only(data, kind, sheets, deadline)
-    workbook = _read_structure(parts, kind, sheets, deadline)
-    view, unread = _bounded_view(parts, names, workbook, limits)
-    del parts  # the view holds what python-calamine reads
-    deadline.check()
-    _read_values(view, workbook, _Wanted(sheets.only, sheets.skip | unread), deadline)
-    return workbook
+    return parts, names
 
 
 def _parse_xml(blob: bytes, part: str) -> Element:
@@ -328,7 +351,7 @@ def _plainly_without_dtd(blob: bytes) -> bool:
 
 
 def _read_structure(
-    parts: dict[str, bytes], kind: FileKind, sheets: _Wanted, deadline: Deadline
+    parts: dict[str, bytes], kind: FileKind, sheets: Wanted, deadline: Deadline
 ) -> WorkbookData:
     if "xl/workbook.xml" not in parts:
         raise fail("corrupt-workbook", part="xl/workbook.xml")
@@ -659,7 +682,8 @@ def _sheet_values(
     }
 
 
-def _read_values(data: bytes, workbook: WorkbookData, sheets: _Wanted, deadline: Deadline) -> None:
+def read_values(data: bytes, workbook: WorkbookData, sheets: Wanted, deadline: Deadline) -> None:
+    """The values of the ``sheets`` of the package ``data`` into ``workbook`` (python-calamine)."""
     book = _open_calamine(data)
     try:
         present = set(book.sheet_names)
@@ -672,7 +696,7 @@ def _read_values(data: bytes, workbook: WorkbookData, sheets: _Wanted, deadline:
 
 
 def _read_values_only(
-    data: bytes, kind: FileKind, sheets: _Wanted, deadline: Deadline
+    data: bytes, kind: FileKind, sheets: Wanted, deadline: Deadline
 ) -> WorkbookData:
     """Values and sheet states of an .ods or .xls: the structure did not survive the format."""
     book = _open_calamine(data)
