@@ -71,9 +71,9 @@ def check_zip_limits(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
 
 def inflate_xml_parts(
     data: bytes, zf: zipfile.ZipFile, deadline: Deadline
-) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Every XML part, lower-cased name → bytes (and → its name as stored); refuses any part
-    that declares a DTD.
+) -> tuple[dict[str, bytes], dict[str, zipfile.ZipInfo]]:
+    """Every XML part, lower-cased name → bytes (and → its entry in the archive, whose CRC the
+    bytes match); refuses any part that declares a DTD.
 
     Each part is inflated as a stream with a running cap at its declared size (the central
     directory's sizes were judged by :func:`_check_zip_limits`), so memory stays bounded
@@ -81,7 +81,7 @@ def inflate_xml_parts(
     the archive) reads the same members.
     """
     parts: dict[str, bytes] = {}
-    names: dict[str, str] = {}
+    infos: dict[str, zipfile.ZipInfo] = {}
     for info in zf.infolist():
         name = info.filename.lower()
         if info.is_dir() or not name.endswith(_XML_SUFFIXES):
@@ -91,9 +91,9 @@ def inflate_xml_parts(
         if b"!" in blob and any(marker in blob for marker in _DTD_MARKERS):
             raise fail("hostile-xml", part=info.filename)
         parts[name] = blob
-        names[name] = info.filename
+        infos[name] = info
         deadline.check()
-    return parts, names
+    return parts, infos
 
 
 def _inflate_member(
@@ -149,8 +149,9 @@ def _raw_member(data: bytes, info: zipfile.ZipInfo) -> memoryview:
     return raw
 
 
-def stored_zip(members: Iterable[tuple[str, bytes]]) -> bytes:
-    """A zip package of ``(name, bytes)`` members, stored uncompressed, built in memory.
+def stored_zip(members: Iterable[tuple[str, bytes, int | None]]) -> bytes:
+    """A zip package of ``(name, bytes, crc)`` members (``crc`` ``None``: computed here),
+    stored uncompressed, built in memory.
 
     A few byte strings per member instead of :class:`zipfile.ZipFile`'s writer: this runs for
     every submitted workbook.
@@ -158,10 +159,10 @@ def stored_zip(members: Iterable[tuple[str, bytes]]) -> bytes:
     local: list[bytes] = []
     central: list[bytes] = []
     offset = 0
-    for name, blob in members:
+    for name, blob, known in members:
         encoded = name.encode("utf-8")
         flags = 0 if encoded.isascii() else 0x800  # bit 11: the name is UTF-8
-        crc, size = zlib.crc32(blob), len(blob)
+        crc, size = zlib.crc32(blob) if known is None else known, len(blob)
         common = struct.pack("<HHHHHIII", 20, flags, 0, 0, 0x21, crc, size, size)
         header = b"PK\x03\x04" + common + struct.pack("<HH", len(encoded), 0) + encoded
         local += (header, blob)

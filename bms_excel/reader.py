@@ -297,18 +297,18 @@ def light_pass(
     and checked, the structure (sheets, protection, formula and error cells, properties) and
     each sheet measured. Returns the workbook without values, the package python-calamine is
     to read (:func:`_bounded_view`) and the sheets it is to read there."""
-    parts, names = _inflated(data, archive, limits, deadline)
+    parts, infos = _inflated(data, archive, limits, deadline)
     workbook = _read_structure(parts, kind, sheets, deadline)
-    view, unread = _bounded_view(parts, names, workbook, limits)
+    view, unread = _bounded_view(parts, infos, workbook, limits)
     return workbook, view, Wanted(sheets.only, sheets.skip | unread)
 
 
 def _inflated(
     data: bytes, archive: zipfile.ZipFile, limits: Limits, deadline: Deadline
-) -> tuple[dict[str, bytes], dict[str, str]]:
+) -> tuple[dict[str, bytes], dict[str, zipfile.ZipInfo]]:
     try:
         check_zip_limits(archive.infolist(), limits)
-        parts, names = inflate_xml_parts(data, archive, deadline)
+        parts, infos = inflate_xml_parts(data, archive, deadline)
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -319,7 +319,7 @@ def _inflated(
     ) as exc:
         raise fail("corrupt-zip") from exc
     deadline.check()
-    return parts, names
+    return parts, infos
 
 
 def _parse_xml(blob: bytes, part: str) -> Element:
@@ -389,7 +389,7 @@ def _read_structure(
 
 def _bounded_view(
     parts: dict[str, bytes],
-    names: dict[str, str],
+    infos: dict[str, zipfile.ZipInfo],
     workbook: WorkbookData,
     limits: Limits,
 ) -> tuple[bytes, frozenset[str]]:
@@ -419,7 +419,7 @@ def _bounded_view(
             continue
         if by_part is None:
             by_part = _sheet_parts(parts)
-        sheet = by_part.get(part, names[part])
+        sheet = by_part.get(part, infos[part].filename)
         if regular:
             clipped, dropped, farthest = clip_sheet(blob, limits)
             regular = fits_limits(clipped, limits)  # e.g. a ">" in an attribute hid a cell
@@ -445,7 +445,13 @@ def _bounded_view(
             area=a1(limits.max_rows, limits.max_cols),
         )
         workbook.notes.append(("sheet-too-large", message, {"sheet": sheet}))
-    view = stored_zip((names[part], replaced.get(part, blob)) for part, blob in parts.items())
+    view = stored_zip(
+        (
+            infos[part].filename,
+            *((replaced[part], None) if part in replaced else (blob, infos[part].CRC)),
+        )
+        for part, blob in parts.items()
+    )
     return view, frozenset(unread)
 
 

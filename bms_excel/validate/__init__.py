@@ -22,7 +22,7 @@ from bms_excel.validate.identity import UNREAD_SHEETS, Identity, identify, read_
 from bms_excel.validate.scorecard import extract_values
 from bms_excel.validate.texts import extract_actions, extract_assessments
 from bms_excel.xlsx.cells import a1, parse_a1
-from bms_excel.xlsx.limits import over_cell_limit
+from bms_excel.xlsx.limits import CELL_TEXT_LIMIT, over_cell_limit
 
 __all__ = [
     "UNREAD_SHEETS",
@@ -35,6 +35,9 @@ __all__ = [
     "read_meta",
     "validate_data",
 ]
+
+
+_SURELY_FITS = CELL_TEXT_LIMIT // 2
 
 
 def validate_data(
@@ -70,8 +73,10 @@ def _check_text_lengths(data: WorkbookData, out: Findings) -> None:
     It is kept whole in the history; the master shows it cut to a cell's limit.
     """
     for sheet, cells in data.values.items():
-        for (row, col), value in cells.items():
-            if isinstance(value, str) and (n := over_cell_limit(value)) is not None:
+        # A text within half the limit always fits (at most two UTF-16 units per character).
+        long = [(rc, v) for rc, v in cells.items() if type(v) is str and len(v) > _SURELY_FITS]
+        for (row, col), value in long:
+            if (n := over_cell_limit(value)) is not None:
                 out.add("text-too-long", sheet, a1(row, col), n=n)
 
 

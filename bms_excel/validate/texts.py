@@ -48,7 +48,9 @@ def extract_actions(ctx: FileContext) -> None:
     period = ctx.index.periods[ctx.period]
     area = [(r, c) for r in range(acts.first_row, acts.last_row + 1) for c in cols.values()]
     _formulas_in_text(ctx, sheet, area)
-    for row in range(acts.first_row, acts.last_row + 1):
+    columns = set(cols.values())
+    filled = {r for (r, c) in cells if c in columns and acts.first_row <= r <= acts.last_row}
+    for row in sorted(filled):
         got = {role: cells.get((row, col)) for role, col in cols.items()}
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in got.values()):
             continue
