@@ -529,7 +529,8 @@ def error_cells(blob: bytes) -> dict[tuple[int, int], str]:
     (``#DIV/0!``; ``#?`` when the value is not an error code). A byte scan, like the formula
     scan: python-calamine returns such a cell as an empty string."""
     found: dict[tuple[int, int], str] = {}
-    if b'"e"' not in blob and b"'e'" not in blob:
+    # "'" (a memchr) first: package XML rarely holds any, so "'e'" is rarely looked for.
+    if b'"e"' not in blob and (b"'" not in blob or b"'e'" not in blob):
         return found
     for match in _ERROR_CELL.finditer(blob):
         ref = _ERROR_REF.search(match.group(0), 0, match.start(1) - match.start())
@@ -551,7 +552,9 @@ def _sheet_protection(blob: bytes, start: int, tail_start: int, part: str) -> di
     """
     found: list[bytes] = []
     for first, last in ((0, start), (tail_start, len(blob))):
-        if blob.find(b"<!--", first, last) >= 0 or blob.find(b"<![CDATA[", first, last) >= 0:
+        if blob.find(b"<!", first, last) >= 0 and (  # one scan in the common case
+            blob.find(b"<!--", first, last) >= 0 or blob.find(b"<![CDATA[", first, last) >= 0
+        ):
             found = []
             break
         found += _PROTECTION_TAG.findall(blob, first, last)

@@ -7,6 +7,7 @@ unambiguous, with a warning, so one careless edit does not lose a unit's data.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from bms_excel.reader import CellValue
 
 Cell = tuple[int, int]
+
+#: The layout's references repeat from file to file: each is parsed once per process.
+_parse_a1 = functools.lru_cache(maxsize=4096)(parse_a1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,7 @@ class _Row:
 
     def cell(self, ref: str) -> Cell:
         """Where the layout's ``ref`` is now."""
-        row, col = parse_a1(ref)
+        row, col = _parse_a1(ref)
         return row + self.shift[0], col + self.shift[1]
 
 
@@ -86,7 +90,7 @@ def _find_row(
 ) -> _Row | None:
     """Where indicator ``ind`` is on the sheet (``None``: not found), with the findings on a
     moved row and a changed name."""
-    code_row, code_col = parse_a1(cells_at.code_ref)
+    code_row, code_col = _parse_a1(cells_at.code_ref)
     found = locate_indicator(page.cells, ind.code, meta_rows.get(ind.code, code_row), code_col)
     if found is None:
         ctx.findings.add("indicator-not-found", page.name, cells_at.code_ref, code=ind.code)
