@@ -10,17 +10,21 @@ Submissions come by e-mail from hundreds of people, so every file is untrusted:
   file: every problem is a :class:`~bms_excel.errors.Finding`.
 
 The file is read into memory once (it is at most ``MAX_FILE_SIZE``); the SHA-256 therefore
-names exactly the bytes that were checked. Zip limits are judged from the central directory
-before anything is inflated; every XML part is then inflated as a stream in small steps with a
-running cap at its declared size, so a member that lies about its size is a ``zip-bomb`` after
-at most one step beyond it. Before python-calamine sees a sheet, the cell references in the
-sheet part (not its ``<dimension>``, which can lie) give the sheet's extent: calamine allocates
-the whole grid from A1 to the farthest cell, so a single cell in XFD1048576 would ask for
-hundreds of GiB. Cells beyond :attr:`Limits.max_rows` × :attr:`Limits.max_cols` are left out of
-the package calamine reads (``cells-outside-form``; the byte scans are
-:mod:`bms_excel.sheet_extent`). Cell values come from python-calamine;
-sheet states, protection, document properties and formula cells come from a light pass
-(defusedxml on the small parts, a byte scan of the sheet data, which is never parsed as XML).
+names exactly the bytes that were checked. Reading an .xlsx is two steps, timed apart by the
+bench: :func:`light_pass` judges the zip limits from the central directory before anything is
+inflated, inflates every XML part as a stream in small steps with a running cap at its
+declared size (a member that lies about its size is a ``zip-bomb`` after at most one step
+beyond it; :mod:`bms_excel.archive`), reads the structure, and measures every sheet: the cell
+references in the sheet part (not its ``<dimension>``, which can lie) give its extent, since
+calamine allocates the whole grid from A1 to the farthest cell and a single cell in
+XFD1048576 would ask for hundreds of GiB. Cells beyond :attr:`Limits.max_rows` ×
+:attr:`Limits.max_cols` are left out of the package calamine reads (``cells-outside-form``;
+the byte scans are :mod:`bms_excel.sheet_extent`). Then :func:`read_values` has
+python-calamine read the values from that package: the checked parts, stored uncompressed in
+memory, so nothing is inflated twice and calamine sees no byte the checks did not. Sheet
+states, protection, document properties and formula cells come from the light pass
+(:mod:`bms_excel.sheet_scan`: the C XML parser on the small parts when they plainly declare no
+DTD, defusedxml otherwise; byte scans of the sheet data, which is never parsed as XML).
 Nothing is ever written, re-saved or executed.
 """
 
@@ -30,7 +34,6 @@ import hashlib
 import io
 import os
 import posixpath
-import re
 import stat
 import zipfile
 import zlib
@@ -39,11 +42,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any, Literal
-from xml.etree.ElementTree import Element, ParseError, fromstring
+from xml.etree.ElementTree import Element
 
-import defusedxml.ElementTree as safe_xml
 import python_calamine
-from defusedxml import DefusedXmlException
 
 from bms_excel.archive import Deadline, check_zip_limits, fail, inflate_xml_parts, stored_zip
 from bms_excel.codes import severity_of
@@ -51,8 +52,9 @@ from bms_excel.errors import Finding, WorkbookReadError
 from bms_excel.i18n import t
 from bms_excel.number_formats import percent_cells, percent_styles
 from bms_excel.sheet_extent import clip_sheet, fits_limits, plainly_within, sheet_extent
+from bms_excel.sheet_scan import NS_MAIN, error_cells, parse_xml, scan_sheet
 from bms_excel.submissions import FileKind, escape_name, sniff_stream
-from bms_excel.xlsx.cells import a1, column_number
+from bms_excel.xlsx.cells import a1
 
 SheetState = Literal["visible", "hidden", "veryHidden"]
 CellValue = int | float | str | bool | date | datetime | dtime | timedelta
@@ -71,12 +73,8 @@ TIME_BUDGET = 10.0
 MAX_ROWS = 10_000
 MAX_COLS = 256
 
-_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _STATES: dict[str, SheetState] = {"hidden": "hidden", "veryHidden": "veryHidden"}
-_A1 = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
-_PROTECTION_TAG = re.compile(rb"<sheetProtection\b[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,47 +320,19 @@ def _inflated(
     return parts, infos
 
 
-def _parse_xml(blob: bytes, part: str) -> Element:
-    """``blob`` parsed, refusing a DTD (``hostile-xml``); a part plainly without one is parsed
-    by the C parser, anything else by defusedxml's guarded (and much slower) parser."""
-    if _plainly_without_dtd(blob):
-        try:
-            return fromstring(blob)
-        except ParseError as exc:
-            raise fail("corrupt-workbook", part=part) from exc
-    try:
-        return safe_xml.fromstring(blob, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise fail("hostile-xml", part=part) from exc
-    except ParseError as exc:
-        raise fail("corrupt-workbook", part=part) from exc
-
-
-def _plainly_without_dtd(blob: bytes) -> bool:
-    """Whether ``blob`` certainly declares no DTD (so no entity either).
-
-    It starts with ``<`` (after a UTF-8 byte-order mark): an ASCII-compatible encoding, and
-    expat accepts no other kind for such a document (every encoding it reads maps the ASCII
-    characters of markup to the same single bytes), so a DTD would show as ``<!DOCTYPE``.
-    UTF-16 (a mark or NUL bytes first) and anything unusual take the guarded parser.
-    """
-    body = blob[3:] if blob.startswith(b"\xef\xbb\xbf") else blob
-    return body[:1] == b"<" and body[1:2] != b"\x00" and b"<!DOCTYPE" not in body
-
-
 def _read_structure(
     parts: dict[str, bytes], kind: FileKind, sheets: Wanted, deadline: Deadline
 ) -> WorkbookData:
     if "xl/workbook.xml" not in parts:
         raise fail("corrupt-workbook", part="xl/workbook.xml")
-    book = _parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
+    book = parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
     targets = _relationships(parts.get("xl/_rels/workbook.xml.rels"))
     workbook = WorkbookData(kind=kind, structure_known=True)
-    prot = book.find(f"{_NS_MAIN}workbookProtection")
+    prot = book.find(f"{NS_MAIN}workbookProtection")
     workbook.workbook_protection = dict(prot.attrib) if prot is not None else None
-    sheet_nodes = book.findall(f"{_NS_MAIN}sheets/{_NS_MAIN}sheet")
+    sheet_nodes = book.findall(f"{NS_MAIN}sheets/{NS_MAIN}sheet")
     names = [node.get("name", "") for node in sheet_nodes]
-    for node in book.iterfind(f"{_NS_MAIN}definedNames/{_NS_MAIN}definedName"):
+    for node in book.iterfind(f"{NS_MAIN}definedNames/{NS_MAIN}definedName"):
         local = node.get("localSheetId")
         key = node.get("name", "")
         if local is not None and local.isdigit() and int(local) < len(names):
@@ -376,7 +346,7 @@ def _read_structure(
         blob = parts.get(target.lower())
         protection: dict[str, str] | None = None
         if blob is not None:
-            protection, formulas = _scan_sheet(blob, target, want_formulas=name in wanted)
+            protection, formulas = scan_sheet(blob, target, want_formulas=name in wanted)
             if name in wanted:
                 workbook.formulas[name] = formulas
                 workbook.errors[name] = error_cells(blob)
@@ -458,12 +428,12 @@ def _bounded_view(
 def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
     """Sheet part (lower-cased) → sheet name, as ``xl/workbook.xml`` relates them."""
     try:
-        book = _parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
+        book = parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
         targets = _relationships(parts.get("xl/_rels/workbook.xml.rels"))
     except (KeyError, WorkbookReadError):
         return {}
     found: dict[str, str] = {}
-    for node in book.iterfind(f"{_NS_MAIN}sheets/{_NS_MAIN}sheet"):
+    for node in book.iterfind(f"{NS_MAIN}sheets/{NS_MAIN}sheet"):
         target = targets.get(node.get(f"{_NS_REL}id", ""), "")
         found.setdefault(target.lower(), node.get("name", ""))
     return found
@@ -473,7 +443,7 @@ def _relationships(blob: bytes | None) -> dict[str, str]:
     """Relationship id → part name (``xl/worksheets/sheet1.xml``) for the workbook part."""
     if blob is None:
         return {}
-    root = _parse_xml(blob, "xl/_rels/workbook.xml.rels")
+    root = parse_xml(blob, "xl/_rels/workbook.xml.rels")
     found: dict[str, str] = {}
     for node in root:
         target = node.get("Target", "")
@@ -484,156 +454,17 @@ def _relationships(blob: bytes | None) -> dict[str, str]:
     return found
 
 
-def _scan_sheet(
-    blob: bytes, part: str, *, want_formulas: bool
-) -> tuple[dict[str, str] | None, frozenset[tuple[int, int]]]:
-    """Sheet protection from the XML around ``<sheetData>``, formula cells from a byte scan."""
-    start = blob.find(b"<sheetData")
-    open_end = blob.find(b">", start) if start >= 0 else -1
-    if open_end < 0:
-        return _scan_sheet_fully(blob, part)
-    if blob[open_end - 1 : open_end] == b"/":
-        body_start = body_end = tail_start = open_end + 1
-    else:
-        body_start = open_end + 1
-        body_end = blob.find(b"</sheetData>", body_start)
-        if body_end < 0:
-            raise fail("corrupt-workbook", part=part)
-        tail_start = body_end + len(b"</sheetData>")
-    protection = _sheet_protection(blob, start, tail_start, part)
-    if not want_formulas:
-        return protection, frozenset()
-    cells: set[tuple[int, int]] = set()
-    pos = blob.find(b"<f", body_start, body_end)
-    while pos >= 0:
-        if blob[pos + 2 : pos + 3] in (b">", b" ", b"/"):
-            # <f> is the first child of its <c>: the nearest cell start tag before it owns it.
-            start_tag = blob.rfind(b"<c", body_start, pos)
-            ref = _CELL_REF.search(blob, start_tag, blob.find(b">", start_tag, pos))
-            if start_tag < 0 or ref is None:  # a cell without r="…": needs the full parse
-                return _scan_sheet_fully(blob, part)
-            cells.add((int(ref.group(2)), column_number(ref.group(1).decode("ascii"))))
-        pos = blob.find(b"<f", pos + 2, body_end)
-    return protection, frozenset(cells)
-
-
-_ERROR_CELL = re.compile(
-    rb"<(?:\w+:)?c\s[^>]*?\bt\s*=\s*[\"']e[\"'][^>]*?(?<!/)>(.*?)</(?:\w+:)?c>", re.S
-)
-_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>\s*(#[A-Z0-9/!?_.]{1,16})\s*</")
-_ERROR_REF = re.compile(rb'\br\s*=\s*["\']([A-Z]{1,3})([0-9]{1,7})["\']')
-
-
-def error_cells(blob: bytes) -> dict[tuple[int, int], str]:
-    """The cells of a worksheet part that hold an Excel error value (``t="e"``), with its text
-    (``#DIV/0!``; ``#?`` when the value is not an error code). A byte scan, like the formula
-    scan: python-calamine returns such a cell as an empty string."""
-    found: dict[tuple[int, int], str] = {}
-    # "'" (a memchr) first: package XML rarely holds any, so "'e'" is rarely looked for.
-    if b'"e"' not in blob and (b"'" not in blob or b"'e'" not in blob):
-        return found
-    for match in _ERROR_CELL.finditer(blob):
-        ref = _ERROR_REF.search(match.group(0), 0, match.start(1) - match.start())
-        if ref is None:  # a cell without r="…": the formula scan has parsed the part fully
-            continue
-        value = _ERROR_VALUE.search(match.group(1))
-        text = value.group(1).decode("ascii") if value is not None else "#?"
-        found[(int(ref.group(2)), column_number(ref.group(1).decode("ascii")))] = text
-    return found
-
-
-def _sheet_protection(blob: bytes, start: int, tail_start: int, part: str) -> dict[str, str] | None:
-    """The ``<sheetProtection>`` attributes from the XML around ``<sheetData>``.
-
-    The common case reads only the one element, by byte scans (plain double-quoted attributes
-    without references) or else by parsing that one start tag; anything unusual (a comment or
-    CDATA that could hide or fake the element, a second one, prefixed attributes) parses the
-    whole head and tail as before.
-    """
-    found: list[bytes] = []
-    for first, last in ((0, start), (tail_start, len(blob))):
-        if blob.find(b"<!", first, last) >= 0 and (  # one scan in the common case
-            blob.find(b"<!--", first, last) >= 0 or blob.find(b"<![CDATA[", first, last) >= 0
-        ):
-            found = []
-            break
-        found += _PROTECTION_TAG.findall(blob, first, last)
-    else:
-        if not found:
-            return None
-        if len(found) == 1:
-            attributes = _plain_attributes(found[0])
-            if attributes is not None:
-                return attributes
-            tag = found[0]
-            if not tag.endswith(b"/>"):
-                tag = tag[:-1] + b"/>"
-            try:
-                # One start tag cannot declare a DTD (and no part holding one got this far),
-                # so the plain parser is safe here and much cheaper to set up.
-                return dict(fromstring(tag).attrib)
-            except ParseError:
-                pass
-    root = _parse_xml(blob[:start] + blob[tail_start:], part)
-    node = root.find(f"{_NS_MAIN}sheetProtection")
-    return dict(node.attrib) if node is not None else None
-
-
-_PLAIN_TAG = re.compile(rb'<sheetProtection((?: +[A-Za-z_][\w.-]*="[^"<&\x00-\x1f]*")*) */?>')
-_PLAIN_ATTRIBUTE = re.compile(rb'([A-Za-z_][\w.-]*)="([^"]*)"')
-
-
-def _plain_attributes(tag: bytes) -> dict[str, str] | None:
-    """The attributes of a start tag whose attributes are all plain (unprefixed ASCII names,
-    double-quoted values without references or control characters, separated by spaces), as
-    an XML parser reads them; ``None`` for any other tag."""
-    match = _PLAIN_TAG.fullmatch(tag)
-    if match is None:
-        return None
-    pairs = _PLAIN_ATTRIBUTE.findall(match.group(1))
-    try:
-        attributes = {name.decode("ascii"): value.decode("utf-8") for name, value in pairs}
-    except UnicodeDecodeError:
-        return None
-    return attributes if len(attributes) == len(pairs) else None
-
-
-def _scan_sheet_fully(
-    blob: bytes, part: str
-) -> tuple[dict[str, str] | None, frozenset[tuple[int, int]]]:
-    """The slow path for unusual sheets (prefixed XML, cells without ``r``): a full safe parse."""
-    root = _parse_xml(blob, part)
-    protection: dict[str, str] | None = None
-    cells: set[tuple[int, int]] = set()
-    row_number = 0
-    for node in root.iter():
-        tag = node.tag.rsplit("}", 1)[-1]
-        if tag == "sheetProtection":
-            protection = dict(node.attrib)
-        elif tag == "row":
-            row_number = int(node.get("r") or row_number + 1)
-            col = 0
-            for cell in node:
-                if cell.tag.rsplit("}", 1)[-1] != "c":
-                    continue
-                ref = _A1.fullmatch(cell.get("r") or "")
-                col = column_number(ref.group(1)) if ref else col + 1
-                if any(child.tag.rsplit("}", 1)[-1] == "f" for child in cell):
-                    cells.add((row_number, col))
-    return protection, frozenset(cells)
-
-
 def _read_properties(parts: dict[str, bytes], workbook: WorkbookData) -> None:
     core = parts.get("docprops/core.xml")
     if core is not None:
-        root = _parse_xml(core, "docProps/core.xml")
+        root = parse_xml(core, "docProps/core.xml")
         for node in root:
             tag = node.tag.rsplit("}", 1)[-1]
             if tag in ("created", "modified"):
                 setattr(workbook, tag, _parse_datetime(node.text))
     custom = parts.get("docprops/custom.xml")
     if custom is not None:
-        root = _parse_xml(custom, "docProps/custom.xml")
+        root = parse_xml(custom, "docProps/custom.xml")
         for node in root:
             name = node.get("name")
             if name is not None and len(node):

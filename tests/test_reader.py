@@ -33,13 +33,12 @@ from bms_excel.reader import (
     Limits,
     ReadResult,
     Wanted,
-    _plain_attributes,
-    _plainly_without_dtd,
     light_pass,
     read_submission,
     read_values,
 )
 from bms_excel.sheet_extent import plainly_within, sheet_extent
+from bms_excel.sheet_scan import _plain_attributes, plainly_without_dtd
 from bms_excel.submissions import _biff_has_filepass, sniff, sniff_stream, walk_submissions
 
 
@@ -476,4 +475,4 @@ def test_the_plain_extent_check_passes_only_plainly_near_cells(cells: bytes, pla
 def test_only_a_part_plainly_without_a_dtd_skips_the_guarded_parser(
     blob: bytes, plain: bool
 ) -> None:
-    assert _plainly_without_dtd(blob) is plain
+    assert plainly_without_dtd(blob) is plain

@@ -73,7 +73,7 @@ def test_locate_indicator_only_when_unambiguous() -> None:
 
 
 def test_error_cells_are_found_in_the_package_xml() -> None:
-    from bms_excel.reader import error_cells
+    from bms_excel.sheet_scan import error_cells
 
     blob = (
         b'<worksheet><sheetData><row r="1"><c r="A1" t="e"/>'
