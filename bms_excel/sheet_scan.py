@@ -121,12 +121,10 @@ def _sheet_protection(blob: bytes, start: int, tail_start: int, part: str) -> di
     """
     found: list[bytes] = []
     for first, last in ((0, start), (tail_start, len(blob))):
-        if blob.find(b"<!", first, last) >= 0 and (  # one scan in the common case
-            blob.find(b"<!--", first, last) >= 0 or blob.find(b"<![CDATA[", first, last) >= 0
-        ):
+        if blob.find(b"<!--", first, last) >= 0 or blob.find(b"<![CDATA[", first, last) >= 0:
             found = []
             break
-        found += _PROTECTION_TAG.findall(blob, first, last)
+        found += _protection_tags(blob, first, last)
     else:
         if not found:
             return None
@@ -148,8 +146,21 @@ def _sheet_protection(blob: bytes, start: int, tail_start: int, part: str) -> di
     return dict(node.attrib) if node is not None else None
 
 
+def _protection_tags(blob: bytes, first: int, last: int) -> list[bytes]:
+    """``_PROTECTION_TAG.findall(blob, first, last)``, the long literal found by a byte search
+    (far faster than the regex engine's scan for it)."""
+    tags: list[bytes] = []
+    pos = blob.find(b"<sheetProtection", first, last)
+    while pos >= 0:
+        match = _PROTECTION_TAG.match(blob, pos, last)
+        if match is not None:
+            tags.append(match.group(0))
+        pos = blob.find(b"<sheetProtection", match.end() if match else pos + 1, last)
+    return tags
+
+
 _PLAIN_TAG = re.compile(rb'<sheetProtection((?: +[A-Za-z_][\w.-]*="[^"<&\x00-\x1f]*")*) */?>')
-_PLAIN_ATTRIBUTE = re.compile(rb'([A-Za-z_][\w.-]*)="([^"]*)"')
+_PLAIN_ATTRIBUTE = re.compile(r'([A-Za-z_][\w.-]*)="([^"]*)"')
 
 
 def _plain_attributes(tag: bytes) -> dict[str, str] | None:
@@ -159,11 +170,12 @@ def _plain_attributes(tag: bytes) -> dict[str, str] | None:
     match = _PLAIN_TAG.fullmatch(tag)
     if match is None:
         return None
-    pairs = _PLAIN_ATTRIBUTE.findall(match.group(1))
     try:
-        attributes = {name.decode("ascii"): value.decode("utf-8") for name, value in pairs}
+        text = match.group(1).decode("utf-8")  # the names are ASCII (the pattern says so)
     except UnicodeDecodeError:
         return None
+    pairs = _PLAIN_ATTRIBUTE.findall(text)
+    attributes = dict(pairs)
     return attributes if len(attributes) == len(pairs) else None
 
 
