@@ -30,6 +30,7 @@ Nothing is ever written, re-saved or executed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -320,6 +321,9 @@ def _inflated(
     return parts, infos
 
 
+_percent_styles = functools.lru_cache(maxsize=8)(percent_styles)
+
+
 def _read_structure(
     parts: dict[str, bytes], kind: FileKind, sheets: Wanted, deadline: Deadline
 ) -> WorkbookData:
@@ -339,7 +343,10 @@ def _read_structure(
             key = f"{names[int(local)]}!{key}"
         workbook.defined_names[key] = node.text or ""
     wanted = set(sheets.names(names))
-    percent_styles_found = percent_styles(parts.get("xl/styles.xml"))
+    styles = parts.get("xl/styles.xml")
+    # The returns of one county share their style sheet: a small one is judged once a process.
+    small = styles is None or len(styles) <= 256 * 1024
+    percent_styles_found = _percent_styles(styles) if small else percent_styles(styles)
     for node, name in zip(sheet_nodes, names, strict=True):
         state: SheetState = _STATES.get(node.get("state", ""), "visible")
         target = targets.get(node.get(f"{_NS_REL}id", ""), "")

@@ -10,6 +10,7 @@ gives, or steps aside for it.
 
 from __future__ import annotations
 
+import functools
 import re
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
@@ -129,9 +130,9 @@ def _sheet_protection(blob: bytes, start: int, tail_start: int, part: str) -> di
         if not found:
             return None
         if len(found) == 1:
-            attributes = _plain_attributes(found[0])
+            attributes = _plain_attributes_of(found[0])
             if attributes is not None:
-                return attributes
+                return dict(attributes)  # a copy: the cached one is shared
             tag = found[0]
             if not tag.endswith(b"/>"):
                 tag = tag[:-1] + b"/>"
@@ -161,6 +162,12 @@ def _protection_tags(blob: bytes, first: int, last: int) -> list[bytes]:
 
 _PLAIN_TAG = re.compile(rb'<sheetProtection((?: +[A-Za-z_][\w.-]*="[^"<&\x00-\x1f]*")*) */?>')
 _PLAIN_ATTRIBUTE = re.compile(r'([A-Za-z_][\w.-]*)="([^"]*)"')
+
+
+def _plain_attributes_of(tag: bytes) -> dict[str, str] | None:
+    """:func:`_plain_attributes`, remembered for short tags: the returns of one county carry
+    the same few protection tags."""
+    return _cached_plain_attributes(tag) if len(tag) <= 1024 else _plain_attributes(tag)
 
 
 def _plain_attributes(tag: bytes) -> dict[str, str] | None:
@@ -202,3 +209,6 @@ def _scan_sheet_fully(
                 if any(child.tag.rsplit("}", 1)[-1] == "f" for child in cell):
                     cells.add((row_number, col))
     return protection, frozenset(cells)
+
+
+_cached_plain_attributes = functools.lru_cache(maxsize=64)(_plain_attributes)
