@@ -195,6 +195,10 @@ def _per_file_offered(definition: Any, period: str, item: Item) -> dict[str, Any
     }
 
 
+def _on_path(prepare: Callable[[Path], Any]) -> Callable[[Item], Any]:
+    return lambda item: prepare(item.path)
+
+
 def fallback_batch(definition: Any, period: str, items: list[Item]) -> Any:
     """A ``SubmissionBatch`` of exactly what the filler typed (used only without collect)."""
     import hashlib
@@ -285,6 +289,10 @@ def run(options: Options, say: Say = print) -> dict[str, Any]:
                 methods.append(
                     Method(key, found[1], lambda it: _per_file_offered(definition, period, it))
                 )
+        split = stages.collect_stage_methods(definition, period)
+        if not isinstance(split, stages.NotAvailable):
+            for key, timed, prepare in split:
+                methods.append(Method(key, timed, _on_path(prepare)))
         memory.reset_peak()
         t0 = time.perf_counter()
         per_wb = time_interleaved(items, methods, rounds=rounds, progress=_every_tenth(say))
@@ -320,7 +328,7 @@ def run(options: Options, say: Say = print) -> dict[str, Any]:
             "fill_s": round(fill_s, 3),
             "generate_setup_s": _round(gen.setup_s),
         }
-        report["per_workbook"] = _per_workbook_rows(per_wb, gen, read, collect)
+        report["per_workbook"] = _per_workbook_rows(per_wb, gen, read, collect, split)
         report["totals"] = _total_rows(options.n, gen, cons, per_wb)
         speedup = (
             gen.serial_total_s / gen.pool_total_s
@@ -376,7 +384,11 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 
 
 def _per_workbook_rows(
-    per_wb: dict[str, list[float]], gen: corpus.GenerateTiming, read: Any, collect: Any
+    per_wb: dict[str, list[float]],
+    gen: corpus.GenerateTiming,
+    read: Any,
+    collect: Any,
+    split: Any,
 ) -> list[dict[str, Any]]:
     unzip = median(per_wb["unzip"])
     rezip = median(per_wb["rezip"])
@@ -415,6 +427,18 @@ def _per_workbook_rows(
             row(key, stage, median(per_wb[key]), "unzip", unzip,
                 target=RATIO_TARGETS["collect"] if key == "collect" else None,
                 entry=found[1].name)  # fmt: skip
+    for key, stage in stages.COLLECT_STAGES.items():
+        if isinstance(split, stages.NotAvailable):
+            row(key, stage, None, "unzip", unzip, available=False, note=split.reason)
+        else:
+            row(
+                key,
+                stage,
+                median(per_wb[key]),
+                "unzip",
+                unzip,
+                entry="bench.stages.collect_stage_methods",
+            )
     synthetic = gen.kind != "generator"
     gen_floor, gen_floor_key = rezip, "rezip"
     if gen.floor_ms:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import importlib
 import inspect
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -150,6 +151,70 @@ def read_per_file() -> tuple[str, Bound] | NotAvailable:
     if isinstance(found, Bound):
         return "read", found
     return found
+
+
+#: The stages of collect + validate, each timed on its own (issue 19): key → row label. The
+#: light pass covers the sniffing, the zip limits, inflating and checking every XML part, the
+#: structure and the sheet extent; calamine reads the values from the package the light pass
+#: prepared; identify + validate works on the values read.
+COLLECT_STAGES = {
+    "stage.light": "  stage: light pass + sheet extent",
+    "stage.calamine": "  stage: calamine read (values)",
+    "stage.validate": "  stage: identify + validate",
+}
+
+#: One stage: its key, the timed callable and the untimed preparation of its argument from a
+#: workbook's path.
+StageMethod = tuple[str, Callable[[Any], Any], Callable[[Path], Any]]
+
+
+def collect_stage_methods(definition: Any, period: str) -> list[StageMethod] | NotAvailable:
+    """The stages of :data:`COLLECT_STAGES` as the library runs them inside ``process_file``."""
+    try:
+        from bms_excel.archive import Deadline
+        from bms_excel.collect import form_limits
+        from bms_excel.reader import Wanted, light_pass, read_submission, read_values
+        from bms_excel.submissions import sniff_stream
+        from bms_excel.validate import UNREAD_SHEETS, validate_data
+    except ImportError as exc:
+        return NotAvailable(f"collect stages: {exc}")
+    limits = form_limits(definition)
+    wanted = Wanted(None, frozenset(UNREAD_SHEETS))
+    secret = _secret()
+
+    def light(data: bytes) -> Any:
+        kind, archive = sniff_stream(io.BytesIO(data))
+        if archive is None:
+            raise RuntimeError(f"not a zip package: {kind}")
+        try:
+            return light_pass(data, archive, kind, wanted, limits, Deadline(limits.time_budget))
+        finally:
+            archive.close()
+
+    def calamine(prepared: Any) -> None:
+        workbook, view, sheets = prepared
+        read_values(view, workbook, sheets, Deadline(limits.time_budget))
+
+    def read(path: Path) -> Any:
+        return read_submission(
+            path, display_name=path.name, skip_sheets=UNREAD_SHEETS, limits=limits
+        )
+
+    def validate(result: Any) -> Any:
+        return validate_data(
+            result.data,
+            definition,
+            secret,
+            result.path,
+            sha256=result.sha256,
+            expected_period=period,
+        )
+
+    return [
+        ("stage.light", light, lambda path: path.read_bytes()),
+        ("stage.calamine", calamine, lambda path: light(path.read_bytes())),
+        ("stage.validate", validate, read),
+    ]
 
 
 # -- consolidate stages --------------------------------------------------------------------

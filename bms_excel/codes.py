@@ -927,6 +927,7 @@ def severity_of(code: str) -> Severity:
 
 def make_finding(
     code: str,
+    /,
     *,
     message_key: str | None = None,
     lang: str | None = None,

@@ -5,24 +5,21 @@ of the file and the definition, always run in worker processes (:func:`process_f
 no file can stop the run: each worker has a memory ceiling and a hard CPU-time limit per file,
 and a worker that dies anyway (a native abort, out of memory, a signal) costs only the file it
 was reading (``reader-crashed`` or ``timeout``) — the pool is replaced and every other file is
-read as usual. The reduce step (duplicates, unit states, the reminder list) runs once over
-those compact results, in time linear in the number of files. Submissions are only ever read:
-never modified, re-saved or run.
+read as usual. The reduce step (duplicates, unit states, the reminder list;
+:mod:`bms_excel.collect_report`) runs once over those compact results, in time linear in the
+number of files. Submissions are only ever read: never modified, re-saved or run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import hashlib
-import io
 import math
 import multiprocessing
 import os
 import signal
 import stat
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -31,24 +28,39 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from bms_excel.codes import severity_of
-from bms_excel.errors import Finding, OutputError
+from bms_excel.codes import make_finding
+from bms_excel.collect_report import (
+    CollectReport,
+    UnitReport,
+    reduce_outcomes,
+    reminder_rows,
+    write_reminder_csv,
+    write_text_atomic,
+)
+from bms_excel.errors import Finding
 from bms_excel.i18n import t
 from bms_excel.layout import DEFAULT_ANCHORS
 from bms_excel.model import Definition
 from bms_excel.reader import MAX_FILE_SIZE, Limits, read_submission
-from bms_excel.records import (
-    ActionRecord,
-    AssessmentRecord,
-    SubmissionBatch,
-    SubmissionRecord,
-    UnitState,
-    ValueRecord,
-)
+from bms_excel.records import ActionRecord, AssessmentRecord, ValueRecord
 from bms_excel.submissions import escape_name, walk_submissions
 from bms_excel.validate import UNREAD_SHEETS, Extract, validate_data
-from bms_excel.values import neutralise
-from bms_excel.xlsx.files import write_atomic
+
+__all__ = [
+    "CollectReport",
+    "FileOutcome",
+    "UnitReport",
+    "collect_submissions",
+    "crashed_outcome",
+    "form_limits",
+    "process_file",
+    "process_files",
+    "reduce_outcomes",
+    "reminder_rows",
+    "validate_files",
+    "write_reminder_csv",
+    "write_text_atomic",
+]
 
 #: Files per task sent to a worker (fewer when the batch is small, so both workers get work).
 CHUNK_SIZE = 16
@@ -85,52 +97,6 @@ class FileOutcome:
     actions: list[ActionRecord] = field(default_factory=list)
     assessments: list[AssessmentRecord] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-
-
-@dataclass
-class UnitReport:
-    """One unit in scope and what came in from it."""
-
-    code: str
-    name: str
-    state: UnitState
-    files: list[str] = field(default_factory=list)
-    contact_name: str | None = None
-    email: str | None = None
-
-
-@dataclass
-class CollectReport:
-    """Everything a collection found; ``batch`` is what consolidation consumes."""
-
-    period: str
-    units: list[UnitReport]
-    files: list[FileOutcome]
-    findings: list[Finding]
-    batch: SubmissionBatch
-    reminder_csv: Path | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON contract of ``bms collect`` / ``bms validate``."""
-        return {
-            "period": self.period,
-            "units": [
-                {"code": u.code, "name": u.name, "state": u.state, "files": u.files}
-                | ({"contact": u.contact_name, "email": u.email} if u.state != "received" else {})
-                for u in self.units
-            ],
-            "files": [
-                {
-                    "path": f.path,
-                    "sha256": f.sha256,
-                    "unit": f.unit,
-                    "period": f.period,
-                    "state": f.state,
-                }
-                for f in self.files
-            ],
-            "findings": [f.to_dict() for f in self.findings],
-        }
 
 
 # -- map: one file -----------------------------------------------------------------------------
@@ -286,12 +252,10 @@ def _work(chunk: list[tuple[int, Path, str]]) -> list[tuple[int, FileOutcome]]:
 
 def crashed_outcome(path: Path, display: str, reason: str) -> FileOutcome:
     """The outcome of a file whose reading process died: one ``reader-crashed`` finding."""
-    return _failed_outcome(
-        path, display, "reader-crashed", t("reader.reader-crashed", reason=reason)
-    )
+    return _failed_outcome(path, display, "reader-crashed", reason=reason)
 
 
-def _failed_outcome(path: Path, display: str, code: str, message: str) -> FileOutcome:
+def _failed_outcome(path: Path, display: str, code: str, **params: Any) -> FileOutcome:
     """A file its worker could not finish: its size and sha256 (for the audit trail, read here
     without parsing anything) and one finding."""
     size: int | None = None
@@ -302,7 +266,7 @@ def _failed_outcome(path: Path, display: str, code: str, message: str) -> FileOu
         if stat.S_ISREG(info.st_mode) and size <= MAX_FILE_SIZE:
             with open(path, "rb") as fh:
                 sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
-    finding = Finding(code, severity_of(code), message, file=display)
+    finding = make_finding(code, file=display, **params)
     return FileOutcome(path=display, sha256=sha256, size=size, kind=None, findings=[finding])
 
 
@@ -414,9 +378,7 @@ def _process_alone(
         return outcome
     code = proc.exitcode or 0
     if killed or code == -getattr(signal, "SIGXCPU", 0):
-        return _failed_outcome(
-            path, display, "timeout", t("reader.timeout", seconds=f"{limits.time_budget:g}")
-        )
+        return _failed_outcome(path, display, "timeout", seconds=f"{limits.time_budget:g}")
     reason = (
         t("reader.crash.signal", signal=signal.Signals(-code).name)
         if code < 0 and -code in signal.valid_signals()
@@ -425,7 +387,7 @@ def _process_alone(
     return crashed_outcome(path, display, reason)
 
 
-# -- reduce: the whole folder ------------------------------------------------------------------
+# -- the whole folder (the reduce step is bms_excel.collect_report) -----------------------------
 
 
 def collect_submissions(
@@ -464,215 +426,3 @@ def validate_files(
     units = {o.unit for o in outcomes if o.usable}
     report = reduce_outcomes(outcomes, definition, period or "", [], scope=units)
     return report
-
-
-def _sort_key(o: FileOutcome) -> tuple[str, str, str]:
-    return (o.modified_at or "", o.generated_at or "", o.path)
-
-
-def _value_signature(o: FileOutcome) -> dict[str, tuple[Any, ...]]:
-    return {v.indicator: (v.kind, v.value, v.comment) for v in o.values}
-
-
-def reduce_outcomes(
-    outcomes: list[FileOutcome],
-    definition: Definition,
-    period: str,
-    findings: list[Finding],
-    scope: set[str | None] | None = None,
-) -> CollectReport:
-    """Resolve duplicates, decide each unit's state and assemble the batch."""
-    by_unit: dict[str, list[FileOutcome]] = defaultdict(list)
-    by_sha: dict[str, FileOutcome] = {}
-    for o in outcomes:
-        findings.extend(o.findings)
-        if not o.usable or o.unit is None:
-            continue
-        if o.sha256 is not None and o.sha256 in by_sha:
-            # The very same bytes twice (a copy, a link): keep one, report the other.
-            o.state = "duplicate"
-            findings.append(
-                Finding(
-                    "duplicate-file",
-                    "info",
-                    t("collect.duplicate-file", other=by_sha[o.sha256].path),
-                    file=o.path,
-                )
-            )
-            continue
-        if o.sha256 is not None:
-            by_sha[o.sha256] = o
-        by_unit[o.unit].append(o)
-
-    conflicted: set[str] = set()
-    for unit, files in by_unit.items():
-        if len(files) < 2:
-            continue
-        files.sort(key=_sort_key)
-        newest = files[-1]
-        newest_sig = _value_signature(newest)
-        differing = [f for f in files[:-1] if _value_signature(f) != newest_sig]
-        if differing:
-            conflicted.add(unit)
-            cells = _differing_codes([*differing, newest])
-            for f in files:
-                f.state = "duplicate"
-            findings.append(
-                Finding(
-                    "duplicate-conflict",
-                    "error",
-                    t(
-                        "collect.duplicate-conflict",
-                        unit=unit,
-                        files=", ".join(f.path for f in files),
-                        codes=", ".join(cells),
-                    ),
-                    file=newest.path,
-                    extra={"files": [f.path for f in files], "indicators": cells},
-                )
-            )
-        else:
-            for f in files[:-1]:
-                f.state = "duplicate"
-                findings.append(
-                    Finding(
-                        "duplicate-identical",
-                        "info",
-                        t("collect.duplicate-identical", newest=newest.path),
-                        file=f.path,
-                    )
-                )
-
-    _flag_late(outcomes, definition, period, findings)
-    rejected_by_unit: dict[str, list[str]] = defaultdict(list)
-    for o in outcomes:
-        if o.unit is not None and not o.usable:
-            rejected_by_unit[o.unit].append(o.path)
-    batch = SubmissionBatch(period=period)
-    units: list[UnitReport] = []
-    for u in definition.units:
-        if scope is not None and u.code not in scope:
-            continue
-        files = by_unit.get(u.code, [])
-        rejected = rejected_by_unit.get(u.code, [])
-        state: UnitState
-        if u.code in conflicted:
-            state = "duplicate"
-        elif files:
-            state = "received"
-        elif rejected:
-            state = "rejected"
-        else:
-            state = "missing"
-        units.append(
-            UnitReport(
-                code=u.code,
-                name=u.name,
-                state=state,
-                files=sorted({*(f.path for f in files), *rejected}),
-                contact_name=u.contact.name if u.contact else None,
-                email=u.contact.email if u.contact else None,
-            )
-        )
-    for o in outcomes:
-        batch.submissions.append(
-            SubmissionRecord(
-                path=o.path,
-                sha256=o.sha256 or "",
-                size=o.size or 0,
-                unit=o.unit,
-                period=o.period,
-                state="accepted"
-                if o.state == "accepted"
-                else "duplicate"
-                if o.state == "duplicate"
-                else "rejected",
-                kind=o.kind or "unknown",
-                generated_at=o.generated_at,
-                modified_at=o.modified_at,
-                received_at=o.received_at,
-            )
-        )
-        if o.state == "accepted":
-            batch.values.extend(o.values)
-            batch.actions.extend(o.actions)
-            batch.assessments.extend(o.assessments)
-        o.values, o.actions, o.assessments = [], [], []  # records live in the batch only
-    batch.findings = findings
-    return CollectReport(period=period, units=units, files=outcomes, findings=findings, batch=batch)
-
-
-def _flag_late(
-    outcomes: list[FileOutcome], definition: Definition, period: str, findings: list[Finding]
-) -> None:
-    """An info finding for each accepted file saved after the period's deadline."""
-    try:
-        deadline = definition.period(period).deadline
-    except KeyError:
-        return
-    for o in outcomes:
-        if o.state == "accepted" and o.received_at and o.received_at[:10] > deadline.isoformat():
-            findings.append(
-                Finding(
-                    "late-submission",
-                    "info",
-                    t("collect.late", date=o.received_at[:10], deadline=deadline.isoformat()),
-                    file=o.path,
-                )
-            )
-
-
-def _differing_codes(files: list[FileOutcome]) -> list[str]:
-    sigs = [_value_signature(f) for f in files]
-    codes = sorted({c for s in sigs for c in s})
-    return [c for c in codes if len({s.get(c) for s in sigs}) > 1]
-
-
-# -- reminder list -----------------------------------------------------------------------------
-
-
-def reminder_rows(report: CollectReport, definition: Definition) -> list[dict[str, str]]:
-    """Units to follow up (missing, rejected, duplicate) with contact and deadline."""
-    deadline = ""
-    with contextlib.suppress(KeyError):
-        deadline = definition.period(report.period).deadline.isoformat()
-    return [
-        {
-            t("collect.csv.unit"): u.code,
-            t("collect.csv.name"): u.name,
-            t("collect.csv.state"): t(f"collect.state.{u.state}"),
-            t("collect.csv.contact"): u.contact_name or "",
-            t("collect.csv.email"): u.email or "",
-            t("collect.csv.deadline"): deadline,
-            t("collect.csv.files"): "; ".join(u.files),
-        }
-        for u in report.units
-        if u.state != "received"
-    ]
-
-
-def write_reminder_csv(report: CollectReport, definition: Definition, out_dir: Path) -> Path:
-    """Write the reminder list (``purreliste_<period>.csv``, ``;``-separated, UTF-8 with BOM so
-    Excel opens it with æøå intact) atomically and return its path."""
-    rows = reminder_rows(report, definition)
-    headers = [
-        t(f"collect.csv.{k}")
-        for k in ("unit", "name", "state", "contact", "email", "deadline", "files")
-    ]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=headers, delimiter=";", lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: neutralise(v) for k, v in row.items()})
-    path = out_dir / f"purreliste_{report.period}.csv"
-    write_text_atomic(path, "\ufeff" + buf.getvalue())
-    report.reminder_csv = path
-    return path
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    try:
-        write_atomic(path, text, prefix=f".{path.name}.", create_folder=True)
-    except OSError as exc:
-        raise OutputError(t("collect.cannot-write", path=str(path), error=str(exc))) from exc

@@ -10,29 +10,32 @@ Submissions come by e-mail from hundreds of people, so every file is untrusted:
   file: every problem is a :class:`~bms_excel.errors.Finding`.
 
 The file is read into memory once (it is at most ``MAX_FILE_SIZE``); the SHA-256 therefore
-names exactly the bytes that were checked. Zip limits are judged from the central directory
-before anything is inflated; every XML part is then inflated as a stream in small steps with a
-running cap at its declared size, so a member that lies about its size is a ``zip-bomb`` after
-at most one step beyond it. Before python-calamine sees a sheet, the cell references in the
-sheet part (not its ``<dimension>``, which can lie) give the sheet's extent: calamine allocates
-the whole grid from A1 to the farthest cell, so a single cell in XFD1048576 would ask for
-hundreds of GiB. Cells beyond :attr:`Limits.max_rows` × :attr:`Limits.max_cols` are left out of
-the package calamine reads (``cells-outside-form``; the byte scans are
-:mod:`bms_excel.sheet_extent`). Cell values come from python-calamine;
-sheet states, protection, document properties and formula cells come from a light pass
-(defusedxml on the small parts, a byte scan of the sheet data, which is never parsed as XML).
+names exactly the bytes that were checked. Reading an .xlsx is two steps, timed apart by the
+bench: :func:`light_pass` judges the zip limits from the central directory before anything is
+inflated, inflates every XML part as a stream in small steps with a running cap at its
+declared size (a member that lies about its size is a ``zip-bomb`` after at most one step
+beyond it; :mod:`bms_excel.archive`), reads the structure, and measures every sheet: the cell
+references in the sheet part (not its ``<dimension>``, which can lie) give its extent, since
+calamine allocates the whole grid from A1 to the farthest cell and a single cell in
+XFD1048576 would ask for hundreds of GiB. Cells beyond :attr:`Limits.max_rows` ×
+:attr:`Limits.max_cols` are left out of the package calamine reads (``cells-outside-form``;
+the byte scans are :mod:`bms_excel.sheet_extent`). Then :func:`read_values` has
+python-calamine read the values from that package: the checked parts, stored uncompressed in
+memory, so nothing is inflated twice and calamine sees no byte the checks did not. Sheet
+states, protection, document properties and formula cells come from the light pass
+(:mod:`bms_excel.sheet_scan`: the C XML parser on the small parts when they plainly declare no
+DTD, defusedxml otherwise; byte scans of the sheet data, which is never parsed as XML).
 Nothing is ever written, re-saved or executed.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
 import posixpath
-import re
 import stat
-import time
 import zipfile
 import zlib
 from collections.abc import Collection, Sequence
@@ -40,19 +43,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any, Literal
-from xml.etree.ElementTree import Element, ParseError, fromstring
+from xml.etree.ElementTree import Element
 
-import defusedxml.ElementTree as safe_xml
 import python_calamine
-from defusedxml import DefusedXmlException
 
+from bms_excel.archive import Deadline, check_zip_limits, fail, inflate_xml_parts, stored_zip
 from bms_excel.codes import severity_of
 from bms_excel.errors import Finding, WorkbookReadError
 from bms_excel.i18n import t
 from bms_excel.number_formats import percent_cells, percent_styles
 from bms_excel.sheet_extent import clip_sheet, fits_limits, plainly_within, sheet_extent
+from bms_excel.sheet_scan import NS_MAIN, error_cells, parse_xml, scan_sheet
 from bms_excel.submissions import FileKind, escape_name, sniff_stream
-from bms_excel.xlsx.cells import a1, column_number
+from bms_excel.xlsx.cells import a1
 
 SheetState = Literal["visible", "hidden", "veryHidden"]
 CellValue = int | float | str | bool | date | datetime | dtime | timedelta
@@ -70,16 +73,9 @@ TIME_BUDGET = 10.0
 # form's own area (bms_excel.collect.form_limits); this default bounds any other caller.
 MAX_ROWS = 10_000
 MAX_COLS = 256
-_INFLATE_STEP = 64 * 1024
 
-_XML_SUFFIXES = (".xml", ".rels")
-_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"))
-_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _STATES: dict[str, SheetState] = {"hidden": "hidden", "veryHidden": "veryHidden"}
-_A1 = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
-_PROTECTION_TAG = re.compile(rb"<sheetProtection\b[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +159,7 @@ class ReadResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Wanted:
+class Wanted:
     """The sheets whose values and formula cells are read: ``only`` (None: all) less ``skip``."""
 
     only: Sequence[str] | None
@@ -174,16 +170,6 @@ class _Wanted:
         return [n for n in (present if self.only is None else self.only) if n not in self.skip]
 
 
-class _Deadline:
-    def __init__(self, budget: float) -> None:
-        self.budget = budget
-        self.end = time.monotonic() + budget
-
-    def check(self) -> None:
-        if time.monotonic() > self.end:
-            raise _fail("timeout", seconds=f"{self.budget:g}")
-
-
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "on"}
 
@@ -192,10 +178,6 @@ def _finding(
     code: str, file: str, message: str, sheet: str | None = None, cell: str | None = None
 ) -> Finding:
     return Finding(code, severity_of(code), message, file=file, sheet=sheet, cell=cell)
-
-
-def _fail(code: str, key: str | None = None, **params: Any) -> WorkbookReadError:
-    return WorkbookReadError(t(key or f"reader.{code}", **params), None, code)
 
 
 def read_submission(
@@ -213,11 +195,11 @@ def read_submission(
     """
     limits = limits or Limits()
     name = display_name or escape_name(os.fsdecode(path))
-    deadline = _Deadline(limits.time_budget)
+    deadline = Deadline(limits.time_budget)
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
-            raise _fail("unreadable-file", error=t("reader.not-a-regular-file"))
+            raise fail("unreadable-file", error=t("reader.not-a-regular-file"))
         if info.st_size > limits.max_file_size:
             raise _too_large(info.st_size, limits.max_file_size)
         with open(path, "rb") as handle:
@@ -241,7 +223,7 @@ def read_submission(
         if notice:
             findings.append(_finding(notice[0], name, notice[1]))
         try:
-            wanted = _Wanted(sheets, frozenset(skip_sheets))
+            wanted = Wanted(sheets, frozenset(skip_sheets))
             workbook = _read_bytes(data, kind, archive, wanted, limits, deadline)
             findings += [_finding(code, name, msg, **loc) for code, msg, loc in workbook.notes]
             workbook.notes = []
@@ -254,24 +236,9 @@ def read_submission(
     return ReadResult(name, kind, workbook, findings, sha256, len(data))
 
 
-def read_workbook(
-    path: str | os.PathLike[str],
-    *,
-    sheets: Sequence[str] | None = None,
-    skip_sheets: Collection[str] = (),
-    limits: Limits | None = None,
-) -> WorkbookData:
-    """Read a workbook's values and structure; raise ``WorkbookReadError`` when it cannot."""
-    result = read_submission(path, sheets=sheets, skip_sheets=skip_sheets, limits=limits)
-    if result.data is None:
-        problem = next((f for f in result.findings if f.severity == "error"), result.findings[0])
-        raise WorkbookReadError(problem.message, str(path), problem.code)
-    return result.data
-
-
 def _too_large(size: int, limit: int) -> WorkbookReadError:
     mb = 1024 * 1024
-    return _fail("too-large", "reader.too-large.file", size=f"{size / mb:.1f}", limit=limit // mb)
+    return fail("too-large", "reader.too-large.file", size=f"{size / mb:.1f}", limit=limit // mb)
 
 
 def _kind_notice(kind: FileKind) -> tuple[str, str] | None:
@@ -289,28 +256,58 @@ def _read_bytes(
     data: bytes,
     kind: FileKind,
     archive: zipfile.ZipFile | None,
-    sheets: _Wanted,
+    sheets: Wanted,
     limits: Limits,
-    deadline: _Deadline,
+    deadline: Deadline,
 ) -> WorkbookData:
     if kind == "empty":
-        raise _fail("empty-file")
+        raise fail("empty-file")
     if kind == "encrypted":
-        raise _fail("encrypted")
+        raise fail("encrypted")
     if kind == "corrupt-zip":
-        raise _fail("corrupt-zip")
+        raise fail("corrupt-zip")
     if kind == "xlsb":
-        raise _fail("xlsb-unsupported")
+        raise fail("xlsb-unsupported")
     if kind in ("pdf", "csv", "text", "unknown"):
-        raise _fail("not-a-workbook", kind=t(f"reader.kind.{kind}"))
+        raise fail("not-a-workbook", kind=t(f"reader.kind.{kind}"))
     deadline.check()
     if kind == "xls":
         return _read_values_only(data, kind, sheets, deadline)
     if archive is None:  # a zip kind always comes with its open archive
-        raise _fail("corrupt-zip")
+        raise fail("corrupt-zip")
+    if kind == "ods":
+        _inflated(data, archive, limits, deadline)  # the same checks before calamine reads it
+        return _read_values_only(data, kind, sheets, deadline)
+    workbook, view, wanted = light_pass(data, archive, kind, sheets, limits, deadline)
+    deadline.check()
+    read_values(view, workbook, wanted, deadline)
+    return workbook
+
+
+def light_pass(
+    data: bytes,
+    archive: zipfile.ZipFile,
+    kind: FileKind,
+    sheets: Wanted,
+    limits: Limits,
+    deadline: Deadline,
+) -> tuple[WorkbookData, bytes, Wanted]:
+    """Everything but the values of an .xlsx or .xlsm: the zip limits, every XML part inflated
+    and checked, the structure (sheets, protection, formula and error cells, properties) and
+    each sheet measured. Returns the workbook without values, the package python-calamine is
+    to read (:func:`_bounded_view`) and the sheets it is to read there."""
+    parts, infos = _inflated(data, archive, limits, deadline)
+    workbook = _read_structure(parts, kind, sheets, deadline)
+    view, unread = _bounded_view(parts, infos, workbook, limits)
+    return workbook, view, Wanted(sheets.only, sheets.skip | unread)
+
+
+def _inflated(
+    data: bytes, archive: zipfile.ZipFile, limits: Limits, deadline: Deadline
+) -> tuple[dict[str, bytes], dict[str, zipfile.ZipInfo]]:
     try:
-        _check_zip_limits(archive.infolist(), limits)
-        parts, names = _inflate_xml_parts(data, archive, deadline)
+        check_zip_limits(archive.infolist(), limits)
+        parts, infos = inflate_xml_parts(data, archive, deadline)
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -319,153 +316,44 @@ def _read_bytes(
         ValueError,
         NotImplementedError,
     ) as exc:
-        raise _fail("corrupt-zip") from exc
+        raise fail("corrupt-zip") from exc
     deadline.check()
-    if kind == "ods":
-        return _read_values_only(data, kind, sheets, deadline)
-    workbook = _read_structure(parts, kind, sheets, deadline)
-    view, unread = _bounded_view(data, parts, names, workbook, limits)
-    deadline.check()
-    _read_values(view, workbook, _Wanted(sheets.only, sheets.skip | unread), deadline)
-    return workbook
+    return parts, infos
 
 
-def _check_zip_limits(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
-    """Judge the archive from its central directory, before anything is inflated."""
-    if len(infos) > limits.max_parts:
-        raise _fail("zip-bomb", "reader.zip-bomb.parts", count=len(infos), limit=limits.max_parts)
-    for info in infos:
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > limits.ratio_min_size and ratio > limits.max_compression_ratio:
-            raise _fail(
-                "zip-bomb", "reader.zip-bomb.ratio", part=info.filename, ratio=f"{ratio:.0f}"
-            )
-    total = sum(info.file_size for info in infos)
-    if total > limits.max_total_uncompressed:
-        mb = 1024 * 1024
-        raise _fail(
-            "too-large",
-            "reader.too-large.unpacked",
-            size=f"{total / mb:.1f}",
-            limit=limits.max_total_uncompressed // mb,
-        )
-
-
-def _inflate_xml_parts(
-    data: bytes, zf: zipfile.ZipFile, deadline: _Deadline
-) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Every XML part, lower-cased name → bytes (and → its name as stored); refuses any part
-    that declares a DTD.
-
-    Each part is inflated as a stream with a running cap at its declared size (the central
-    directory's sizes were judged by :func:`_check_zip_limits`), so memory stays bounded
-    whatever the archive claims, and the CRC is checked, before python-calamine (which trusts
-    the archive) reads the same members.
-    """
-    parts: dict[str, bytes] = {}
-    names: dict[str, str] = {}
-    for info in zf.infolist():
-        name = info.filename.lower()
-        if info.is_dir() or not name.endswith(_XML_SUFFIXES):
-            continue
-        blob = _inflate_member(data, zf, info, deadline)
-        if any(marker in blob for marker in _DTD_MARKERS):
-            raise _fail("hostile-xml", part=info.filename)
-        parts[name] = blob
-        names[name] = info.filename
-        deadline.check()
-    return parts, names
-
-
-def _inflate_member(
-    data: bytes, zf: zipfile.ZipFile, info: zipfile.ZipInfo, deadline: _Deadline
-) -> bytes:
-    """One member, inflated in steps of ``_INFLATE_STEP`` and refused past its declared size.
-
-    :meth:`zipfile.ZipFile.read` asks zlib for up to 2 GiB in one call and only then cuts at
-    the declared size, so a member declaring 1 KiB that inflates to gigabytes was inflated
-    whole; here at most one step beyond the declared size is ever held.
-    """
-    if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
-        with zf.open(info) as handle:  # zipfile bounds these at the declared size
-            pieces = list(iter(lambda: handle.read(_INFLATE_STEP), b""))
-        return b"".join(pieces)
-    raw = _raw_member(data, info)
-    if info.compress_type == zipfile.ZIP_STORED:
-        if len(raw) > info.file_size:
-            raise _fail("zip-bomb", "reader.zip-bomb.declared", part=info.filename)
-        blob = bytes(raw)
-    else:
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        out: list[bytes] = []
-        size = 0
-        pending: bytes | memoryview = raw
-        while not inflater.eof:
-            piece = inflater.decompress(pending, _INFLATE_STEP)
-            size += len(piece)
-            if size > info.file_size:
-                raise _fail("zip-bomb", "reader.zip-bomb.declared", part=info.filename)
-            out.append(piece)
-            pending = inflater.unconsumed_tail
-            if not piece and not pending:
-                break  # the compressed data ended before the stream did: truncated
-            deadline.check()
-        blob = out[0] if len(out) == 1 else b"".join(out)
-    if len(blob) != info.file_size or zlib.crc32(blob) != info.CRC:
-        raise zipfile.BadZipFile(f"bad size or CRC in {info.filename!r}")
-    return blob
-
-
-def _raw_member(data: bytes, info: zipfile.ZipInfo) -> memoryview:
-    """The compressed bytes of ``info``, located through its local file header."""
-    start = info.header_offset
-    header = data[start : start + 30]
-    if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        raise zipfile.BadZipFile(f"bad local header for {info.filename!r}")
-    begin = start + 30 + int.from_bytes(header[26:28], "little")
-    begin += int.from_bytes(header[28:30], "little")
-    raw = memoryview(data)[begin : begin + info.compress_size]
-    if len(raw) < info.compress_size:
-        raise zipfile.BadZipFile(f"truncated member {info.filename!r}")
-    return raw
-
-
-def _parse_xml(blob: bytes, part: str) -> Element:
-    try:
-        return safe_xml.fromstring(blob, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise _fail("hostile-xml", part=part) from exc
-    except ParseError as exc:
-        raise _fail("corrupt-workbook", part=part) from exc
+_percent_styles = functools.lru_cache(maxsize=8)(percent_styles)
 
 
 def _read_structure(
-    parts: dict[str, bytes], kind: FileKind, sheets: _Wanted, deadline: _Deadline
+    parts: dict[str, bytes], kind: FileKind, sheets: Wanted, deadline: Deadline
 ) -> WorkbookData:
     if "xl/workbook.xml" not in parts:
-        raise _fail("corrupt-workbook", part="xl/workbook.xml")
-    book = _parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
+        raise fail("corrupt-workbook", part="xl/workbook.xml")
+    book = parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
     targets = _relationships(parts.get("xl/_rels/workbook.xml.rels"))
     workbook = WorkbookData(kind=kind, structure_known=True)
-    prot = book.find(f"{_NS_MAIN}workbookProtection")
+    prot = book.find(f"{NS_MAIN}workbookProtection")
     workbook.workbook_protection = dict(prot.attrib) if prot is not None else None
-    sheet_nodes = book.findall(f"{_NS_MAIN}sheets/{_NS_MAIN}sheet")
+    sheet_nodes = book.findall(f"{NS_MAIN}sheets/{NS_MAIN}sheet")
     names = [node.get("name", "") for node in sheet_nodes]
-    for node in book.iterfind(f"{_NS_MAIN}definedNames/{_NS_MAIN}definedName"):
+    for node in book.iterfind(f"{NS_MAIN}definedNames/{NS_MAIN}definedName"):
         local = node.get("localSheetId")
         key = node.get("name", "")
         if local is not None and local.isdigit() and int(local) < len(names):
             key = f"{names[int(local)]}!{key}"
         workbook.defined_names[key] = node.text or ""
     wanted = set(sheets.names(names))
-    percent_styles_found = percent_styles(parts.get("xl/styles.xml"))
+    styles = parts.get("xl/styles.xml")
+    # The returns of one county share their style sheet: a small one is judged once a process.
+    small = styles is None or len(styles) <= 256 * 1024
+    percent_styles_found = _percent_styles(styles) if small else percent_styles(styles)
     for node, name in zip(sheet_nodes, names, strict=True):
         state: SheetState = _STATES.get(node.get("state", ""), "visible")
         target = targets.get(node.get(f"{_NS_REL}id", ""), "")
         blob = parts.get(target.lower())
         protection: dict[str, str] | None = None
         if blob is not None:
-            protection, formulas = _scan_sheet(blob, target, want_formulas=name in wanted)
+            protection, formulas = scan_sheet(blob, target, want_formulas=name in wanted)
             if name in wanted:
                 workbook.formulas[name] = formulas
                 workbook.errors[name] = error_cells(blob)
@@ -477,21 +365,21 @@ def _read_structure(
 
 
 def _bounded_view(
-    data: bytes,
     parts: dict[str, bytes],
-    names: dict[str, str],
+    infos: dict[str, zipfile.ZipInfo],
     workbook: WorkbookData,
     limits: Limits,
 ) -> tuple[bytes, frozenset[str]]:
     """The package python-calamine may read, and the sheets it must not read at all.
 
-    calamine builds a dense grid from the first to the last cell of a sheet, so every sheet
-    part is measured by the cell references it holds before calamine sees it. A sheet within
-    ``limits.max_rows`` × ``limits.max_cols`` is read from the submitted bytes as they are.
-    Otherwise the cells beyond are left out of an in-memory copy of the package (the file is
-    never changed) with a ``cells-outside-form`` note; a sheet whose cells cannot be located
-    one by one (cells without references, prefixed or CDATA) is emptied in that copy and not
-    read (``sheet-too-large``).
+    The package is the XML parts already inflated and checked, stored uncompressed in memory
+    (:func:`bms_excel.archive.stored_zip`; the file is never changed), so calamine inflates
+    nothing a second time. calamine builds a dense grid from the first to the last cell of a
+    sheet, so every sheet part is measured by the cell references it holds before calamine
+    sees it. A sheet within ``limits.max_rows`` × ``limits.max_cols`` goes in as it is.
+    Otherwise the cells beyond are left out of the package with a ``cells-outside-form``
+    note; a sheet whose cells cannot be located one by one (cells without references,
+    prefixed or CDATA) is emptied there and not read (``sheet-too-large``).
     """
     replaced: dict[str, bytes] = {}
     unread: set[str] = set()
@@ -508,7 +396,7 @@ def _bounded_view(
             continue
         if by_part is None:
             by_part = _sheet_parts(parts)
-        sheet = by_part.get(part, names[part])
+        sheet = by_part.get(part, infos[part].filename)
         if regular:
             clipped, dropped, farthest = clip_sheet(blob, limits)
             regular = fits_limits(clipped, limits)  # e.g. a ">" in an attribute hid a cell
@@ -534,24 +422,25 @@ def _bounded_view(
             area=a1(limits.max_rows, limits.max_cols),
         )
         workbook.notes.append(("sheet-too-large", message, {"sheet": sheet}))
-    if not replaced:
-        return data, frozenset(unread)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as view:
-        for part, blob in parts.items():
-            view.writestr(names[part], replaced.get(part, blob))
-    return buffer.getvalue(), frozenset(unread)
+    view = stored_zip(
+        (
+            infos[part].filename,
+            *((replaced[part], None) if part in replaced else (blob, infos[part].CRC)),
+        )
+        for part, blob in parts.items()
+    )
+    return view, frozenset(unread)
 
 
 def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
     """Sheet part (lower-cased) → sheet name, as ``xl/workbook.xml`` relates them."""
     try:
-        book = _parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
+        book = parse_xml(parts["xl/workbook.xml"], "xl/workbook.xml")
         targets = _relationships(parts.get("xl/_rels/workbook.xml.rels"))
     except (KeyError, WorkbookReadError):
         return {}
     found: dict[str, str] = {}
-    for node in book.iterfind(f"{_NS_MAIN}sheets/{_NS_MAIN}sheet"):
+    for node in book.iterfind(f"{NS_MAIN}sheets/{NS_MAIN}sheet"):
         target = targets.get(node.get(f"{_NS_REL}id", ""), "")
         found.setdefault(target.lower(), node.get("name", ""))
     return found
@@ -561,7 +450,7 @@ def _relationships(blob: bytes | None) -> dict[str, str]:
     """Relationship id → part name (``xl/worksheets/sheet1.xml``) for the workbook part."""
     if blob is None:
         return {}
-    root = _parse_xml(blob, "xl/_rels/workbook.xml.rels")
+    root = parse_xml(blob, "xl/_rels/workbook.xml.rels")
     found: dict[str, str] = {}
     for node in root:
         target = node.get("Target", "")
@@ -572,132 +461,17 @@ def _relationships(blob: bytes | None) -> dict[str, str]:
     return found
 
 
-def _scan_sheet(
-    blob: bytes, part: str, *, want_formulas: bool
-) -> tuple[dict[str, str] | None, frozenset[tuple[int, int]]]:
-    """Sheet protection from the XML around ``<sheetData>``, formula cells from a byte scan."""
-    start = blob.find(b"<sheetData")
-    open_end = blob.find(b">", start) if start >= 0 else -1
-    if open_end < 0:
-        return _scan_sheet_fully(blob, part)
-    if blob[open_end - 1 : open_end] == b"/":
-        body_start = body_end = tail_start = open_end + 1
-    else:
-        body_start = open_end + 1
-        body_end = blob.find(b"</sheetData>", body_start)
-        if body_end < 0:
-            raise _fail("corrupt-workbook", part=part)
-        tail_start = body_end + len(b"</sheetData>")
-    protection = _sheet_protection(blob, start, tail_start, part)
-    if not want_formulas:
-        return protection, frozenset()
-    cells: set[tuple[int, int]] = set()
-    pos = blob.find(b"<f", body_start, body_end)
-    while pos >= 0:
-        if blob[pos + 2 : pos + 3] in (b">", b" ", b"/"):
-            # <f> is the first child of its <c>: the nearest cell start tag before it owns it.
-            start_tag = blob.rfind(b"<c", body_start, pos)
-            ref = _CELL_REF.search(blob, start_tag, blob.find(b">", start_tag, pos))
-            if start_tag < 0 or ref is None:  # a cell without r="…": needs the full parse
-                return _scan_sheet_fully(blob, part)
-            cells.add((int(ref.group(2)), column_number(ref.group(1).decode("ascii"))))
-        pos = blob.find(b"<f", pos + 2, body_end)
-    return protection, frozenset(cells)
-
-
-_ERROR_CELL = re.compile(
-    rb"<(?:\w+:)?c\s[^>]*?\bt\s*=\s*[\"']e[\"'][^>]*?(?<!/)>(.*?)</(?:\w+:)?c>", re.S
-)
-_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>\s*(#[A-Z0-9/!?_.]{1,16})\s*</")
-_ERROR_REF = re.compile(rb'\br\s*=\s*["\']([A-Z]{1,3})([0-9]{1,7})["\']')
-
-
-def error_cells(blob: bytes) -> dict[tuple[int, int], str]:
-    """The cells of a worksheet part that hold an Excel error value (``t="e"``), with its text
-    (``#DIV/0!``; ``#?`` when the value is not an error code). A byte scan, like the formula
-    scan: python-calamine returns such a cell as an empty string."""
-    found: dict[tuple[int, int], str] = {}
-    if b'"e"' not in blob and b"'e'" not in blob:
-        return found
-    for match in _ERROR_CELL.finditer(blob):
-        ref = _ERROR_REF.search(match.group(0), 0, match.start(1) - match.start())
-        if ref is None:  # a cell without r="…": the formula scan has parsed the part fully
-            continue
-        value = _ERROR_VALUE.search(match.group(1))
-        text = value.group(1).decode("ascii") if value is not None else "#?"
-        found[(int(ref.group(2)), column_number(ref.group(1).decode("ascii")))] = text
-    return found
-
-
-def _sheet_protection(blob: bytes, start: int, tail_start: int, part: str) -> dict[str, str] | None:
-    """The ``<sheetProtection>`` attributes from the XML around ``<sheetData>``.
-
-    The common case parses only the one element; anything unusual (a comment or CDATA that
-    could hide or fake the element, a second one, prefixed attributes) parses the whole
-    head and tail as before.
-    """
-    head, tail = memoryview(blob)[:start], memoryview(blob)[tail_start:]
-    found: list[bytes] = []
-    for piece in (head, tail):
-        raw = bytes(piece)
-        if b"<!--" in raw or b"<![CDATA[" in raw:
-            found = []
-            break
-        found += _PROTECTION_TAG.findall(raw)
-    else:
-        if not found:
-            return None
-        if len(found) == 1:
-            tag = found[0]
-            if not tag.endswith(b"/>"):
-                tag = tag[:-1] + b"/>"
-            try:
-                # One start tag cannot declare a DTD (and no part holding one got this far),
-                # so the plain parser is safe here and much cheaper to set up.
-                return dict(fromstring(tag).attrib)
-            except ParseError:
-                pass
-    root = _parse_xml(blob[:start] + blob[tail_start:], part)
-    node = root.find(f"{_NS_MAIN}sheetProtection")
-    return dict(node.attrib) if node is not None else None
-
-
-def _scan_sheet_fully(
-    blob: bytes, part: str
-) -> tuple[dict[str, str] | None, frozenset[tuple[int, int]]]:
-    """The slow path for unusual sheets (prefixed XML, cells without ``r``): a full safe parse."""
-    root = _parse_xml(blob, part)
-    protection: dict[str, str] | None = None
-    cells: set[tuple[int, int]] = set()
-    row_number = 0
-    for node in root.iter():
-        tag = node.tag.rsplit("}", 1)[-1]
-        if tag == "sheetProtection":
-            protection = dict(node.attrib)
-        elif tag == "row":
-            row_number = int(node.get("r") or row_number + 1)
-            col = 0
-            for cell in node:
-                if cell.tag.rsplit("}", 1)[-1] != "c":
-                    continue
-                ref = _A1.fullmatch(cell.get("r") or "")
-                col = column_number(ref.group(1)) if ref else col + 1
-                if any(child.tag.rsplit("}", 1)[-1] == "f" for child in cell):
-                    cells.add((row_number, col))
-    return protection, frozenset(cells)
-
-
 def _read_properties(parts: dict[str, bytes], workbook: WorkbookData) -> None:
     core = parts.get("docprops/core.xml")
     if core is not None:
-        root = _parse_xml(core, "docProps/core.xml")
+        root = parse_xml(core, "docProps/core.xml")
         for node in root:
             tag = node.tag.rsplit("}", 1)[-1]
             if tag in ("created", "modified"):
                 setattr(workbook, tag, _parse_datetime(node.text))
     custom = parts.get("docprops/custom.xml")
     if custom is not None:
-        root = _parse_xml(custom, "docProps/custom.xml")
+        root = parse_xml(custom, "docProps/custom.xml")
         for node in root:
             name = node.get("name")
             if name is not None and len(node):
@@ -731,9 +505,9 @@ def _open_calamine(data: bytes) -> python_calamine.CalamineWorkbook:
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError as exc:
-        raise _fail("encrypted") from exc
+        raise fail("encrypted") from exc
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
-        raise _fail("corrupt-workbook", part="workbook") from exc
+        raise fail("corrupt-workbook", part="workbook") from exc
 
 
 def _sheet_values(
@@ -744,7 +518,7 @@ def _sheet_values(
         rows = sheet.to_python(skip_empty_area=True)
         start = sheet.start
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
-        raise _fail("corrupt-workbook", part=name) from exc
+        raise fail("corrupt-workbook", part=name) from exc
     row0, col0 = start if start is not None else (0, 0)
     # calamine fills the grid with "" for empty cells; 0, False and timedelta(0) are kept.
     return {
@@ -755,7 +529,8 @@ def _sheet_values(
     }
 
 
-def _read_values(data: bytes, workbook: WorkbookData, sheets: _Wanted, deadline: _Deadline) -> None:
+def read_values(data: bytes, workbook: WorkbookData, sheets: Wanted, deadline: Deadline) -> None:
+    """The values of the ``sheets`` of the package ``data`` into ``workbook`` (python-calamine)."""
     book = _open_calamine(data)
     try:
         present = set(book.sheet_names)
@@ -768,7 +543,7 @@ def _read_values(data: bytes, workbook: WorkbookData, sheets: _Wanted, deadline:
 
 
 def _read_values_only(
-    data: bytes, kind: FileKind, sheets: _Wanted, deadline: _Deadline
+    data: bytes, kind: FileKind, sheets: Wanted, deadline: Deadline
 ) -> WorkbookData:
     """Values and sheet states of an .ods or .xls: the structure did not survive the format."""
     book = _open_calamine(data)

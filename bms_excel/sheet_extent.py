@@ -41,27 +41,29 @@ def fits_limits(blob: bytes, limits: Limits) -> bool:
 
 
 def plainly_within(blob: bytes, start: int, end: int, limits: Limits) -> bool:
-    """Whether ``blob[start:end]`` is certainly within the limits, by a few byte scans.
+    """Whether ``blob[start:end]`` is certainly within the limits, by two byte scans.
 
-    True only when every cell is an unprefixed ``<c`` that carries its reference first (as
-    Excel, LibreOffice and openpyxl write them) and no reference may lie beyond the limits;
-    anything else gets the exact measure of :func:`_sheet_extent`.
+    True only when every cell is an unprefixed ``<c`` that carries first a reference plainly
+    within the limits (one column letter, fewer row digits than ``max_rows`` has; Excel,
+    LibreOffice and openpyxl write references first); anything else gets the exact measure
+    of :func:`sheet_extent`.
     """
-    far = _far_reference(limits.max_rows, limits.max_cols)
+    beyond = _cell_not_plainly_near(limits.max_rows, limits.max_cols)
     # Within sheetData only the cell element starts with "<c"; ":c" would be a prefixed one.
-    if far is None or blob.count(b"<c", start, end) != blob.count(b'<c r="', start, end):
+    if beyond is None or beyond.search(blob, start, end) is not None:
         return False
-    return blob.find(b":c", start, end) < 0 and far.search(blob, start, end) is None
+    return blob.find(b":c", start, end) < 0
 
 
 @functools.lru_cache(maxsize=8)
-def _far_reference(max_rows: int, max_cols: int) -> re.Pattern[bytes] | None:
-    """A pattern matching every reference that may lie beyond the limits (and some within):
-    two or more column letters, or as many row digits as ``max_rows`` has. Its literal start
-    lets the regex engine skip from one ``r="`` to the next."""
+def _cell_not_plainly_near(max_rows: int, max_cols: int) -> re.Pattern[bytes] | None:
+    """A pattern matching every ``<c`` that does not go on with a reference plainly within
+    the limits (and some that are): one column letter (A–Z, within ``max_cols`` ≥ 26) and
+    fewer digits than ``max_rows`` has. Its literal start lets the regex engine skip from one
+    ``<c`` to the next."""
     if max_cols < 26 or max_rows < 10:
         return None
-    return re.compile(rb'r="(?:[A-Z]{2}|[A-Z]?[0-9]{%d})' % len(str(max_rows)))
+    return re.compile(rb'<c(?! r="[A-Z][0-9]{1,%d}")' % (len(str(max_rows)) - 1))
 
 
 def sheet_extent(blob: bytes, start: int, end: int) -> tuple[int, int, bool]:

@@ -16,11 +16,11 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 import olefile
 
-from bms_excel.codes import severity_of
+from bms_excel.codes import make_finding
 from bms_excel.errors import Finding
 from bms_excel.i18n import t
 
@@ -57,14 +57,14 @@ class Candidate:
         """The finding that reports why this file is skipped, or ``None`` when it is to be read."""
         if self.skip is None:
             return None
-        key = f"reader.{self.skip}"
+        params: dict[str, Any] = {}
         if self.skip == "unreadable-file":
-            message = t(key, error=self.detail)
+            params["error"] = self.detail
         elif self.skip in ("symlink-outside", "symlink-loop"):
-            message = t(key, target=self.detail)
-        else:
-            message = t(key)
-        return Finding(self.skip, severity_of(self.skip), message, file=self.relpath)
+            params["target"] = self.detail
+        return make_finding(
+            self.skip, message_key=f"reader.{self.skip}", file=self.relpath, **params
+        )
 
 
 # --------------------------------------------------------------------------- walking

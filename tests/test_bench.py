@@ -55,6 +55,19 @@ def test_report_shape(small_report: dict) -> None:
     json.dumps(r)  # serialisable as written
 
 
+def test_collect_is_split_into_its_stages(small_report: dict) -> None:
+    # Issue 19: the light pass, calamine and identify + validate each have their own row,
+    # timed on the same workbooks against the same unzip floor as collect + validate.
+    rows = {row["key"]: row for row in small_report["per_workbook"]}
+    keys = [row["key"] for row in small_report["per_workbook"]]
+    assert [k for k in keys if k.startswith("stage.")] == list(stages.COLLECT_STAGES)
+    for key in stages.COLLECT_STAGES:
+        row = rows[key]
+        assert row["available"] and row["median_ms"] > 0 and row["samples"] == 3, row
+        assert row["floor"] == "unzip"
+        assert row["entry"] == "bench.stages.collect_stage_methods"
+
+
 def test_ratios_come_from_the_measured_medians(small_report: dict) -> None:
     rows = {row["key"]: row for row in small_report["per_workbook"]}
     assert rows["unzip"]["median_ms"] > 0 and rows["rezip"]["median_ms"] > 0

@@ -16,13 +16,13 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+from reading import read_workbook
 from realclient import recalculated_values, require_libreoffice
 
 from bms_excel.control_workbook import build_control_workbook
 from bms_excel.demo import DemoResult, run_demo
 from bms_excel.generate import WorkbookWriter, save_atomic
 from bms_excel.layout import build_layout
-from bms_excel.reader import read_workbook
 from bms_excel.status import Status, evaluate, resolve_rule, status_label
 from bms_excel.unit_results import UnitInputs
 from bms_excel.validate import validate_data

@@ -464,3 +464,16 @@ def test_escape_name_examples() -> None:
     assert escape_name("2026-T2_HEIMDAL.xlsx") == "2026-T2_HEIMDAL.xlsx"
     assert escape_name(os.fsdecode(LATIN1_NAME)) == "2026-T2_\\xe6\\xf8\\xe5.xlsx"
     assert escape_name("a\nb\\c") == "a\\nb\\\\c"
+
+
+def test_the_readme_names_the_function_that_recovers_a_raw_name() -> None:
+    # The README promises the raw name back from the escaped one "shown in every output"; the
+    # function it names must exist where it says and do that.
+    import importlib
+    import re
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    (dotted,) = re.findall(r"raw name can be recovered exactly \(`([\w.]+)`\)", readme)
+    module, _, name = dotted.rpartition(".")
+    recover = getattr(importlib.import_module(module), name)
+    assert recover(escape_name(os.fsdecode(LATIN1_NAME))) == os.fsdecode(LATIN1_NAME)

@@ -8,11 +8,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import PERIOD, SECRET
+from reading import read_workbook
 
 from bms_excel.layout import build_layout
 from bms_excel.model import Definition
 from bms_excel.number_formats import is_percent_format, percent_cells, percent_styles
-from bms_excel.reader import read_workbook
 from bms_excel.validate import validate_data
 
 

@@ -8,8 +8,10 @@ import os
 import pickle
 import re
 import zipfile
+import zlib
 from datetime import datetime
 from pathlib import Path
+from xml.etree.ElementTree import fromstring
 
 import pytest
 from hostile import (
@@ -21,12 +23,23 @@ from hostile import (
     build_hostile_corpus,
     valid_workbook_bytes,
 )
+from reading import read_workbook
 
+from bms_excel.archive import Deadline, stored_zip
 from bms_excel.codes import TABLE
 from bms_excel.errors import WorkbookReadError
 from bms_excel.i18n import set_language
-from bms_excel.reader import Limits, ReadResult, read_submission, read_workbook
-from bms_excel.submissions import _biff_has_filepass, sniff, walk_submissions
+from bms_excel.reader import (
+    Limits,
+    ReadResult,
+    Wanted,
+    light_pass,
+    read_submission,
+    read_values,
+)
+from bms_excel.sheet_extent import plainly_within, sheet_extent
+from bms_excel.sheet_scan import _plain_attributes, plainly_without_dtd
+from bms_excel.submissions import _biff_has_filepass, sniff, sniff_stream, walk_submissions
 
 
 @pytest.fixture(scope="module")
@@ -342,3 +355,124 @@ def test_sheet_protection_is_read_from_the_element_itself(
     assert result.data is not None
     assert result.data.sheets[0].protected is protected
     assert result.data.values == VALID_VALUES
+
+
+# -- the light pass's fast paths (issue 19): each must give what the full parse gives ------------
+
+
+def test_the_stored_view_is_a_zip_of_exactly_the_given_parts() -> None:
+    members = [("[Content_Types].xml", b"<Types/>", None), ("xl/æøå.xml", b"x" * 5000, None)]
+    members.append(("xl/known.xml", b"<a/>", zlib.crc32(b"<a/>")))
+    with zipfile.ZipFile(io.BytesIO(stored_zip(members))) as view:
+        assert view.testzip() is None  # every CRC right
+        assert [(i.filename, i.compress_type) for i in view.infolist()] == [
+            ("[Content_Types].xml", zipfile.ZIP_STORED),
+            ("xl/æøå.xml", zipfile.ZIP_STORED),
+            ("xl/known.xml", zipfile.ZIP_STORED),
+        ]
+        assert [view.read(name) for name, _, _ in members] == [b for _, b, _ in members]
+
+
+def test_calamine_reads_the_checked_parts_not_the_submitted_bytes(valid_path: Path) -> None:
+    # The package calamine reads is built from the parts the light pass inflated and checked:
+    # the same values as from the file itself, and stored, so nothing is inflated twice.
+    data = valid_path.read_bytes()
+    kind, archive = sniff_stream(io.BytesIO(data))
+    assert archive is not None
+    workbook, view, wanted = light_pass(
+        data, archive, kind, Wanted(None, frozenset()), Limits(), Deadline(10)
+    )
+    with zipfile.ZipFile(io.BytesIO(view)) as package:
+        assert {i.compress_type for i in package.infolist()} == {zipfile.ZIP_STORED}
+    read_values(view, workbook, wanted, Deadline(10))
+    assert workbook.values == VALID_VALUES
+
+
+def _utf16_core_with_entity(data: bytes) -> bytes:
+    # A DTD in UTF-16, big-endian: refused (the byte markers see it one byte on; the guarded
+    # parser stands behind them, see the next test but one).
+    xml = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE c [<!ENTITY e "boom">]>'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+        'metadata/core-properties">&e;</cp:coreProperties>'
+    )
+    members = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    members["docProps/core.xml"] = b"\xfe\xff" + xml.encode("utf-16-be")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, blob in members.items():
+            zf.writestr(name, blob)
+    return buf.getvalue()
+
+
+def test_a_dtd_in_utf16_still_meets_the_guarded_parser(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.xlsx"
+    path.write_bytes(_utf16_core_with_entity(valid_workbook_bytes()))
+    result = read_submission(path)
+    assert [f.code for f in result.findings] == ["hostile-xml"]
+    assert result.data is None
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        b'<sheetProtection sheet="1" objects="1" password="CC1A"/>',
+        b'<sheetProtection  sheet="1" >',
+        b"<sheetProtection/>",
+        b'<sheetProtection sheet="&#49;"/>',  # a reference: the parser decodes it
+        b"<sheetProtection sheet='1'/>",
+        b'<sheetProtection sheet="1"\n  formatCells="0"/>',
+        b'<sheetProtection sheet="\xc3\xa6"/>',
+    ],
+)
+def test_plain_protection_attributes_are_what_the_parser_reads(tag: bytes) -> None:
+    parsed = dict(fromstring(tag if tag.endswith(b"/>") else tag[:-1] + b"/>").attrib)
+    plain = _plain_attributes(tag)
+    assert plain is None or plain == parsed
+    if b"&" not in tag and b"'" not in tag and b"\n" not in tag:
+        assert plain == parsed  # the common case takes the fast path
+
+
+@pytest.mark.parametrize("bad", [b'sheet="1" sheet="0"', b'sheet="1"\x0b', b'x:sheet="1"'])
+def test_unusual_protection_attributes_leave_the_fast_path(bad: bytes) -> None:
+    assert _plain_attributes(b"<sheetProtection " + bad + b"/>") is None
+
+
+@pytest.mark.parametrize(
+    ("cells", "plain"),
+    [
+        (b'<c r="A1"/><c r="O999"><v>1</v></c>', True),
+        (b'<c r="A1500"><v>1</v></c>', False),  # as many digits as max_rows: measured
+        (b'<c r="AA1"><v>1</v></c>', False),  # two letters: measured
+        (b'<c r="A1"/><c><v>1</v></c>', False),  # a cell without its reference
+        (b'<x:c r="A1"><x:v>1</x:v></x:c>', False),  # a prefixed cell
+        (b'<c  r="A1"><v>1</v></c>', False),  # not written the usual way
+    ],
+)
+def test_the_plain_extent_check_passes_only_plainly_near_cells(cells: bytes, plain: bool) -> None:
+    blob = b"<worksheet><sheetData><row>" + cells + b"</row></sheetData></worksheet>"
+    start, end = blob.find(b"sheetData"), blob.rfind(b"sheetData")
+    limits = Limits(max_rows=1500, max_cols=64)
+    assert plainly_within(blob, start, end, limits) is plain
+    if plain:  # and the exact measure agrees that it fits
+        rows, cols, _ = sheet_extent(blob, start, end)
+        assert rows <= limits.max_rows and cols <= limits.max_cols
+
+
+@pytest.mark.parametrize(
+    ("blob", "plain"),
+    [
+        (b'<?xml version="1.0"?><a/>', True),
+        (b"\xef\xbb\xbf<a/>", True),
+        (b'<?xml version="1.0"?><!DOCTYPE a><a/>', False),
+        ("<a/>".encode("utf-16-le"), False),
+        (b"\xfe\xff" + "<a/>".encode("utf-16-be"), False),
+        (b" <a/>", False),
+    ],
+)
+def test_only_a_part_plainly_without_a_dtd_skips_the_guarded_parser(
+    blob: bytes, plain: bool
+) -> None:
+    assert plainly_without_dtd(blob) is plain

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 from conftest import PERIOD, SECRET
+from reading import read_workbook
 
 from bms_excel.model import Definition
-from bms_excel.reader import read_workbook
-from bms_excel.validate import _locate_indicator, a1, identify, parse_a1, validate_data
+from bms_excel.validate import a1, identify, parse_a1, validate_data
+from bms_excel.validate.scorecard import locate_indicator as _locate_indicator
 
 
 @pytest.mark.parametrize(("ref", "rc"), [("A1", (1, 1)), ("I9", (9, 9)), ("AA10", (10, 27))])
@@ -72,7 +73,7 @@ def test_locate_indicator_only_when_unambiguous() -> None:
 
 
 def test_error_cells_are_found_in_the_package_xml() -> None:
-    from bms_excel.reader import error_cells
+    from bms_excel.sheet_scan import error_cells
 
     blob = (
         b'<worksheet><sheetData><row r="1"><c r="A1" t="e"/>'
