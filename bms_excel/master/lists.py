@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from openpyxl.formatting.rule import CellIsRule
@@ -34,6 +34,7 @@ from bms_excel.master.sheets import (
     SMALLEST_FONT,
     WRAP,
     MasterData,
+    Rows,
     fill,
     fit_rows,
     fmt_time,
@@ -530,25 +531,31 @@ def write_data(ws: Worksheet, data: MasterData) -> None:
         for *_, ind in data.definition.iter_indicators()
     }
 
-    def values(r: Mapping[str, Any]) -> tuple[Any, ...]:
-        status = r["status"]
-        if status not in labels:
-            labels[status] = label(status, lang)
-        extra = kinds.get(r["indicator"], {})
-        return tuple(
-            labels[status]
-            if key == "status_label"
-            else bool(r["has_error"])
-            if key == "has_error"
-            else extra.get(key)
-            if key in ("result_level", "timing")
-            else r.get(key)
-            for key, _ in DATA_COLUMNS
-        )
+    def rows() -> Iterator[tuple[Any, ...]]:
+        # Column by column from the long table's plain columns (a dict per row would cost
+        # more than writing the XML).
+        given = _long_columns(data.long)
+        n = len(data.long)
+        indicators = given.get("indicator") or [None] * n
+        statuses = given.get("status") or [None] * n
+        columns: list[Sequence[Any]] = []
+        for key, _ in DATA_COLUMNS:
+            if key == "status_label":
+                for status in set(statuses):
+                    if status not in labels:
+                        labels[status] = label(status, lang)
+                columns.append([labels[s] for s in statuses])
+            elif key == "has_error":
+                columns.append([bool(v) for v in given["has_error"]])
+            elif key in ("result_level", "timing"):
+                columns.append([kinds.get(i, {}).get(key) for i in indicators])
+            else:
+                columns.append(given.get(key) or [None] * n)
+        return zip(*columns, strict=True)
 
     # Up to hundreds of thousands of plain rows: made and written into the sheet part at save,
     # never held as cells or tuples.
-    row = defer_lazy_rows(ws, 2, len(data.long), len(headers), lambda: map(values, data.long))
+    row = defer_lazy_rows(ws, 2, len(data.long), len(headers), rows)
     end = max(row, 2)  # a table needs a data row, even an empty one
     table = Table(displayName=DATA_TABLE, ref=f"A1:{get_column_letter(len(headers))}{end}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
@@ -563,6 +570,16 @@ def write_data(ws: Worksheet, data: MasterData) -> None:
     printed = [key for key, _ in DATA_COLUMNS].index("sha256")
     print_setup(ws, lang, "1:1", last_col=printed)
     ws.print_area = f"A1:{get_column_letter(printed)}{end}"
+
+
+def _long_columns(long: Rows) -> dict[str, list[Any]]:
+    """The long table's columns as plain lists (a frame's rows convert a column at a time)."""
+    frame, columns = getattr(long, "frame", None), getattr(long, "columns", None)
+    if frame is not None and callable(columns):
+        return dict(zip([str(c) for c in frame.columns], columns(), strict=True))
+    rows = list(long)
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    return {k: [r.get(k) for r in rows] for k in keys}
 
 
 def write_about(ws: Worksheet, data: MasterData) -> None:
