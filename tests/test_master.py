@@ -496,8 +496,8 @@ def test_enheter_rules_cover_each_row_once_in_bounded_elements(
 def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
     import io
 
+    from bms_excel.master.cells import put
     from bms_excel.master.save import workbook_payload
-    from bms_excel.master.sheets import put
     from bms_excel.xlsx.rows import defer_rows
 
     rows = [
@@ -532,8 +532,12 @@ def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
 def test_deferred_findings_keep_styles_heights_and_links(tmp_path: Path) -> None:
     import io
 
+    from bms_excel.master.cells import (
+        WRAP,
+        put,
+        style_id,
+    )
     from bms_excel.master.save import guard_master, workbook_payload
-    from bms_excel.master.sheets import WRAP, put, style_id
     from bms_excel.xlsx.rows import defer_rows, deferred_heights
 
     target = tmp_path / "unit file.xlsx"

@@ -3,7 +3,7 @@
 Kommentarer, Tiltak, Vurderinger, Innsending and Avvik are filterable lists (autofilter, frozen
 header, repeated print titles); Data is the long table as an Excel Table (ListObject) for
 pivots and Power BI; Om records the run. Everything a unit typed is written as text, never as
-a formula. The dashboard sheets are in :mod:`bms_excel.master.sheets`.
+a formula. The dashboard sheets are in :mod:`bms_excel.master.overview`.
 """
 
 from __future__ import annotations
@@ -26,15 +26,13 @@ from bms_excel.errors import Finding
 from bms_excel.followup import overdue_actions
 from bms_excel.history import DialogueEvent
 from bms_excel.i18n import t
-from bms_excel.master.sheets import (
+from bms_excel.master.cells import (
     CENTER,
     HEADER_FILL,
     HEADER_FONT,
     SECTION_FONT,
     SMALLEST_FONT,
     WRAP,
-    MasterData,
-    Rows,
     fill,
     fit_rows,
     fmt_time,
@@ -49,6 +47,10 @@ from bms_excel.master.sheets import (
     style_id,
     timing_text,
     title,
+)
+from bms_excel.master.data import (
+    MasterData,
+    Rows,
 )
 from bms_excel.model import Definition
 from bms_excel.report.selection import INCLUDE_COLUMN

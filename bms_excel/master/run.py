@@ -5,7 +5,7 @@ database, collect the submissions folder, record the batch (idempotent; a correc
 supersedes), build the long table, county values, roll-ups and trends from the database's
 accepted values, write the master workbook and the exports, and mark the run finished.
 
-:func:`write_master` builds the workbook (the sheets are in ``sheets``,
+:func:`write_master` builds the workbook (the sheets are in ``overview``,
 ``scorecard`` and ``lists``) and saves it atomically
 (:mod:`bms_excel.master.save`): a crash leaves the previous master as it was, and a master
 open in Excel or LibreOffice is an :class:`~bms_excel.errors.OutputError` before anything is
@@ -43,6 +43,12 @@ from bms_excel.history import ExternalFigure, History, RunInfo, open_history
 from bms_excel.i18n import t
 from bms_excel.import_values import conflicts_in
 from bms_excel.kostra_import import KostraView, kostra_views
+from bms_excel.master.data import (
+    SHEET_KEYS,
+    MasterData,
+    MasterInfo,
+    sheet_names,
+)
 from bms_excel.master.lists import (
     write_about,
     write_actions,
@@ -52,6 +58,10 @@ from bms_excel.master.lists import (
     write_findings,
     write_submissions,
 )
+from bms_excel.master.overview import (
+    write_overview,
+    write_trend,
+)
 from bms_excel.master.save import (
     check_master_writable,
     guard_master,
@@ -59,14 +69,6 @@ from bms_excel.master.save import (
     save_workbook_atomic,
 )
 from bms_excel.master.scorecard import write_county, write_units
-from bms_excel.master.sheets import (
-    SHEET_KEYS,
-    MasterData,
-    MasterInfo,
-    sheet_names,
-    write_overview,
-    write_trend,
-)
 from bms_excel.model import Definition
 from bms_excel.project import Project
 from bms_excel.records import (

@@ -25,13 +25,12 @@ from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
 from bms_excel.kostra_import import KostraView
 from bms_excel.limit_text import plan_target_text
-from bms_excel.master.sheets import (
+from bms_excel.master.cells import (
     CENTER,
     HEADER_FILL,
     HEADER_FONT,
     SECTION_FONT,
     WRAP,
-    MasterData,
     fill,
     fit_rows,
     font,
@@ -42,11 +41,16 @@ from bms_excel.master.sheets import (
     put,
     put_formula,
     quoted,
-    rollup_index,
     status_cf,
     style_id,
     timing_text,
     title,
+)
+from bms_excel.master.data import (
+    MasterData,
+)
+from bms_excel.master.overview import (
+    rollup_index,
 )
 from bms_excel.model import Definition, Indicator, county_target_basis, in_scope
 from bms_excel.status import (
