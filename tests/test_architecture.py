@@ -349,7 +349,6 @@ LONG_FUNCTIONS = {
     "history.py:_record",
     "master/run.py:run_consolidation",
     "master/scorecard.py:write_units",
-    "master/overview.py:write_overview",
     "unit_sheets.py:write_scorecard",
     "validate.py:_extract_values",
     "validate.py:_value_record",

@@ -89,8 +89,26 @@ def write_overview(ws: Worksheet, data: MasterData) -> None:
     head, sub = _headline(data)
     title(ws, head, sub)
     areas = [(a.code, a.name) for a in d.focus_areas] + [("", t("consolidate.node.total", lang))]
+    row, counts = _sector_block(ws, data, index, areas)
+    last = _counts_block(ws, lang, row + 2, counts)
+    # Block 3: units × focus areas (16 rows below the chart's top, so they never overlap).
+    row = _units_block(ws, data, index, areas, last + 2 + (16 if counts else 0))
+    _write_vision(ws, row + 2, d, lang)
+    print_setup(ws, lang, "1:2")
+
+
+_Index = dict[tuple[str, str, str], dict[str, Any]]
+
+
+def _sector_block(
+    ws: Worksheet, data: MasterData, index: _Index, areas: list[tuple[str, str]]
+) -> tuple[int, list[tuple[str, list[int]]]]:
+    """Block 1 of Oversikt: focus areas × county and sectors, with the green count over units.
+
+    Returns the row of the note under it and, per focus area, its units per status.
+    """
+    lang, d = data.lang, data.definition
     sectors = [s for s in d.sectors if any(u.sector == s.code for u in d.units)]
-    # Block 1: focus areas × county and sectors, with the green count over units.
     put(ws, 4, 1, t("master.overview.sectors", lang), font=SECTION_FONT)
     labels = [t("master.col.focus-area", lang), t("master.col.county", lang)]
     labels += [s.name for s in sectors] + [t("master.overview.green-units", lang)]
@@ -126,8 +144,12 @@ def write_overview(ws: Worksheet, data: MasterData) -> None:
         row += 1
     status_cf(ws, f"B6:{get_column_letter(2 + len(sectors))}{row - 1}", lang)
     put(ws, row, 1, t("master.overview.note", lang), font=font(italic=True, size=SMALLEST_FONT))
-    # Block 2: units per status and focus area, and a stacked bar chart of it.
-    row += 2
+    return row, counts
+
+
+def _counts_block(ws: Worksheet, lang: str, row: int, counts: list[tuple[str, list[int]]]) -> int:
+    """Block 2 of Oversikt from ``row``: units per status and focus area, and a stacked bar
+    chart of it; returns the table's last row."""
     put(ws, row, 1, t("master.overview.counts", lang), font=SECTION_FONT)
     first = row + 1
     count_labels = [t("master.col.focus-area", lang)]
@@ -160,8 +182,14 @@ def write_overview(ws: Worksheet, data: MasterData) -> None:
         # Below the table, from the top of the next page: beside it, it would not print whole.
         ws.add_chart(chart, f"A{last + 3}")
         ws.row_breaks.append(Break(id=last + 1))
-    # Block 3: units × focus areas (16 rows below the chart's top, so they never overlap).
-    row = last + 2 + (16 if counts else 0)
+    return last
+
+
+def _units_block(
+    ws: Worksheet, data: MasterData, index: _Index, areas: list[tuple[str, str]], row: int
+) -> int:
+    """Block 3 of Oversikt from ``row``: units × focus areas; returns its last row."""
+    lang, d = data.lang, data.definition
     put(ws, row, 1, t("master.overview.units", lang), font=SECTION_FONT)
     row += 1
     unit_labels = [t("master.col.unit", lang), t("master.col.sector", lang)]
@@ -187,8 +215,7 @@ def write_overview(ws: Worksheet, data: MasterData) -> None:
             f"{get_column_letter(3 + len(areas))}{top}:{get_column_letter(3 + len(areas))}{row}",
             lang,
         )
-    _write_vision(ws, row + 2, d, lang)
-    print_setup(ws, lang, "1:2")
+    return row
 
 
 def _write_vision(ws: Worksheet, row: int, d: Definition, lang: str) -> None:
