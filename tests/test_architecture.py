@@ -348,7 +348,6 @@ LONG_FUNCTIONS = {
     "demo.py:run_demo",
     "history.py:_record",
     "master/run.py:run_consolidation",
-    "master/scorecard.py:write_units",
     "unit_sheets.py:write_scorecard",
     "validate.py:_extract_values",
     "validate.py:_value_record",
@@ -357,7 +356,6 @@ LONG_FUNCTIONS = {
     "demo_loop.py:run_dialogue_loop",
     "feedback.py:build_feedback",
     "generate.py:fill",
-    "master/scorecard.py:_county_row",
     "report/model.py:_build",
 }
 
