@@ -96,3 +96,13 @@ class MasterData:
 def sheet_names(lang: str) -> dict[str, str]:
     """The sheet names of the master in ``lang`` (key → name)."""
     return {key: t(f"master.sheet.{key}", lang) for key in SHEET_KEYS}
+
+
+def long_columns(long: Rows) -> dict[str, list[Any]]:
+    """The long table's columns as plain lists (a frame's rows convert a column at a time)."""
+    frame, columns = getattr(long, "frame", None), getattr(long, "columns", None)
+    if frame is not None and callable(columns):
+        return dict(zip([str(c) for c in frame.columns], columns(), strict=True))
+    rows = list(long)
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    return {k: [r.get(k) for r in rows] for k in keys}

@@ -51,6 +51,7 @@ from bms_excel.master.cells import (
 from bms_excel.master.data import (
     MasterData,
     Rows,
+    long_columns,
 )
 from bms_excel.model import Definition
 from bms_excel.report.selection import INCLUDE_COLUMN
@@ -186,14 +187,22 @@ def write_comments(ws: Worksheet, data: MasterData) -> None:
             r["comment"],
             yes if (r["unit"] or "", r["indicator"]) in data.marked_comments else "",
         )
-        for r in data.long
-        if r.get("comment") and str(r["comment"]).strip()
+        for r in _rows_with_comments(data.long)
     ]
     heading = t("master.sheet.comments", lang)
     last = _list_sheet(ws, lang, heading, cols, rows, defer=True, unlocked={len(cols)})
     include_validation(ws, len(cols), max(last, 4) + _SPARE_ROWS, lang)
     if last >= 4:
         status_cf(ws, f"G4:G{last}", lang)
+
+
+def _rows_with_comments(long: Rows) -> Iterator[dict[str, Any]]:
+    """The long table's rows with a comment, as dicts (the others are never made)."""
+    columns = long_columns(long)
+    comments = columns.get("comment") or []
+    for k, comment in enumerate(comments):
+        if comment and str(comment).strip():
+            yield {key: column[k] for key, column in columns.items()}
 
 
 def write_actions(ws: Worksheet, data: MasterData) -> None:
@@ -536,7 +545,7 @@ def write_data(ws: Worksheet, data: MasterData) -> None:
     def rows() -> Iterator[tuple[Any, ...]]:
         # Column by column from the long table's plain columns (a dict per row would cost
         # more than writing the XML).
-        given = _long_columns(data.long)
+        given = long_columns(data.long)
         n = len(data.long)
         indicators = given.get("indicator") or [None] * n
         statuses = given.get("status") or [None] * n
@@ -572,16 +581,6 @@ def write_data(ws: Worksheet, data: MasterData) -> None:
     printed = [key for key, _ in DATA_COLUMNS].index("sha256")
     print_setup(ws, lang, "1:1", last_col=printed)
     ws.print_area = f"A1:{get_column_letter(printed)}{end}"
-
-
-def _long_columns(long: Rows) -> dict[str, list[Any]]:
-    """The long table's columns as plain lists (a frame's rows convert a column at a time)."""
-    frame, columns = getattr(long, "frame", None), getattr(long, "columns", None)
-    if frame is not None and callable(columns):
-        return dict(zip([str(c) for c in frame.columns], columns(), strict=True))
-    rows = list(long)
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    return {k: [r.get(k) for r in rows] for k in keys}
 
 
 def write_about(ws: Worksheet, data: MasterData) -> None:

@@ -46,9 +46,7 @@ from bms_excel.master.cells import (
     timing_text,
     title,
 )
-from bms_excel.master.data import (
-    MasterData,
-)
+from bms_excel.master.data import MasterData, long_columns
 from bms_excel.master.overview import (
     rollup_index,
 )
@@ -452,21 +450,19 @@ def _trend_text(
 # -- Enheter -----------------------------------------------------------------------------------
 
 
-def cell_value(row: Mapping[str, Any], na_word: str) -> Any:
+def _cell_value(kind: Any, has_error: Any, value: Any, raw: Any, na_word: str) -> Any:
     """What a unit's value cell holds so that the status formula gives the row's status.
 
     A usable number is the number; not applicable is ``i.a.``; a value excluded because of an
     error is its text as written (the formula reads text as invalid); missing is blank.
     """
-    kind = row["kind"]
-    if kind == "number" and not row["has_error"] and row["value"] is not None:
-        return row["value"]
+    if kind == "number" and not has_error and value is not None:
+        return value
     if kind == "not-applicable":
         return na_word
-    if kind == "missing" and not row["has_error"]:
+    if kind == "missing" and not has_error:
         return None
-    raw = row.get("raw")
-    text = str(raw) if raw not in (None, "") else str(row.get("value") or "")
+    text = str(raw) if raw not in (None, "") else str(value or "")
     return text if text.strip() else "#"
 
 
@@ -589,10 +585,15 @@ def _unit_rows(
     returns the rows of each (column, status rule) for the conditional formats."""
     lang, d = data.lang, data.definition
     na_word = t("master.not-applicable-word", lang)
+    columns = long_columns(data.long)
+    n = len(data.long)
+    keys = ("unit", "indicator", "kind", "has_error", "value", "raw")
     values = {
-        (r["unit"], r["indicator"]): cell_value(r, na_word)
-        for r in data.long
-        if r["unit"] is not None
+        (unit, code): _cell_value(kind, error, value, raw, na_word)
+        for unit, code, kind, error, value, raw in zip(
+            *(columns.get(k) or [None] * n for k in keys), strict=True
+        )
+        if unit is not None
     }
     centre_id = style_id(ws, alignment=CENTER)
     grey_id = style_id(ws, fill=_OUT_OF_SCOPE)
