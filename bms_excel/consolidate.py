@@ -184,7 +184,7 @@ class RuleCache:
         return rule_target[1], found[0], found[1]
 
 
-class _Scopes:
+class IndicatorScopes:
     """The indicators in scope of each unit (:func:`in_scope`), worked out once per sector.
 
     A unit named in no indicator's ``units`` or ``except`` has the scope of its sector.
@@ -194,6 +194,7 @@ class _Scopes:
         self.indicators = indicators
         self.named = {c for ind in indicators for c in (*ind.scope.units, *ind.scope.except_)}
         self._by_sector: dict[str | None, list[int]] = {}
+        self._masks: dict[str | None, tuple[bool, ...]] = {}
 
     def of(self, unit: Unit) -> list[int]:
         """Positions in ``indicators`` of those in ``unit``'s scope, in order."""
@@ -203,6 +204,16 @@ class _Scopes:
         if found is None:
             found = [k for k, ind in enumerate(self.indicators) if in_scope(ind, unit)]
             self._by_sector[unit.sector] = found
+        return found
+
+    def mask(self, unit: Unit) -> tuple[bool, ...]:
+        """Per indicator, whether it is in ``unit``'s scope."""
+        found = self._masks.get(unit.sector) if unit.code not in self.named else None
+        if found is None:
+            inside = set(self.of(unit))
+            found = tuple(k in inside for k in range(len(self.indicators)))
+            if unit.code not in self.named:
+                self._masks[unit.sector] = found
         return found
 
 
@@ -274,7 +285,7 @@ def build_long_table(
         tail = (value, rec.kind, target, status, the_score, rec.comment, rec.source, rec.file)
         rows.append((*head, *middle, *tail, rec.sha256, bool(rec.has_error), rec.raw))
 
-    scopes = _Scopes([ind for ind, _ in middles])
+    scopes = IndicatorScopes([ind for ind, _ in middles])
     for unit in definition.units:
         for k in scopes.of(unit):
             add(unit, *middles[k])

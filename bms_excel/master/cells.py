@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
@@ -54,7 +54,17 @@ _DATE = "dd.mm.yyyy"
 def put(ws: Worksheet, row: int, col: int, value: Any, **style: Any) -> Cell:
     """Write ``value``; a text is cleaned, cut to a cell's limit and stays text, never a formula."""
     cell = ws.cell(row=row, column=col)
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
+        # What openpyxl's value setter does, without checking again what fit_text made sure
+        # of (no illegal characters, within a cell's length): a text, or an error code.
+        text = fit_text(value)
+        cell._value = text
+        cell.data_type = "e" if text in ERROR_CODES else "s"
+    elif kind is int or kind is float or value is None:
+        cell._value = value
+        cell.data_type = "n"
+    elif isinstance(value, str):
         cell.value = fit_text(value)
         if cell.data_type == "f":
             cell.data_type = "s"

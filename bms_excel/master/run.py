@@ -233,7 +233,8 @@ def write_master(
         long=FrameRows(long),
         county=rows_of(county),
         rollups=rows_of(rollups),
-        trends=rows_of(trends),
+        # The master shows the county's direction of travel only (the units' is in exports).
+        trends=rows_of(trends[trends["level"] == "county"]),
         excluded=rows_of(excluded_values(long)),
         history_values=[(p, dict(v)) for p, v in history_values],
         history_scores=[(p, dict(v)) for p, v in history_scores],

@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bms_excel.consolidate import RuleCache
+from bms_excel.consolidate import IndicatorScopes, RuleCache
 from bms_excel.history import ExternalFigure
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
@@ -50,7 +50,7 @@ from bms_excel.master.data import MasterData, long_columns
 from bms_excel.master.overview import (
     rollup_index,
 )
-from bms_excel.model import Definition, FocusArea, Indicator, county_target_basis, in_scope
+from bms_excel.model import Definition, FocusArea, Indicator, county_target_basis
 from bms_excel.status import (
     COLOURS,
     STATUS_COLOURS,
@@ -615,10 +615,11 @@ def _unit_rows(
     rows: list[tuple[Any, ...]] = []
     groups: dict[tuple[int, StatusRule], list[int]] = {}
     rules = RuleCache(d, data.period)  # one rule per set of applicable overrides
+    scopes = IndicatorScopes([ind for _, ind in indicators])
     for i, unit in enumerate(d.units):
         row = first + i
         cells: list[Any] = [unit.code, unit.name, unit.sector]
-        scope = tuple(in_scope(ind, unit) for _, ind in indicators)
+        scope = scopes.mask(unit)
         for k, (_, ind) in enumerate(indicators):
             if not scope[k]:
                 cells.append(None)
