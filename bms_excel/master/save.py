@@ -22,7 +22,6 @@ from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.utils import column_index_from_string
-from openpyxl.writer.excel import ExcelWriter
 
 from bms_excel.errors import OutputError
 from bms_excel.i18n import t
@@ -170,18 +169,13 @@ def workbook_payload(wb: Workbook) -> bytes:
     other parts are copied as they are.
     """
     buffer = io.BytesIO()
+    wb.save(buffer)
     deferred = deferred_rows(wb)
     # openpyxl writes formulas without results: fill in the ones the writers know.
-    found = [(ws, sheet_results(ws._cells)) for ws in wb.worksheets]
-    if not deferred and not any(r for _, r in found):
-        wb.save(buffer)
+    results = {ws.path.lstrip("/"): sheet_results(ws._cells) for ws in wb.worksheets}
+    results = {part: found for part, found in results.items() if found}
+    if not deferred and not results:
         return buffer.getvalue()
-    # Every part is compressed once, below: openpyxl's package is only read back here, so it
-    # is stored uncompressed (the parts are the bytes openpyxl's own save would deflate).
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).save()
-    # A sheet's part name is known once openpyxl has written it.
-    results = {ws.path.lstrip("/"): r for ws, r in found if r}
     by_part = {wb[title].path.lstrip("/"): rows for title, rows in deferred.items()}
     pending_rels = {_rels_part(part) for part, rows in by_part.items() if rows.links}
     out = io.BytesIO()
@@ -197,7 +191,6 @@ def workbook_payload(wb: Workbook) -> bytes:
             rows = by_part.get(info.filename)
             if rows is None:
                 if info.filename not in pending_rels:
-                    info.compress_type = zipfile.ZIP_DEFLATED  # as openpyxl's save writes it
                     dst.writestr(info, blob)
                 continue
             cut = blob.rfind(b"</sheetData>")
