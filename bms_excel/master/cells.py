@@ -116,7 +116,7 @@ def apply_style(cell: Cell, style: Mapping[str, Any]) -> None:
         setattr(wb, _STYLE_CACHE, cache)
     key = (
         tuple(cell._style) if cell._style else (),
-        tuple((k, v if isinstance(v, str) else id(v)) for k, v in style.items()),
+        tuple([(k, v if isinstance(v, str) else id(v)) for k, v in style.items()]),
     )
     found = cache.get(key)
     if found is not None:

@@ -139,6 +139,8 @@ def _plain_column(series: pd.Series) -> list[Any]:
     """A column as Python values with ``None`` for NaN/NA (see :func:`_plain`)."""
     values = series.tolist()
     if series.dtype == object:
+        if set(map(type, values)) <= _PLAIN_TYPES:  # the usual case: texts and None only
+            return values
         return [v if type(v) in _PLAIN_TYPES else _plain(v) for v in values]
     missing = series.isna()
     if missing.any():
@@ -232,7 +234,8 @@ def write_master(
         or MasterInfo(dt.datetime.now().astimezone(), __version__, definition_hash(definition)),
         long=FrameRows(long),
         county=rows_of(county),
-        rollups=rows_of(rollups),
+        # The master shows focus areas and totals (the factors and goals are in exports).
+        rollups=rows_of(rollups[rollups["node_type"].isin(["focus_area", "total"])]),
         # The master shows the county's direction of travel only (the units' is in exports).
         trends=rows_of(trends[trends["level"] == "county"]),
         excluded=rows_of(excluded_values(long)),
