@@ -347,7 +347,6 @@ LONG_FUNCTIONS = {
     "control_workbook.py:build_control_workbook",
     "demo.py:run_demo",
     "history.py:_record",
-    "master/run.py:run_consolidation",
     "unit_sheets.py:write_scorecard",
     "validate.py:_extract_values",
     "validate.py:_value_record",
@@ -356,7 +355,6 @@ LONG_FUNCTIONS = {
     "demo_loop.py:run_dialogue_loop",
     "feedback.py:build_feedback",
     "generate.py:fill",
-    "report/model.py:_build",
 }
 
 
