@@ -25,7 +25,7 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
@@ -100,15 +100,6 @@ class StoredSubmission:
     run_id: int
     superseded_by: int | None
     superseded_in_run: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One submission of a unit and period with everything recorded from it."""
-
-    submission: StoredSubmission
-    values: list[ValueRecord] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,21 +356,7 @@ class History:
     ) -> RecordOutcome:
         shas = [s.sha256 for s, _ in entries]
         existing = self._states_for(con, shas)
-        fresh: dict[str, tuple[SubmissionRecord, str]] = {}
-        promoted: dict[str, tuple[SubmissionRecord, str]] = {}
-        for s, src in entries:  # one file copied under two names is one submission:
-            found = existing.get(s.sha256)
-            if found is not None:
-                # A file recorded before that this batch accepts, though the history does not
-                # (a correction that was a duplicate while the wrong file was still there, a
-                # file the controller put back): it becomes the accepted one now.
-                if s.state == "accepted" and found[1] != "accepted" and s.unit and s.period:
-                    promoted.setdefault(s.sha256, (s, src))
-                continue
-            old = fresh.get(s.sha256)  # the accepted record of it wins
-            if old is None or (s.state == "accepted" and old[0].state != "accepted"):
-                fresh[s.sha256] = (s, src)
-        new = list(fresh.values())
+        new, promoted = _triage(entries, existing)
         accepted = [(s, src) for s, src in (*new, *promoted.values()) if s.state == "accepted"]
         accepted_keys = [(s.unit, s.period, src) for s, src in accepted]
         if len(set(accepted_keys)) != len(accepted_keys):
@@ -394,40 +371,8 @@ class History:
         )
         ids = self._ids_for(con, [s.sha256 for s, _ in new])
         ids.update((sha, existing[sha][0]) for sha in promoted)
-        # Supersede the earlier accepted submission of each unit, period and source.
-        superseded: list[tuple[str, str]] = []
-        replaced: dict[int, int] = {}  # id of the newly accepted → id of the one it replaced
-        periods = {s.period for s, _ in accepted}
-        for period in sorted(p for p in periods if p is not None):
-            rows = con.execute(
-                "SELECT id, sha256, unit, source FROM submissions"
-                " WHERE period = ? AND state = 'accepted' AND run_id < ?",
-                (period, run_id),
-            ).fetchall()
-            current = {(unit, source): (sid, sha) for sid, sha, unit, source in rows}
-            for s, src in accepted:
-                if s.period == period and (s.unit, src) in current:
-                    old_id, old_sha = current[(s.unit, src)]
-                    replaced[ids[s.sha256]] = old_id
-                    superseded.append((old_sha, s.sha256))
-        # A file rejected before may not have been identified then (an unknown unit that the
-        # definition has since gained): it takes the identity it is accepted with.
-        con.executemany(
-            "UPDATE submissions SET state = 'accepted', unit = ?, period = ?, kind = ?,"
-            " superseded_by = NULL, superseded_in_run = NULL WHERE id = ?",
-            [(s.unit, s.period, s.kind, ids[sha]) for sha, (s, _) in promoted.items()],
-        )
-        con.executemany(
-            "UPDATE submissions SET state = 'superseded', superseded_by = ?, superseded_in_run = ?"
-            " WHERE id = ?",
-            [(new_id, run_id, old_id) for new_id, old_id in replaced.items()],
-        )
-        events = [(run_id, ids[s.sha256], s.state, replaced.get(ids[s.sha256])) for s, _ in new]
-        events += [(run_id, ids[sha], "accepted", replaced.get(ids[sha])) for sha in promoted]
-        events += [(run_id, old_id, "superseded", new_id) for new_id, old_id in replaced.items()]
-        con.executemany(
-            _insert("submission_events", "run_id, submission_id, state, other_id"), events
-        )
+        replaced, superseded = _supersede(con, run_id, accepted, ids)
+        _write_states(con, run_id, new, promoted, replaced, ids)
         # The contents of a file are stored once, when it is first accepted: a duplicate or a
         # rejected file has none stored, a superseded one put back has its own already.
         stored = [
@@ -523,16 +468,6 @@ class History:
         outcome = self.record_batch(batch, run_info=RunInfo("import-history"))
         self.finish_run(outcome.run_id)  # nothing more to write: the run is complete
         return outcome
-
-    def import_history_csv(
-        self, source: str | os.PathLike[str] | Iterable[Mapping[str, str]], *, name: str = ""
-    ) -> RecordOutcome:
-        """Seed earlier periods from ``history.csv`` rows as controller-loaded values."""
-        from bms_excel.import_values import read_history_csv  # the CSV reader lives there
-
-        if isinstance(source, os.PathLike):
-            source = Path(source)
-        return self.record_values(read_history_csv(source, name=name))
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -687,26 +622,6 @@ class History:
         ).fetchall()
         return [StoredSubmission(*row) for row in rows]
 
-    def audit_trail(self, unit: str, period: str) -> list[AuditEntry]:
-        """Every submission of ``unit`` in ``period`` (accepted, superseded, rejected ...) with its values and findings."""
-        rows = self._con.execute(
-            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE unit = ? AND period = ?"
-            " ORDER BY id",
-            (unit, period),
-        ).fetchall()
-        entries = []
-        for row in rows:
-            sub = StoredSubmission(*row)
-            values = [
-                _value(r)
-                for r in self._con.execute(
-                    f"SELECT {_JOINED_VALUES} WHERE s.id = ? ORDER BY v.id", (sub.id,)
-                )
-            ]
-            findings = self._findings("submission_sha256 = ?", (sub.sha256,))
-            entries.append(AuditEntry(sub, values, findings))
-        return entries
-
     def audit_events(self, unit: str, period: str) -> list[AuditEvent]:
         """Every state the submissions of ``unit`` in ``period`` entered, in order.
 
@@ -857,6 +772,80 @@ _EXTERNAL = (
     " role, status_symbol, region_name"
 )
 _EXTERNAL_FIELDS = attrgetter(*_EXTERNAL.split(", "))
+
+
+_Entry = tuple[SubmissionRecord, str]  # a submission and its source
+
+
+def _triage(
+    entries: list[_Entry], existing: Mapping[str, tuple[int, str]]
+) -> tuple[list[_Entry], dict[str, _Entry]]:
+    """The batch's submissions new to the history, and those known that it now accepts."""
+    fresh: dict[str, _Entry] = {}
+    promoted: dict[str, _Entry] = {}
+    for s, src in entries:  # one file copied under two names is one submission:
+        found = existing.get(s.sha256)
+        if found is not None:
+            # A file recorded before that this batch accepts, though the history does not
+            # (a correction that was a duplicate while the wrong file was still there, a
+            # file the controller put back): it becomes the accepted one now.
+            if s.state == "accepted" and found[1] != "accepted" and s.unit and s.period:
+                promoted.setdefault(s.sha256, (s, src))
+            continue
+        old = fresh.get(s.sha256)  # the accepted record of it wins
+        if old is None or (s.state == "accepted" and old[0].state != "accepted"):
+            fresh[s.sha256] = (s, src)
+    return list(fresh.values()), promoted
+
+
+def _supersede(
+    con: sqlite3.Connection, run_id: int, accepted: list[_Entry], ids: Mapping[str, int]
+) -> tuple[dict[int, int], list[tuple[str, str]]]:
+    """The earlier accepted submission of each unit, period and source that ``accepted``
+    replace: id of the newly accepted → id of the one it replaced, and (old, new) sha256."""
+    superseded: list[tuple[str, str]] = []
+    replaced: dict[int, int] = {}
+    periods = {s.period for s, _ in accepted}
+    for period in sorted(p for p in periods if p is not None):
+        rows = con.execute(
+            "SELECT id, sha256, unit, source FROM submissions"
+            " WHERE period = ? AND state = 'accepted' AND run_id < ?",
+            (period, run_id),
+        ).fetchall()
+        current = {(unit, source): (sid, sha) for sid, sha, unit, source in rows}
+        for s, src in accepted:
+            if s.period == period and (s.unit, src) in current:
+                old_id, old_sha = current[(s.unit, src)]
+                replaced[ids[s.sha256]] = old_id
+                superseded.append((old_sha, s.sha256))
+    return replaced, superseded
+
+
+def _write_states(
+    con: sqlite3.Connection,
+    run_id: int,
+    new: list[_Entry],
+    promoted: Mapping[str, _Entry],
+    replaced: Mapping[int, int],
+    ids: Mapping[str, int],
+) -> None:
+    """The promoted and superseded submissions' new states, and every state's event."""
+    # A file rejected before may not have been identified then (an unknown unit that the
+    # definition has since gained): it takes the identity it is accepted with.
+    con.executemany(
+        "UPDATE submissions SET state = 'accepted', unit = ?, period = ?, kind = ?,"
+        " superseded_by = NULL, superseded_in_run = NULL WHERE id = ?",
+        [(s.unit, s.period, s.kind, ids[sha]) for sha, (s, _) in promoted.items()],
+    )
+    con.executemany(
+        "UPDATE submissions SET state = 'superseded', superseded_by = ?, superseded_in_run = ?"
+        " WHERE id = ?",
+        [(new_id, run_id, old_id) for new_id, old_id in replaced.items()],
+    )
+    events = [(run_id, ids[s.sha256], s.state, replaced.get(ids[s.sha256])) for s, _ in new]
+    events += [(run_id, ids[sha], "accepted", replaced.get(ids[sha])) for sha in promoted]
+    events += [(run_id, old_id, "superseded", new_id) for new_id, old_id in replaced.items()]
+    con.executemany(_insert("submission_events", "run_id, submission_id, state, other_id"), events)
 
 
 def _insert(table: str, columns: str) -> str:

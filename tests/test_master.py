@@ -24,6 +24,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from history_helpers import audit_trail
 from ooxml_check import assert_clean
 from test_roundtrip import PERIOD, RETURNS, fill_returns, make_project, sheet_rows
 
@@ -324,7 +325,7 @@ def test_replacing_one_units_file_changes_exactly_its_rows(project: Project) -> 
     changed = {b[unit_col] for b, a in zip(before, after, strict=True) if b != a}
     assert changed == {"B"}
     with open_history(project.history_path) as history:
-        trail = history.audit_trail("B", PERIOD)
+        trail = audit_trail(history, "B", PERIOD)
     assert [e.submission.state for e in trail] == ["superseded", "accepted"]
     assert trail[0].submission.superseded_by == trail[1].submission.id
     old = {v.indicator: v.value for v in trail[0].values}
