@@ -693,39 +693,3 @@ def excluded_values(long: pd.DataFrame) -> pd.DataFrame:
         for col, v in values.items():
             rows[col].append(v)
     return _frame(rows, EXCLUDED_COLUMNS)
-
-
-@dataclass(frozen=True)
-class Consolidation:
-    """Everything consolidation computes for one period, ready for the master and exports."""
-
-    period: str
-    long: pd.DataFrame
-    county: pd.DataFrame
-    rollups: pd.DataFrame
-    trends: pd.DataFrame
-    excluded: pd.DataFrame
-
-
-def consolidate_values(
-    definition: Definition,
-    values: Iterable[ValueRecord],
-    period: str,
-    previous_values: Iterable[ValueRecord] = (),
-) -> Consolidation:
-    """Long table, county values, roll-ups, trends and exclusions of ``period`` in one call.
-
-    ``previous_values`` are the accepted values of :func:`previous_period` (from the history).
-    """
-    long = build_long_table(definition, values, period)
-    county = aggregate_county(definition, long, period)
-    before = previous_period(definition, period)
-    previous = build_long_table(definition, previous_values if before else (), before or period)
-    return Consolidation(
-        period,
-        long,
-        county,
-        rollup_scores(definition, long, county),
-        trend(definition, long, previous if before else previous.iloc[0:0]),
-        excluded_values(long),
-    )

@@ -279,7 +279,6 @@ def test_every_cli_module_registers_its_commands() -> None:
 #: time; the rule keeps new ones out, and an entry goes when its function does.
 TEST_ONLY: dict[str, str] = {
     "checks.py:summarise": "make private or drop (tests count severities themselves)",
-    "consolidate.py:consolidate_values": "private, or move to tests",
     "definition.py:load_definition_text": "move to tests (a test helper)",
     "errors.py:worst_severity": "drop (unused)",
     "examples/__init__.py:load_example_history": "move to tests/conftest.py (a test helper)",

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from consolidated import consolidate_values
 from history_helpers import import_history_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,6 @@ from bms_excel.consolidate import (
     LONG_COLUMNS,
     aggregate_county,
     build_long_table,
-    consolidate_values,
     excluded_values,
     previous_period,
     rollup_county,
