@@ -26,9 +26,11 @@ from bench import corpus
 from bench.county import default_period, load_base, scale_definition
 
 
-def synthetic_report(definition: Any, period: str) -> Any:
-    """A ``CollectReport`` with one accepted return per unit of what the filler typed."""
+def synthetic_report(definition: Any, period: str, findings: int = 6) -> Any:
+    """A ``CollectReport`` with one accepted return per unit of what the filler typed, and
+    ``findings`` findings per return (5 warnings and 1 info per unit at N = 1000 in the bench)."""
     from bms_excel.collect import CollectReport, FileOutcome, UnitReport
+    from bms_excel.errors import Finding
     from bms_excel.records import SubmissionBatch, SubmissionRecord, ValueKind, ValueRecord
 
     batch = SubmissionBatch(period=period)
@@ -45,15 +47,22 @@ def synthetic_report(definition: Any, period: str) -> Any:
                     unit.code, period, p.indicator, kind, p.value, raw, p.comment, "unit", name, sha
                 )
             )
+        for k in range(findings):
+            severity = "info" if k == 0 else "warning"
+            cell = f"E{10 + k}"
+            batch.findings.append(
+                Finding("bench-finding", severity, f"finding {k}", name, "Målekort", cell)
+            )
         units.append(UnitReport(unit.code, unit.name, "received", [name]))
         files.append(FileOutcome(name, sha, 1000, "xlsx", unit.code, period, state="accepted"))
-    return CollectReport(period, units, files, [], batch)
+    return CollectReport(period, units, files, list(batch.findings), batch)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--profile", choices=("database", "aggregate", "master"))
+    parser.add_argument("--findings", type=int, default=6, help="findings per return (6)")
     args = parser.parse_args()
 
     from bms_excel.consolidate import (
@@ -68,7 +77,7 @@ def main() -> None:
 
     definition = scale_definition(load_base(), args.n)
     period = default_period(definition)
-    report = synthetic_report(definition, period)
+    report = synthetic_report(definition, period, args.findings)
     print(f"n={args.n} values={len(report.batch.values)}")
     with tempfile.TemporaryDirectory() as tmp:
         db, master = Path(tmp) / "h.sqlite", Path(tmp) / "m.xlsx"
