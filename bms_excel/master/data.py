@@ -68,7 +68,9 @@ class MasterData:
     #: :class:`~bms_excel.master.FrameRows` making the dicts on each pass).
     long: Rows
     county: list[dict[str, Any]]
+    #: The roll-ups of focus areas and totals (all the master shows of them).
     rollups: list[dict[str, Any]]
+    #: The county's directions of travel (the units' are in the exports).
     trends: list[dict[str, Any]]
     excluded: list[dict[str, Any]] = field(default_factory=list)
     #: (period, {indicator: county value}) and (period, {focus area or "": score}), oldest first.
