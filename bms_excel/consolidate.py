@@ -24,6 +24,7 @@ import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import pandas as pd
@@ -32,9 +33,6 @@ from bms_excel.i18n import t
 from bms_excel.limit_text import target_text
 from bms_excel.model import (
     Definition,
-    Factor,
-    FocusArea,
-    Goal,
     Indicator,
     Unit,
     effective_target,
@@ -105,10 +103,10 @@ def _frame(rows: dict[str, list[Any]], columns: tuple[str, ...]) -> pd.DataFrame
 
 
 def _columns(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> dict[str, list[Any]]:
-    """Row tuples → one list per column."""
-    if not rows:
-        return {col: [] for col in columns}
-    return {col: list(values) for col, values in zip(columns, zip(*rows, strict=True), strict=True)}
+    """Row tuples (each of ``len(columns)`` values) → one list per column."""
+    if rows and {len(r) for r in rows} != {len(columns)}:
+        raise ValueError(f"rows must have {len(columns)} values")  # pragma: no cover
+    return {col: list(map(itemgetter(k), rows)) for k, col in enumerate(columns)}
 
 
 def _nan_to_none(value: Any) -> Any:
@@ -172,6 +170,52 @@ class RuleCache:
             self._results[key] = found
         return found
 
+    def target_and_result(
+        self, ind: Indicator, unit: Unit | None, given: Any
+    ) -> tuple[str, str, float | None]:
+        """``(target text, status, score)``: :meth:`rule_and_target` and :meth:`result` at
+        the cost of one key."""
+        key = self.key(ind, unit)
+        found = self._results.get((*key, given))
+        rule_target = self._rules.get(key)
+        if found is None or rule_target is None:
+            rule_target = self.rule_and_target(ind, unit)
+            found = self.result(ind, unit, given)
+        return rule_target[1], found[0], found[1]
+
+
+class IndicatorScopes:
+    """The indicators in scope of each unit (:func:`in_scope`), worked out once per sector.
+
+    A unit named in no indicator's ``units`` or ``except`` has the scope of its sector.
+    """
+
+    def __init__(self, indicators: list[Indicator]) -> None:
+        self.indicators = indicators
+        self.named = {c for ind in indicators for c in (*ind.scope.units, *ind.scope.except_)}
+        self._by_sector: dict[str | None, list[int]] = {}
+        self._masks: dict[str | None, tuple[bool, ...]] = {}
+
+    def of(self, unit: Unit) -> list[int]:
+        """Positions in ``indicators`` of those in ``unit``'s scope, in order."""
+        if unit.code in self.named:
+            return [k for k, ind in enumerate(self.indicators) if in_scope(ind, unit)]
+        found = self._by_sector.get(unit.sector)
+        if found is None:
+            found = [k for k, ind in enumerate(self.indicators) if in_scope(ind, unit)]
+            self._by_sector[unit.sector] = found
+        return found
+
+    def mask(self, unit: Unit) -> tuple[bool, ...]:
+        """Per indicator, whether it is in ``unit``'s scope."""
+        found = self._masks.get(unit.sector) if unit.code not in self.named else None
+        if found is None:
+            inside = set(self.of(unit))
+            found = tuple(k in inside for k in range(len(self.indicators)))
+            if unit.code not in self.named:
+                self._masks[unit.sector] = found
+        return found
+
 
 def _input(record: ValueRecord | None) -> float | Status | None:
     """What the status engine sees: a usable number or the reason there is none."""
@@ -223,36 +267,31 @@ def build_long_table(
     rules = RuleCache(definition, period)
     rows: list[tuple[Any, ...]] = []
     county = definition.county.name
+    # Per indicator once: the row's middle part; per unit and indicator only what differs.
+    middles = [
+        (ind, (period, area.code, goal.code, factor.code, ind.code, ind.name, ind.unit_of_measure))
+        for area, goal, factor, ind in tree
+    ]
 
-    def add(unit: Unit | None, area: FocusArea, goal: Goal, factor: Factor, ind: Indicator) -> None:
+    def add(unit: Unit | None, ind: Indicator, middle: tuple[Any, ...]) -> None:
         rec = chosen.get((unit.code if unit else None, ind.code))
-        _, target = rules.rule_and_target(ind, unit)
-        status, the_score = rules.result(ind, unit, _input(rec))
-        head = (
-            *((unit.code, unit.name, unit.sector) if unit else (None, county, None)),
-            period,
-            area.code,
-            goal.code,
-            factor.code,
-            ind.code,
-            ind.name,
-            ind.unit_of_measure,
-        )
+        target, status, the_score = rules.target_and_result(ind, unit, _input(rec))
+        head = (unit.code, unit.name, unit.sector) if unit else (None, county, None)
         if rec is None:
             tail: tuple[Any, ...] = (None, "missing", target, status, the_score, None, ind.source)
-            rows.append((*head, *tail, None, None, False, None))
+            rows.append((*head, *middle, *tail, None, None, False, None))
             return
         value = rec.value if rec.kind == "number" else None
         tail = (value, rec.kind, target, status, the_score, rec.comment, rec.source, rec.file)
-        rows.append((*head, *tail, rec.sha256, bool(rec.has_error), rec.raw))
+        rows.append((*head, *middle, *tail, rec.sha256, bool(rec.has_error), rec.raw))
 
+    scopes = IndicatorScopes([ind for ind, _ in middles])
     for unit in definition.units:
-        for area, goal, factor, ind in tree:
-            if in_scope(ind, unit):
-                add(unit, area, goal, factor, ind)
-    for area, goal, factor, ind in tree:
+        for k in scopes.of(unit):
+            add(unit, *middles[k])
+    for ind, middle in middles:
         if ind.scope.county_only or (None, ind.code) in chosen:
-            add(None, area, goal, factor, ind)
+            add(None, ind, middle)
     return _frame(_columns(rows, LONG_COLUMNS), LONG_COLUMNS)
 
 
@@ -383,44 +422,97 @@ def _children(obj: Any, depth: int) -> tuple[Any, ...]:
     return tuple(getattr(obj, _CHILDREN[depth]))
 
 
-def _walk(definition: Definition, scored: dict[str, tuple[float | None, str]]) -> list[_Row]:
-    """Roll up one entity's indicator scores: every node in pre-order, then the total.
+@dataclass(frozen=True)
+class _Plan:
+    """The definition's tree as a list of nodes in pre-order (the total first), for
+    :func:`_walk` to roll up entity after entity without walking the objects again.
 
-    A node without indicators in ``scored`` (outside the entity's scope) is left out.
+    ``children[i]``: per child of node ``i``, ``(indicator code or None, node index or -1,
+    weight)``; ``leaves[i]``: the indicator codes under node ``i``.
     """
-    settings = definition.settings
-    out: list[_Row] = []
 
-    def visit(obj: Any, depth: int) -> tuple[float | None, list[str]] | None:
-        if depth == len(_LEVELS):  # an indicator
-            found = scored.get(obj.code)
-            return None if found is None else (found[0], [found[1]])
-        position = len(out)
-        results = []
-        for child in _children(obj, depth):
-            if (result := visit(child, depth + 1)) is not None:
-                results.append((result, child.weight))
-        if not results:
-            return None
-        value = _rollup(tuple((r[0], w) for r, w in results))
-        statuses = [st for r, _ in results for st in r[1]]
-        if value is None:
-            status = str(_no_score_status(statuses))
-        else:
-            status = str(status_from_score(value, settings.rollup_green, settings.rollup_yellow))
-        node = (
+    nodes: list[_Node]
+    children: list[tuple[tuple[str | None, int, float], ...]]
+    leaves: list[tuple[str, ...]]
+    green: float
+    yellow: float
+
+
+def _plan(definition: Definition) -> _Plan:
+    nodes: list[_Node] = []
+    children: list[tuple[tuple[str | None, int, float], ...]] = []
+    leaves: list[tuple[str, ...]] = []
+
+    def build(obj: Any, depth: int) -> int:
+        index = len(nodes)
+        nodes.append(
             (_LEVELS[depth], obj.code, obj.name)
             if depth
             else ("total", "", t("consolidate.node.total"))
         )
-        n_scored = sum(1 for r, _ in results if r[0] is not None)
-        row = (node, value, status, n_scored, len(results))
-        # Pre-order (a node before its children), but the total last.
-        out.insert(position if depth else len(out), row)
-        return value, statuses
+        children.append(())
+        leaves.append(())
+        kids: list[tuple[str | None, int, float]] = []
+        under: list[str] = []
+        for child in _children(obj, depth):
+            if depth + 1 == len(_LEVELS):  # an indicator
+                kids.append((child.code, -1, child.weight))
+                under.append(child.code)
+            else:
+                at = build(child, depth + 1)
+                kids.append((None, at, child.weight))
+                under.extend(leaves[at])
+        children[index], leaves[index] = tuple(kids), tuple(under)
+        return index
 
-    visit(definition, 0)
-    return out
+    build(definition, 0)
+    settings = definition.settings
+    return _Plan(nodes, children, leaves, settings.rollup_green, settings.rollup_yellow)
+
+
+_ABSENT = object()  # a node without indicators in the entity's scope
+
+
+def _walk(plan: _Plan, scored: dict[str, tuple[float | None, str]]) -> list[_Row]:
+    """Roll up one entity's indicator scores: every node in pre-order, then the total.
+
+    A node without indicators in ``scored`` (outside the entity's scope) is left out. Nodes
+    are rolled up children first (the plan in reverse); a node without a score says why
+    from the statuses of all the indicators under it.
+    """
+    values: list[Any] = [_ABSENT] * len(plan.nodes)
+    rows: list[_Row | None] = [None] * len(plan.nodes)
+    for i in range(len(plan.nodes) - 1, -1, -1):
+        pairs = []
+        for code, at, weight in plan.children[i]:
+            if code is None:
+                child = values[at]
+                if child is _ABSENT:
+                    continue
+            else:
+                found = scored.get(code)
+                if found is None:
+                    continue
+                child = found[0]
+            pairs.append((child, weight))
+        if not pairs:
+            continue
+        value = _rollup(tuple(pairs))
+        values[i] = value
+        if value is None:
+            statuses = (scored[c][1] for c in plan.leaves[i] if c in scored)
+            status = str(_no_score_status(statuses))
+        else:
+            status = _score_status(value, plan.green, plan.yellow)
+        n_scored = sum(1 for v, _ in pairs if v is not None)
+        rows[i] = (plan.nodes[i], value, status, n_scored, len(pairs))
+    out = [r for r in rows[1:] if r is not None]
+    return out if rows[0] is None else [*out, rows[0]]
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _score_status(value: float, green: float, yellow: float) -> str:
+    return str(status_from_score(value, green, yellow))
 
 
 def rollup_scores(definition: Definition, long: pd.DataFrame, county: pd.DataFrame) -> pd.DataFrame:
@@ -448,8 +540,9 @@ def rollup_scores(definition: Definition, long: pd.DataFrame, county: pd.DataFra
         per_unit.setdefault(unit_code, {})[ind] = (_nan_to_none(float(sc)), st)
     # Per unit; remember each node's score for the sector means.
     node_results: dict[str, dict[tuple[str, str], tuple[_Node, float | None, str]]] = {}
+    plan = _plan(definition)
     for unit in definition.units:
-        result = _walk(definition, per_unit.get(unit.code, {}))
+        result = _walk(plan, per_unit.get(unit.code, {}))
         node_results[unit.code] = {(n[0], n[1]): (n, s, st) for n, s, st, _, _ in result}
         emit("unit", unit.code, unit.name, unit.sector, result)
     # Per sector: the unweighted mean of its units' scores at every node.
@@ -488,7 +581,7 @@ def _county_rows(definition: Definition, county: pd.DataFrame) -> list[tuple[Any
     head = ("county", definition.county.code, definition.county.name, None)
     return [
         (*head, *node, value, st, n, total)
-        for node, value, st, n, total in _walk(definition, county_scores)
+        for node, value, st, n, total in _walk(_plan(definition), county_scores)
     ]
 
 
@@ -600,39 +693,3 @@ def excluded_values(long: pd.DataFrame) -> pd.DataFrame:
         for col, v in values.items():
             rows[col].append(v)
     return _frame(rows, EXCLUDED_COLUMNS)
-
-
-@dataclass(frozen=True)
-class Consolidation:
-    """Everything consolidation computes for one period, ready for the master and exports."""
-
-    period: str
-    long: pd.DataFrame
-    county: pd.DataFrame
-    rollups: pd.DataFrame
-    trends: pd.DataFrame
-    excluded: pd.DataFrame
-
-
-def consolidate_values(
-    definition: Definition,
-    values: Iterable[ValueRecord],
-    period: str,
-    previous_values: Iterable[ValueRecord] = (),
-) -> Consolidation:
-    """Long table, county values, roll-ups, trends and exclusions of ``period`` in one call.
-
-    ``previous_values`` are the accepted values of :func:`previous_period` (from the history).
-    """
-    long = build_long_table(definition, values, period)
-    county = aggregate_county(definition, long, period)
-    before = previous_period(definition, period)
-    previous = build_long_table(definition, previous_values if before else (), before or period)
-    return Consolidation(
-        period,
-        long,
-        county,
-        rollup_scores(definition, long, county),
-        trend(definition, long, previous if before else previous.iloc[0:0]),
-        excluded_values(long),
-    )

@@ -19,13 +19,12 @@ is ``BEGIN IMMEDIATE`` with a short busy timeout, so a second writer fails fast 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
@@ -33,6 +32,13 @@ from typing import IO, Any
 from bms_excel import __version__
 from bms_excel.errors import Finding, OutputError
 from bms_excel.history_schema import MIGRATIONS, SCHEMA_VERSION
+from bms_excel.history_write import RecordOutcome as RecordOutcome
+from bms_excel.history_write import (
+    batch_entries,
+    insert_sql,
+    record_entries,
+    record_findings,
+)
 from bms_excel.i18n import t
 from bms_excel.model import Definition
 from bms_excel.periods import period_sort_key, previous_periods
@@ -40,7 +46,6 @@ from bms_excel.records import (
     ActionRecord,
     AssessmentRecord,
     SubmissionBatch,
-    SubmissionRecord,
     ValueRecord,
 )
 
@@ -65,24 +70,6 @@ class RunInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class RecordOutcome:
-    """What :meth:`History.record_batch` did; ``changed`` is False for a pure re-run."""
-
-    run_id: int
-    new: tuple[str, ...] = ()
-    known: tuple[str, ...] = ()
-    superseded: tuple[tuple[str, str], ...] = ()
-    values_added: int = 0
-    #: Files recorded before (as a duplicate, rejected or superseded) that this batch accepts.
-    promoted: tuple[str, ...] = ()
-
-    @property
-    def changed(self) -> bool:
-        """Whether any submission, value or state was added or changed."""
-        return bool(self.new or self.superseded or self.promoted)
-
-
-@dataclass(frozen=True, slots=True)
 class StoredSubmission:
     """A submission as stored, with its database id and audit fields."""
 
@@ -100,15 +87,6 @@ class StoredSubmission:
     run_id: int
     superseded_by: int | None
     superseded_in_run: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One submission of a unit and period with everything recorded from it."""
-
-    submission: StoredSubmission
-    values: list[ValueRecord] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,39 +283,13 @@ class History:
     # -- writing -----------------------------------------------------------------------------
 
     def record_batch(self, batch: SubmissionBatch, *, run_info: RunInfo) -> RecordOutcome:
-        """Record a collected batch in one transaction: idempotent by sha256, supersedes by unit."""
-        subs = list(batch.submissions)
-        by_sha = {s.sha256: s for s in subs}
-        path_sha = {s.path: s.sha256 for s in subs}
-        values_by_sha: dict[str, list[ValueRecord]] = {}
-        loose: dict[tuple[str, str, str], list[ValueRecord]] = {}
-        for v in batch.values:
-            if v.sha256 is not None and v.sha256 in by_sha:
-                values_by_sha.setdefault(v.sha256, []).append(v)
-            else:  # no file of this batch: a controller's or an importer's rows
-                loose.setdefault((v.unit, v.period, v.source), []).append(v)
-        # Values without a file become a synthetic submission named by their content.
-        synthetic: list[tuple[SubmissionRecord, str]] = []
-        for (unit, period, source), rows in sorted(loose.items()):
-            sha = content_sha256(rows)
-            values_by_sha[sha] = rows
-            path = next((r.file for r in rows if r.file), "") or ""
-            record = SubmissionRecord(path, sha, 0, unit, period, "accepted", kind=source)
-            synthetic.append((record, source))
-        entries = [(s, "unit") for s in subs] + synthetic
+        """Record a collected batch in one transaction: idempotent by sha256, supersedes by unit
+        (:mod:`bms_excel.history_write`)."""
+        entries, values_by_sha, path_sha = batch_entries(batch)
         with self._write() as con:
             run_id = self._insert_run(con, run_info, batch.period)
-            outcome = self._record(con, run_id, entries, values_by_sha, batch)
-            known = set(outcome.known)
-            # Findings of a file recorded before are stored already; findings without a file
-            # (a unit that did not deliver ...) belong to this run.
-            finding_rows = [
-                (run_id, path_sha.get(f.file or ""), *_FINDING_FIELDS(f))
-                for f in batch.findings
-                if path_sha.get(f.file or "") not in known
-            ]
-            sql = _insert("findings", "run_id, submission_sha256, " + _FINDINGS)
-            con.executemany(sql, finding_rows)
+            outcome = record_entries(con, run_id, entries, values_by_sha, batch, _now())
+            record_findings(con, run_id, batch.findings, path_sha, set(outcome.known))
         return outcome
 
     def finish_run(self, run_id: int, status: str = "ok") -> None:
@@ -350,165 +302,18 @@ class History:
     def _insert_run(self, con: sqlite3.Connection, info: RunInfo, period: str | None) -> int:
         row = (info.started_at or _now(), info.command, info.period or period or None)
         cur = con.execute(
-            _insert("runs", "started_at, command, period, definition_hash, tool_version, status"),
+            insert_sql(
+                "runs", "started_at, command, period, definition_hash, tool_version, status"
+            ),
             (*row, info.definition_hash, info.tool_version, "recorded"),
         )
         return int(cur.lastrowid or 0)
-
-    def _record(
-        self,
-        con: sqlite3.Connection,
-        run_id: int,
-        entries: list[tuple[SubmissionRecord, str]],
-        values_by_sha: dict[str, list[ValueRecord]],
-        batch: SubmissionBatch,
-    ) -> RecordOutcome:
-        shas = [s.sha256 for s, _ in entries]
-        existing = self._states_for(con, shas)
-        fresh: dict[str, tuple[SubmissionRecord, str]] = {}
-        promoted: dict[str, tuple[SubmissionRecord, str]] = {}
-        for s, src in entries:  # one file copied under two names is one submission:
-            found = existing.get(s.sha256)
-            if found is not None:
-                # A file recorded before that this batch accepts, though the history does not
-                # (a correction that was a duplicate while the wrong file was still there, a
-                # file the controller put back): it becomes the accepted one now.
-                if s.state == "accepted" and found[1] != "accepted" and s.unit and s.period:
-                    promoted.setdefault(s.sha256, (s, src))
-                continue
-            old = fresh.get(s.sha256)  # the accepted record of it wins
-            if old is None or (s.state == "accepted" and old[0].state != "accepted"):
-                fresh[s.sha256] = (s, src)
-        new = list(fresh.values())
-        accepted = [(s, src) for s, src in (*new, *promoted.values()) if s.state == "accepted"]
-        accepted_keys = [(s.unit, s.period, src) for s, src in accepted]
-        if len(set(accepted_keys)) != len(accepted_keys):
-            raise ValueError("a batch holds two accepted submissions for one unit and period")
-        received = _now()
-        con.executemany(
-            _insert("submissions", _SUBMISSION_INSERT),
-            [
-                (*_SUBMISSION_FIELDS(s), src, s.received_at or received, s.state, run_id)
-                for s, src in new
-            ],
-        )
-        ids = self._ids_for(con, [s.sha256 for s, _ in new])
-        ids.update((sha, existing[sha][0]) for sha in promoted)
-        # Supersede the earlier accepted submission of each unit, period and source.
-        superseded: list[tuple[str, str]] = []
-        replaced: dict[int, int] = {}  # id of the newly accepted → id of the one it replaced
-        periods = {s.period for s, _ in accepted}
-        for period in sorted(p for p in periods if p is not None):
-            rows = con.execute(
-                "SELECT id, sha256, unit, source FROM submissions"
-                " WHERE period = ? AND state = 'accepted' AND run_id < ?",
-                (period, run_id),
-            ).fetchall()
-            current = {(unit, source): (sid, sha) for sid, sha, unit, source in rows}
-            for s, src in accepted:
-                if s.period == period and (s.unit, src) in current:
-                    old_id, old_sha = current[(s.unit, src)]
-                    replaced[ids[s.sha256]] = old_id
-                    superseded.append((old_sha, s.sha256))
-        # A file rejected before may not have been identified then (an unknown unit that the
-        # definition has since gained): it takes the identity it is accepted with.
-        con.executemany(
-            "UPDATE submissions SET state = 'accepted', unit = ?, period = ?, kind = ?,"
-            " superseded_by = NULL, superseded_in_run = NULL WHERE id = ?",
-            [(s.unit, s.period, s.kind, ids[sha]) for sha, (s, _) in promoted.items()],
-        )
-        con.executemany(
-            "UPDATE submissions SET state = 'superseded', superseded_by = ?, superseded_in_run = ?"
-            " WHERE id = ?",
-            [(new_id, run_id, old_id) for new_id, old_id in replaced.items()],
-        )
-        events = [(run_id, ids[s.sha256], s.state, replaced.get(ids[s.sha256])) for s, _ in new]
-        events += [(run_id, ids[sha], "accepted", replaced.get(ids[sha])) for sha in promoted]
-        events += [(run_id, old_id, "superseded", new_id) for new_id, old_id in replaced.items()]
-        con.executemany(
-            _insert("submission_events", "run_id, submission_id, state, other_id"), events
-        )
-        # The contents of a file are stored once, when it is first accepted: a duplicate or a
-        # rejected file has none stored, a superseded one put back has its own already.
-        stored = [
-            *new,
-            *(entry for sha, entry in promoted.items() if existing[sha][1] != "superseded"),
-        ]
-        content_ids = {s.sha256: ids[s.sha256] for s, _ in stored}
-        value_rows = [
-            (sid, *_VALUE_FIELDS(v), v.value if v.kind == "number" else None, *_VALUE_REST(v))
-            for sha, sid in content_ids.items()
-            for v in values_by_sha.get(sha, ())
-        ]
-        con.executemany(_insert("submission_values", _VALUE_INSERT), value_rows)
-        self._record_dialogue(con, content_ids, stored, batch.actions, batch.assessments)
-        return RecordOutcome(
-            run_id=run_id,
-            new=tuple(s.sha256 for s, _ in new),
-            known=tuple(sha for sha in shas if sha in existing),
-            superseded=tuple(superseded),
-            values_added=len(value_rows),
-            promoted=tuple(promoted),
-        )
-
-    @staticmethod
-    def _record_dialogue(
-        con: sqlite3.Connection,
-        ids: Mapping[str, int],
-        new: list[tuple[SubmissionRecord, str]],
-        actions: Sequence[ActionRecord],
-        assessments: Sequence[AssessmentRecord],
-    ) -> None:
-        """Store actions and assessments of new submissions (by sha256, else by unit+period)."""
-        accepted = {(s.unit, s.period): s.sha256 for s, _ in new if s.state == "accepted"}
-
-        def owner(sha: str | None, unit: str, period: str) -> int | None:
-            key = sha if sha is not None else accepted.get((unit, period))
-            return ids.get(key) if key is not None else None
-
-        action_rows = [
-            (sid, *_ACTION_FIELDS(a), a.deadline.isoformat() if a.deadline else None, a.row)
-            for a in actions
-            if (sid := owner(a.sha256, a.unit, a.period)) is not None
-        ]
-        con.executemany(_insert("actions", _ACTION_INSERT), action_rows)
-        assessment_rows = [
-            (sid, *_ASSESSMENT_FIELDS(s))
-            for s in assessments
-            if (sid := owner(s.sha256, s.unit, s.period)) is not None
-        ]
-        con.executemany(_insert("assessments", _ASSESSMENT_INSERT), assessment_rows)
-
-    @staticmethod
-    def _states_for(con: sqlite3.Connection, shas: Sequence[str]) -> dict[str, tuple[int, str]]:
-        """sha256 → (id, state) of the recorded submissions among ``shas``."""
-        found: dict[str, tuple[int, str]] = {}
-        for start in range(0, len(shas), 500):  # stay below SQLite's bound-variable limit
-            chunk = shas[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for sid, sha, state in con.execute(
-                f"SELECT id, sha256, state FROM submissions WHERE sha256 IN ({marks})", chunk
-            ):
-                found[sha] = (sid, state)
-        return found
-
-    @staticmethod
-    def _ids_for(con: sqlite3.Connection, shas: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for start in range(0, len(shas), 500):  # stay below SQLite's bound-variable limit
-            chunk = shas[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for sid, sha in con.execute(
-                f"SELECT id, sha256 FROM submissions WHERE sha256 IN ({marks})", chunk
-            ):
-                found[sha] = sid
-        return found
 
     def record_external(self, figures: Iterable[ExternalFigure]) -> int:
         """Store KOSTRA/controller figures; the same figure from the same file is kept once."""
         now = _now()
         rows = [(*_EXTERNAL_FIELDS(f), now) for f in figures]
-        sql = _insert("external_values", _EXTERNAL + ", imported_at")
+        sql = insert_sql("external_values", _EXTERNAL + ", imported_at")
         with self._write() as con:
             before = con.total_changes
             con.executemany(sql.replace("INSERT", "INSERT OR IGNORE", 1), rows)
@@ -523,16 +328,6 @@ class History:
         outcome = self.record_batch(batch, run_info=RunInfo("import-history"))
         self.finish_run(outcome.run_id)  # nothing more to write: the run is complete
         return outcome
-
-    def import_history_csv(
-        self, source: str | os.PathLike[str] | Iterable[Mapping[str, str]], *, name: str = ""
-    ) -> RecordOutcome:
-        """Seed earlier periods from ``history.csv`` rows as controller-loaded values."""
-        from bms_excel.import_values import read_history_csv  # the CSV reader lives there
-
-        if isinstance(source, os.PathLike):
-            source = Path(source)
-        return self.record_values(read_history_csv(source, name=name))
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -687,26 +482,6 @@ class History:
         ).fetchall()
         return [StoredSubmission(*row) for row in rows]
 
-    def audit_trail(self, unit: str, period: str) -> list[AuditEntry]:
-        """Every submission of ``unit`` in ``period`` (accepted, superseded, rejected ...) with its values and findings."""
-        rows = self._con.execute(
-            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE unit = ? AND period = ?"
-            " ORDER BY id",
-            (unit, period),
-        ).fetchall()
-        entries = []
-        for row in rows:
-            sub = StoredSubmission(*row)
-            values = [
-                _value(r)
-                for r in self._con.execute(
-                    f"SELECT {_JOINED_VALUES} WHERE s.id = ? ORDER BY v.id", (sub.id,)
-                )
-            ]
-            findings = self._findings("submission_sha256 = ?", (sub.sha256,))
-            entries.append(AuditEntry(sub, values, findings))
-        return entries
-
     def audit_events(self, unit: str, period: str) -> list[AuditEvent]:
         """Every state the submissions of ``unit`` in ``period`` entered, in order.
 
@@ -785,7 +560,7 @@ class History:
                 sub = (found.fetchone() or (None,))[0]
             row = (at or _now(), by, kind, period, unit, reason, sub, origin)
             cur = con.execute(
-                _insert(
+                insert_sql(
                     "dialogue_events",
                     "at, by_user, kind, period, unit, reason, submission_id, origin",
                 ),
@@ -832,37 +607,11 @@ _JOINED_VALUES = (
     "v.unit, v.period, v.indicator, v.kind, v.value, v.raw, v.comment, v.source, NULLIF(s.path, ''),"
     " s.sha256, v.has_error FROM submission_values v JOIN submissions s ON s.id = v.submission_id"
 )
-_FINDINGS = "code, severity, file, sheet, cell, message"
-_FINDING_FIELDS = attrgetter(*_FINDINGS.split(", "))
-_SUBMISSION_FIELDS = attrgetter(
-    "sha256", "path", "unit", "period", "kind", "size", "generated_at", "modified_at"
-)
-_SUBMISSION_INSERT = (
-    "sha256, path, unit, period, kind, size, generated_at, modified_at, source, received_at,"
-    " state, run_id"
-)
-_VALUE_FIELDS = attrgetter("unit", "period", "indicator", "kind")
-_VALUE_REST = attrgetter("raw", "comment", "source", "has_error")
-_VALUE_INSERT = (
-    "submission_id, unit, period, indicator, kind, value, raw, comment, source, has_error"
-)
-_ACTION_FIELDS = attrgetter("unit", "period", "indicator", "action", "responsible", "status")
-_ACTION_INSERT = (
-    "submission_id, unit, period, indicator, action, responsible, status, deadline, row"
-)
-_ASSESSMENT_FIELDS = attrgetter("unit", "period", "focus_area", "assessment", "learned")
-_ASSESSMENT_INSERT = "submission_id, unit, period, focus_area, assessment, learned"
 _EXTERNAL = (
     "source, table_id, contents, region, period, value, status, indicator, unit, file_sha256,"
     " role, status_symbol, region_name"
 )
 _EXTERNAL_FIELDS = attrgetter(*_EXTERNAL.split(", "))
-
-
-def _insert(table: str, columns: str) -> str:
-    """An INSERT statement with one ``?`` per column."""
-    marks = ", ".join("?" * len(columns.split(",")))
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks})"
 
 
 _SUBMISSION_COLUMNS = (
@@ -892,14 +641,3 @@ def display_text(v: ValueRecord) -> str | None:
 def format_plain(value: float) -> str:
     """A number without a spurious ``.0`` (``12`` not ``12.0``)."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def content_sha256(values: Iterable[ValueRecord]) -> str:
-    """The sha256 of a group of values' canonical text: the identity of a file-less submission."""
-    lines = []
-    for v in values:
-        number = "" if v.value is None else repr(v.value)
-        parts = [*_VALUE_FIELDS(v), number, v.raw or "", v.comment or "", v.source]
-        lines.append("\t".join([*parts, str(int(v.has_error))]))
-    lines.sort()
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()

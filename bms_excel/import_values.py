@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bms_excel.codes import make_finding
-from bms_excel.errors import BmsError, Finding
+from bms_excel.errors import Finding
 from bms_excel.i18n import t
 from bms_excel.model import Definition
 from bms_excel.periods import is_period_code
@@ -342,15 +342,3 @@ def import_values(path: Path, definition: Definition, history_path: Path) -> Imp
             added = db.record_values(found.values).values_added
     findings.sort(key=lambda f: f.line or 0)
     return ImportResult(str(path), len(found.values), added, findings)
-
-
-def read_history_csv(
-    source: str | Path | Iterable[Mapping[str, str]], *, name: str = ""
-) -> list[ValueRecord]:
-    """The values of a history CSV; raise :class:`BmsError` at the first bad line (for
-    seeding a history from a file that is known to be good, such as the bundled examples)."""
-    found = read_values_csv(source, name=name)
-    if found.findings:
-        first = found.findings[0]
-        raise BmsError(first.message, first.location(), code=first.code)
-    return found.values

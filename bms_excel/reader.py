@@ -48,7 +48,7 @@ from xml.etree.ElementTree import Element
 import python_calamine
 
 from bms_excel.archive import Deadline, check_zip_limits, fail, inflate_xml_parts, stored_zip
-from bms_excel.codes import severity_of
+from bms_excel.codes import make_finding
 from bms_excel.errors import Finding, WorkbookReadError
 from bms_excel.i18n import t
 from bms_excel.number_formats import percent_cells, percent_styles
@@ -177,7 +177,7 @@ def _truthy(value: str | None) -> bool:
 def _finding(
     code: str, file: str, message: str, sheet: str | None = None, cell: str | None = None
 ) -> Finding:
-    return Finding(code, severity_of(code), message, file=file, sheet=sheet, cell=cell)
+    return make_finding(code, message=message, file=file, sheet=sheet, cell=cell)
 
 
 def read_submission(

@@ -32,8 +32,8 @@ from typing import Any
 
 import openpyxl
 import pytest
+from consolidated import Consolidation, consolidate_values
 
-from bms_excel.consolidate import Consolidation, consolidate_values
 from bms_excel.i18n import get_language, set_language
 from bms_excel.master.run import write_master
 from bms_excel.master.scorecard import COUNTY_HEADER_ROW, COUNTY_SHEET_COLUMNS

@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 from conftest import PERIOD, SECRET, copy_file, good_entry
+from consolidated import consolidate_values
 
 from bms_excel.collect import collect_submissions, validate_files
-from bms_excel.consolidate import consolidate_values
 from bms_excel.history import RunInfo, open_history
 from bms_excel.kostra import KostraFigure
 from bms_excel.kostra_import import match_figures

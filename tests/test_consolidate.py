@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from consolidated import consolidate_values
+from history_helpers import import_history_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +24,6 @@ from bms_excel.consolidate import (
     LONG_COLUMNS,
     aggregate_county,
     build_long_table,
-    consolidate_values,
     excluded_values,
     previous_period,
     rollup_county,
@@ -470,7 +471,7 @@ def test_example_history_consolidates_against_the_example_definition(tmp_path: P
         rows = list(csv.DictReader(fh))
     period = "2025-T2"
     with open_history(tmp_path / "bms.sqlite") as h:
-        h.import_history_csv(example / "history.csv")
+        import_history_csv(h, example / "history.csv")
         values = h.accepted_values(period)
     long = build_long_table(definition, values, period)
     expected_rows = [

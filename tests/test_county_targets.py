@@ -30,11 +30,11 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from consolidated import Consolidation, consolidate_values
 from helpers import load_example_history
 from test_generate import generate_one
 
 from bms_excel.checks import check_definition
-from bms_excel.consolidate import Consolidation, consolidate_values
 from bms_excel.examples import EXAMPLES, load_example_definition
 from bms_excel.i18n import t
 from bms_excel.layout import build_layout

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
+from history_helpers import import_history_csv
 
 from bms_excel.cli import main
 from bms_excel.examples import example_dir
@@ -17,7 +18,7 @@ from bms_excel.project import init_project
 def test_history_columns_come_from_the_database(tmp_path: Path) -> None:
     project = init_project(tmp_path / "p", example="stfk", period="2026-T2")
     with open_history(project.history_path) as db:
-        db.import_history_csv(Path(str(example_dir("stfk"))) / "history.csv")
+        import_history_csv(db, Path(str(example_dir("stfk"))) / "history.csv")
     result = CliRunner().invoke(
         main, ["--project", str(project.root), "generate", "--units", "HEIMDAL", "--json"]
     )

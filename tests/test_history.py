@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from history_helpers import audit_trail, import_history_csv
 
 from bms_excel.errors import BmsError, Finding, OutputError
 from bms_excel.history import (
@@ -238,8 +239,8 @@ def test_a_corrected_file_supersedes_exactly_that_unit(tmp_path: Path) -> None:
             batch_of("2026-T1", (a2, {"R1": 11.0, "R2": 1.0}), (b1, {"R1": 20.0, "R2": 2.0})),
             run_info=RUN,
         )
-        trail = h.audit_trail("A", "2026-T1")
-        b_trail = h.audit_trail("B", "2026-T1")
+        trail = audit_trail(h, "A", "2026-T1")
+        b_trail = audit_trail(h, "B", "2026-T1")
         as_before = {
             (v.unit, v.indicator, v.value, v.sha256)
             for v in h.accepted_values("2026-T1", as_of_run=run1)
@@ -273,7 +274,7 @@ def test_rejected_file_is_recorded_with_findings_and_changes_no_values(tmp_path:
     )
     with open_history(db) as h:
         outcome = h.record_batch(batch, run_info=RUN)
-        trail = h.audit_trail("A", "2026-T1")
+        trail = audit_trail(h, "A", "2026-T1")
         findings = h.findings("2026-T1")
     assert outcome.superseded == ()
     assert [e.submission.state for e in trail] == ["accepted", "rejected"]
@@ -359,7 +360,7 @@ def test_last_results_gives_aligned_periods_oldest_first(tmp_path: Path) -> None
         {"period": "2025", "unit": "A", "indicator": "R1", "value": "8"},
     ]
     with open_history(db) as h:
-        h.import_history_csv(rows)
+        import_history_csv(h, rows)
         got = h.last_results("A", ["R1", "R2", "R3"], "2026-T2", 3)
         annual = h.last_results("A", ["R1"], "2026", 2)
     assert got == {
@@ -379,8 +380,8 @@ def test_seeding_from_history_csv(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with open_history(db) as h:
-        first = h.import_history_csv(csv_file)
-        second = h.import_history_csv(csv_file)
+        first = import_history_csv(h, csv_file)
+        second = import_history_csv(h, csv_file)
         t1 = h.accepted_values("2025-T1")
         trend = h.values_for_trend(indicator="R1", unit="A")
     assert first.changed and not second.changed
@@ -397,7 +398,7 @@ def test_seeding_from_history_csv(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with open_history(db) as h:
-        third = h.import_history_csv(csv_file)
+        third = import_history_csv(h, csv_file)
         assert [v.value for v in h.accepted_values("2025-T1") if v.indicator == "R1"] == [1.9, None]
     assert len(third.new) == 1 and len(third.superseded) == 1
 
@@ -408,7 +409,7 @@ def test_bad_history_csv_names_the_line(tmp_path: Path) -> None:
         "period,unit,indicator,value\n2025-T1,A,R1,1\n2025-T1,A,R2,12,5\n", encoding="utf-8"
     )
     with open_history(tmp_path / "bms.sqlite") as h, pytest.raises(BmsError) as err:
-        h.import_history_csv(bad)
+        import_history_csv(h, bad)
     assert err.value.location == "history.csv:3"
     with open_history(tmp_path / "bms.sqlite") as h:
         assert h.accepted_values("2025-T1") == []  # nothing was recorded
@@ -467,7 +468,7 @@ def test_a_writer_in_another_process_blocks_and_its_death_releases_the_lock(tmp_
 
 def test_bad_period_and_missing_folder_are_clear_errors(tmp_path: Path) -> None:
     with open_history(tmp_path / "bms.sqlite") as h, pytest.raises(BmsError) as err:
-        h.import_history_csv([{"period": "2025-T4", "unit": "A", "indicator": "R1", "value": "1"}])
+        import_history_csv(h, [{"period": "2025-T4", "unit": "A", "indicator": "R1", "value": "1"}])
     assert err.value.location == "history.csv:2"
     with pytest.raises(OutputError), open_history(tmp_path / "no" / "such" / "bms.sqlite"):
         pass
@@ -532,7 +533,7 @@ def test_a_correction_that_was_a_duplicate_takes_effect_when_the_wrong_file_is_r
         (run3, "superseded", wrong.sha256, fixed.sha256),
     ]
     with open_history(db, lock=False) as h:
-        trail = h.audit_trail("A", "2026-T1")
+        trail = audit_trail(h, "A", "2026-T1")
         # Every run reproduces as it was: the correction was a duplicate in run 2.
         as_of = {r: {v.value for v in h.accepted_values("2026-T1", as_of_run=r)} for r in (1, 2, 3)}
     assert [(e.submission.sha256, e.submission.state) for e in trail] == [
@@ -614,7 +615,7 @@ def test_a_run_left_recorded_by_a_dead_process_is_marked_aborted_by_the_next_wri
 def test_importing_values_finishes_its_run(tmp_path: Path) -> None:
     db = tmp_path / "bms.sqlite"
     with open_history(db) as h:
-        h.import_history_csv([{"period": "2025-T3", "unit": "A", "indicator": "R1", "value": "1"}])
+        import_history_csv(h, [{"period": "2025-T3", "unit": "A", "indicator": "R1", "value": "1"}])
         assert [r["status"] for r in h.runs()] == ["ok"]
 
 

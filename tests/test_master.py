@@ -24,6 +24,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from history_helpers import audit_trail
 from ooxml_check import assert_clean
 from test_roundtrip import PERIOD, RETURNS, fill_returns, make_project, sheet_rows
 
@@ -324,7 +325,7 @@ def test_replacing_one_units_file_changes_exactly_its_rows(project: Project) -> 
     changed = {b[unit_col] for b, a in zip(before, after, strict=True) if b != a}
     assert changed == {"B"}
     with open_history(project.history_path) as history:
-        trail = history.audit_trail("B", PERIOD)
+        trail = audit_trail(history, "B", PERIOD)
     assert [e.submission.state for e in trail] == ["superseded", "accepted"]
     assert trail[0].submission.superseded_by == trail[1].submission.id
     old = {v.indicator: v.value for v in trail[0].values}
@@ -496,8 +497,8 @@ def test_enheter_rules_cover_each_row_once_in_bounded_elements(
 def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
     import io
 
+    from bms_excel.master.cells import put
     from bms_excel.master.save import workbook_payload
-    from bms_excel.master.sheets import put
     from bms_excel.xlsx.rows import defer_rows
 
     rows = [
@@ -532,8 +533,12 @@ def test_deferred_rows_read_back_as_openpyxl_would_have_written_them() -> None:
 def test_deferred_findings_keep_styles_heights_and_links(tmp_path: Path) -> None:
     import io
 
+    from bms_excel.master.cells import (
+        WRAP,
+        put,
+        style_id,
+    )
     from bms_excel.master.save import guard_master, workbook_payload
-    from bms_excel.master.sheets import WRAP, put, style_id
     from bms_excel.xlsx.rows import defer_rows, deferred_heights
 
     target = tmp_path / "unit file.xlsx"

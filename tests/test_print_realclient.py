@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import history_from_rows
 from helpers import load_example_history
+from history_helpers import import_history_csv
 from realclient import printed_font_sizes, require_libreoffice
 
 from bms_excel.examples import example_history_path
@@ -43,7 +44,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[ConsolidationResult,
     files = {row.unit: project.generated_dir / row.file for row in generated.manifest}
     simulate_returns(definition, PERIOD, files, project.submissions_dir, history=history)
     with open_history(project.history_path) as db:
-        db.import_history_csv(Path(str(example_history_path("stfk"))))
+        import_history_csv(db, Path(str(example_history_path("stfk"))))
     result = consolidate_project(project, definition, PERIOD)
     sent = files["HEIMDAL"]
     returned = project.submissions_dir / sent.name

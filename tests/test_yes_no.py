@@ -13,13 +13,13 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from consolidated import consolidate_values
 from pydantic import ValidationError
 from realclient import formula_errors, recalculated_values, require_libreoffice
 from test_generate import SECRET, fill_workbook, generate_one
 
 from bms_excel.checks import check_definition
 from bms_excel.collect import process_file
-from bms_excel.consolidate import consolidate_values
 from bms_excel.layout import build_layout
 from bms_excel.master.run import write_master
 from bms_excel.master.scorecard import COUNTY_HEADER_ROW, COUNTY_SHEET_COLUMNS

@@ -3,14 +3,14 @@
 Kommentarer, Tiltak, Vurderinger, Innsending and Avvik are filterable lists (autofilter, frozen
 header, repeated print titles); Data is the long table as an Excel Table (ListObject) for
 pivots and Power BI; Om records the run. Everything a unit typed is written as text, never as
-a formula. The dashboard sheets are in :mod:`bms_excel.master.sheets`.
+a formula. The dashboard sheets are in :mod:`bms_excel.master.overview`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from openpyxl.formatting.rule import CellIsRule
@@ -26,14 +26,13 @@ from bms_excel.errors import Finding
 from bms_excel.followup import overdue_actions
 from bms_excel.history import DialogueEvent
 from bms_excel.i18n import t
-from bms_excel.master.sheets import (
+from bms_excel.master.cells import (
     CENTER,
     HEADER_FILL,
     HEADER_FONT,
     SECTION_FONT,
     SMALLEST_FONT,
     WRAP,
-    MasterData,
     fill,
     fit_rows,
     fmt_time,
@@ -48,6 +47,11 @@ from bms_excel.master.sheets import (
     style_id,
     timing_text,
     title,
+)
+from bms_excel.master.data import (
+    MasterData,
+    Rows,
+    long_columns,
 )
 from bms_excel.model import Definition
 from bms_excel.report.selection import INCLUDE_COLUMN
@@ -183,14 +187,22 @@ def write_comments(ws: Worksheet, data: MasterData) -> None:
             r["comment"],
             yes if (r["unit"] or "", r["indicator"]) in data.marked_comments else "",
         )
-        for r in data.long
-        if r.get("comment") and str(r["comment"]).strip()
+        for r in _rows_with_comments(data.long)
     ]
     heading = t("master.sheet.comments", lang)
     last = _list_sheet(ws, lang, heading, cols, rows, defer=True, unlocked={len(cols)})
     include_validation(ws, len(cols), max(last, 4) + _SPARE_ROWS, lang)
     if last >= 4:
         status_cf(ws, f"G4:G{last}", lang)
+
+
+def _rows_with_comments(long: Rows) -> Iterator[dict[str, Any]]:
+    """The long table's rows with a comment, as dicts (the others are never made)."""
+    columns = long_columns(long)
+    comments = columns.get("comment") or []
+    for k, comment in enumerate(comments):
+        if comment and str(comment).strip():
+            yield {key: column[k] for key, column in columns.items()}
 
 
 def write_actions(ws: Worksheet, data: MasterData) -> None:
@@ -530,25 +542,31 @@ def write_data(ws: Worksheet, data: MasterData) -> None:
         for *_, ind in data.definition.iter_indicators()
     }
 
-    def values(r: Mapping[str, Any]) -> tuple[Any, ...]:
-        status = r["status"]
-        if status not in labels:
-            labels[status] = label(status, lang)
-        extra = kinds.get(r["indicator"], {})
-        return tuple(
-            labels[status]
-            if key == "status_label"
-            else bool(r["has_error"])
-            if key == "has_error"
-            else extra.get(key)
-            if key in ("result_level", "timing")
-            else r.get(key)
-            for key, _ in DATA_COLUMNS
-        )
+    def rows() -> Iterator[tuple[Any, ...]]:
+        # Column by column from the long table's plain columns (a dict per row would cost
+        # more than writing the XML).
+        given = long_columns(data.long)
+        n = len(data.long)
+        indicators = given.get("indicator") or [None] * n
+        statuses = given.get("status") or [None] * n
+        columns: list[Sequence[Any]] = []
+        for key, _ in DATA_COLUMNS:
+            if key == "status_label":
+                for status in set(statuses):
+                    if status not in labels:
+                        labels[status] = label(status, lang)
+                columns.append([labels[s] for s in statuses])
+            elif key == "has_error":
+                columns.append([bool(v) for v in given["has_error"]])
+            elif key in ("result_level", "timing"):
+                columns.append([kinds.get(i, {}).get(key) for i in indicators])
+            else:
+                columns.append(given.get(key) or [None] * n)
+        return zip(*columns, strict=True)
 
     # Up to hundreds of thousands of plain rows: made and written into the sheet part at save,
     # never held as cells or tuples.
-    row = defer_lazy_rows(ws, 2, len(data.long), len(headers), lambda: map(values, data.long))
+    row = defer_lazy_rows(ws, 2, len(data.long), len(headers), rows)
     end = max(row, 2)  # a table needs a data row, even an empty one
     table = Table(displayName=DATA_TABLE, ref=f"A1:{get_column_letter(len(headers))}{end}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)

@@ -5,7 +5,7 @@ database, collect the submissions folder, record the batch (idempotent; a correc
 supersedes), build the long table, county values, roll-ups and trends from the database's
 accepted values, write the master workbook and the exports, and mark the run finished.
 
-:func:`write_master` builds the workbook (the sheets are in ``sheets``,
+:func:`write_master` builds the workbook (the sheets are in ``overview``,
 ``scorecard`` and ``lists``) and saves it atomically
 (:mod:`bms_excel.master.save`): a crash leaves the previous master as it was, and a master
 open in Excel or LibreOffice is an :class:`~bms_excel.errors.OutputError` before anything is
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,12 @@ from bms_excel.history import ExternalFigure, History, RunInfo, open_history
 from bms_excel.i18n import t
 from bms_excel.import_values import conflicts_in
 from bms_excel.kostra_import import KostraView, kostra_views
+from bms_excel.master.data import (
+    SHEET_KEYS,
+    MasterData,
+    MasterInfo,
+    sheet_names,
+)
 from bms_excel.master.lists import (
     write_about,
     write_actions,
@@ -52,6 +58,10 @@ from bms_excel.master.lists import (
     write_findings,
     write_submissions,
 )
+from bms_excel.master.overview import (
+    write_overview,
+    write_trend,
+)
 from bms_excel.master.save import (
     check_master_writable,
     guard_master,
@@ -59,14 +69,6 @@ from bms_excel.master.save import (
     save_workbook_atomic,
 )
 from bms_excel.master.scorecard import write_county, write_units
-from bms_excel.master.sheets import (
-    SHEET_KEYS,
-    MasterData,
-    MasterInfo,
-    sheet_names,
-    write_overview,
-    write_trend,
-)
 from bms_excel.model import Definition
 from bms_excel.project import Project
 from bms_excel.records import (
@@ -137,6 +139,8 @@ def _plain_column(series: pd.Series) -> list[Any]:
     """A column as Python values with ``None`` for NaN/NA (see :func:`_plain`)."""
     values = series.tolist()
     if series.dtype == object:
+        if set(map(type, values)) <= _PLAIN_TYPES:  # the usual case: texts and None only
+            return values
         return [v if type(v) in _PLAIN_TYPES else _plain(v) for v in values]
     missing = series.isna()
     if missing.any():
@@ -230,8 +234,10 @@ def write_master(
         or MasterInfo(dt.datetime.now().astimezone(), __version__, definition_hash(definition)),
         long=FrameRows(long),
         county=rows_of(county),
-        rollups=rows_of(rollups),
-        trends=rows_of(trends),
+        # The master shows focus areas and totals (the factors and goals are in exports).
+        rollups=rows_of(rollups[rollups["node_type"].isin(["focus_area", "total"])]),
+        # The master shows the county's direction of travel only (the units' is in exports).
+        trends=rows_of(trends[trends["level"] == "county"]),
         excluded=rows_of(excluded_values(long)),
         history_values=[(p, dict(v)) for p, v in history_values],
         history_scores=[(p, dict(v)) for p, v in history_scores],
@@ -452,6 +458,71 @@ def shown_path(path: Path, project_dir: Path | None) -> str:
     return str(path)
 
 
+@dataclass
+class PeriodFrames:
+    """One period consolidated from the history: what the master and the report both show."""
+
+    #: The period's KOSTRA figures per indicator.
+    views: dict[str, KostraView]
+    long: pd.DataFrame
+    county: pd.DataFrame
+    rollups: pd.DataFrame
+    trends: pd.DataFrame
+    #: ``(period, county values, county roll-ups)`` of every period of the same kind up to
+    #: this one with numbers (this one always, with all its roll-ups), oldest first.
+    series: list[tuple[str, pd.DataFrame, pd.DataFrame]]
+
+
+def usable_values(history: History, period: str, held: Collection[str]) -> list[ValueRecord]:
+    """The period's accepted values, without the returns of the ``held`` units.
+
+    A unit with conflicting files (duplicate-conflict): none of its files is used until the
+    controller removes the wrong one, not even one accepted earlier.
+    """
+    return [v for v in history.accepted_values(period) if v.source != "unit" or v.unit not in held]
+
+
+def consolidate_period(
+    history: History, definition: Definition, period: str, accepted: Iterable[ValueRecord]
+) -> PeriodFrames:
+    """Long table, county values, roll-ups, trends and the trend series of ``period`` from
+    its ``accepted`` values (:func:`usable_values`) and the history's earlier periods.
+
+    The one sequence behind the master (:func:`run_consolidation`) and the report
+    (:mod:`bms_excel.report.model`), so the two cannot drift apart.
+    """
+    views = kostra_views(history, definition, definition.period(period))
+    long = build_long_table(definition, with_kostra(accepted, views, period), period)
+    county = aggregate_county(definition, long, period)
+    rollups = rollup_scores(definition, long, county)
+    series: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []
+    longs: dict[str, pd.DataFrame] = {}
+    for code in same_kind_periods(definition, period):
+        if code == period:
+            series.append((code, county, rollups))
+            continue
+        # An earlier period of the same kind is only a point on the trend lines: its county
+        # values and county roll-up. A period with no records has none.
+        earlier = history.accepted_values(code)
+        if not earlier:
+            continue
+        longs[code] = p_long = build_long_table(definition, earlier, code)
+        if p_long["kind"].eq("number").any():
+            p_county = aggregate_county(definition, p_long, code)
+            series.append((code, p_county, rollup_county(definition, p_county)))
+    before = _previous(definition, period)
+    if before is not None and before in longs:
+        previous_long = longs[before]
+    else:
+        previous_long = build_long_table(
+            definition, history.accepted_values(before) if before else [], before or period
+        )
+    if before is None:
+        previous_long = previous_long.iloc[0:0]
+    trends = trend(definition, long, previous_long, county_now=county)
+    return PeriodFrames(views, long, county, rollups, trends, series)
+
+
 def run_consolidation(
     definition: Definition,
     period: str,
@@ -490,80 +561,13 @@ def run_consolidation(
         info = RunInfo("consolidate", period, def_hash, __version__, run_at.isoformat())
         outcome = history.record_batch(_batch_for_history(report.batch), run_info=info)
         try:
-            frames: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []
-            longs: dict[str, pd.DataFrame] = {}
-            views = kostra_views(history, definition, definition.period(period))
-            # A unit with conflicting files (duplicate-conflict): none of its files is used
-            # until the controller removes the wrong one, not even one accepted earlier.
-            held = {u.code for u in report.units if u.state == "duplicate"}
-            accepted = [
-                v
-                for v in history.accepted_values(period)
-                if v.source != "unit" or v.unit not in held
-            ]
-            # A controller figure that differs from the unit's own return is said at every
-            # run, also when the unit returned after the controller's import.
-            report.findings.extend(conflicts_in(accepted, definition))
-            current = with_kostra(accepted, views, period)
-            long = build_long_table(definition, current, period)
-            county = aggregate_county(definition, long, period)
-            rollups = rollup_scores(definition, long, county)
-            for code in same_kind_periods(definition, period):
-                if code == period:
-                    frames.append((code, county, rollups))
-                    continue
-                # An earlier period of the same kind is only a point on the trend lines: its
-                # county values and county roll-up. A period with no records has none.
-                earlier = history.accepted_values(code)
-                if not earlier:
-                    continue
-                longs[code] = p_long = build_long_table(definition, earlier, code)
-                if p_long["kind"].eq("number").any():
-                    p_county = aggregate_county(definition, p_long, code)
-                    frames.append((code, p_county, rollup_county(definition, p_county)))
-            before = _previous(definition, period)
-            if before is not None and before in longs:
-                previous_long = longs[before]
-            else:
-                previous_long = build_long_table(
-                    definition, history.accepted_values(before) if before else [], before or period
-                )
-            if before is None:
-                previous_long = previous_long.iloc[0:0]
-            trends = trend(definition, long, previous_long, county_now=county)
-            history_values, history_scores = _series(definition, frames)
-            actions = [a for a in history.accepted_actions(period) if a.unit not in held]
-            dialogue = master_dialogue(
-                history, definition, period, red_indicators(long), actions, run_at.date()
+            master_info = MasterInfo(
+                run_at, __version__, def_hash, shown_path(history_path, project_dir), outcome.run_id
             )
-            write_master(
-                master_path,
-                definition=definition,
-                period=period,
-                long=long,
-                county=county,
-                rollups=rollups,
-                trends=trends,
-                report=report,
-                history_values=history_values,
-                history_scores=history_scores,
-                actions=actions,
-                assessments=[a for a in history.accepted_assessments(period) if a.unit not in held],
-                info=MasterInfo(
-                    run_at,
-                    __version__,
-                    def_hash,
-                    shown_path(history_path, project_dir),
-                    outcome.run_id,
-                ),
-                lang=lang,
-                submissions_dir=folder,
-                kostra=views,
-                dialogue=dialogue,
-                # The controller's «Ta med i rapport» marks survive the rewrite.
-                marks=carried_marks(master_path, period),
+            frames = _consolidate_and_write(
+                history, definition, period, report, master_path, master_info, lang, folder
             )
-            exports = export_long(long, csv_path=csv_path, parquet_path=parquet_path)
+            exports = export_long(frames.long, csv_path=csv_path, parquet_path=parquet_path)
         except BaseException:
             history.finish_run(outcome.run_id, "failed")
             raise
@@ -575,16 +579,62 @@ def run_consolidation(
         run_id=outcome.run_id,
         report=report,
         definition=definition,
-        long=long,
-        county=county,
-        rollups=rollups,
-        trends=trends,
-        excluded=excluded_values(long),
+        long=frames.long,
+        county=frames.county,
+        rollups=frames.rollups,
+        trends=frames.trends,
+        excluded=excluded_values(frames.long),
         exports=exports,
         changed=outcome.changed,
         aborted_runs=history.aborted_runs,
         removed_temp_files=removed,
     )
+
+
+def _consolidate_and_write(
+    history: History,
+    definition: Definition,
+    period: str,
+    report: CollectReport,
+    master_path: Path,
+    info: MasterInfo,
+    lang: str,
+    folder: Path,
+) -> PeriodFrames:
+    """Consolidate the recorded period and write the master (the run's middle part)."""
+    held = {u.code for u in report.units if u.state == "duplicate"}
+    accepted = usable_values(history, period, held)
+    # A controller figure that differs from the unit's own return is said at every run, also
+    # when the unit returned after the controller's import.
+    report.findings.extend(conflicts_in(accepted, definition))
+    frames = consolidate_period(history, definition, period, accepted)
+    history_values, history_scores = _series(definition, frames.series)
+    actions = [a for a in history.accepted_actions(period) if a.unit not in held]
+    dialogue = master_dialogue(
+        history, definition, period, red_indicators(frames.long), actions, info.run_at.date()
+    )
+    write_master(
+        master_path,
+        definition=definition,
+        period=period,
+        long=frames.long,
+        county=frames.county,
+        rollups=frames.rollups,
+        trends=frames.trends,
+        report=report,
+        history_values=history_values,
+        history_scores=history_scores,
+        actions=actions,
+        assessments=[a for a in history.accepted_assessments(period) if a.unit not in held],
+        info=info,
+        lang=lang,
+        submissions_dir=folder,
+        kostra=frames.views,
+        dialogue=dialogue,
+        # The controller's «Ta med i rapport» marks survive the rewrite.
+        marks=carried_marks(master_path, period),
+    )
+    return frames
 
 
 def consolidate_project(

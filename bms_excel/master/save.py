@@ -139,6 +139,8 @@ def guard_master(wb: Workbook) -> list[str]:
             value = cell.value
             if not isinstance(value, str):
                 continue
+            if cell.data_type != "f" and over_cell_limit(value) is None:
+                continue  # the common case: a text within a cell's limit
             where = f"'{ws.title}'!{cell.coordinate}"
             if cell.data_type == "f":
                 if has_jinja(value):

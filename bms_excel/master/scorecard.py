@@ -19,19 +19,18 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bms_excel.consolidate import RuleCache
+from bms_excel.consolidate import IndicatorScopes, RuleCache
 from bms_excel.history import ExternalFigure
 from bms_excel.i18n import t
 from bms_excel.kostra import status_label as kostra_status_label
 from bms_excel.kostra_import import KostraView
 from bms_excel.limit_text import plan_target_text
-from bms_excel.master.sheets import (
+from bms_excel.master.cells import (
     CENTER,
     HEADER_FILL,
     HEADER_FONT,
     SECTION_FONT,
     WRAP,
-    MasterData,
     fill,
     fit_rows,
     font,
@@ -42,13 +41,16 @@ from bms_excel.master.sheets import (
     put,
     put_formula,
     quoted,
-    rollup_index,
     status_cf,
     style_id,
     timing_text,
     title,
 )
-from bms_excel.model import Definition, Indicator, county_target_basis, in_scope
+from bms_excel.master.data import MasterData, long_columns
+from bms_excel.master.overview import (
+    rollup_index,
+)
+from bms_excel.model import Definition, FocusArea, Indicator, county_target_basis
 from bms_excel.status import (
     COLOURS,
     STATUS_COLOURS,
@@ -318,6 +320,32 @@ def _county_row(
         put(ws, row, cols["county-value"], na_word, alignment=Alignment(horizontal="right"))
     else:
         put(ws, row, cols["county-value"], value, number_format=fmt)
+    basis_text = _basis_text(ind, rec, data)
+    # Indented, so a right-aligned county value and this text never run together.
+    put(ws, row, cols["basis"], basis_text, alignment=_WRAP_INDENTED)
+    # A band ("80 % – 85 %") wraps at its dash rather than being cut by the next cell.
+    put(ws, row, cols["target"], county_target_text(ind, rec, d, lang), alignment=_RIGHT_WRAP)
+    _status_cells(ws, row, rule, rec, labels, letter, na_word, lang, decimals=ind.decimals)
+    previous = travel.get("previous_value") if travel else None
+    put(ws, row, cols["previous"], previous, number_format=fmt)
+    put(ws, row, cols["trend"], _trend_text(rule, value, previous, travel, lang), alignment=WRAP)
+    # Where this county value came from (a figure given for the county, or the units'
+    # aggregate), not the indicator's declared source; without a value, who should deliver it.
+    origin = {"units": "unit", "county": rec.get("source")}.get(str(basis)) or ind.source
+    put(ws, row, cols["source"], t(f"master.source.{origin}", lang), alignment=WRAP)
+    put(ws, row, cols["result-level"], ind.result_level, alignment=CENTER)
+    put(ws, row, cols["timing"], timing_text(ind.timing, lang), alignment=WRAP)
+    for cell in ws[row]:
+        a = cell.alignment
+        cell.alignment = Alignment(
+            horizontal=a.horizontal, vertical="center", wrap_text=a.wrap_text, indent=a.indent
+        )
+
+
+def _basis_text(ind: Indicator, rec: Mapping[str, Any], data: MasterData) -> str:
+    """What a county value on Fylket is based on ("basert på 24 av 26", given, not aggregated,
+    or SSB's reason there is no KOSTRA figure)."""
+    lang, value, basis = data.lang, rec.get("value"), rec.get("basis")
     if basis == "units":
         basis_text = t("consolidate.based-on", lang, used=rec["n_used"], expected=rec["n_expected"])
     elif basis == "county":
@@ -332,12 +360,26 @@ def _county_row(
         shown = _figure_value(view.county, lang)
         if isinstance(shown, str):
             basis_text = t("master.county.kostra-status", lang, year=view.year, status=shown)
-    # Indented, so a right-aligned county value and this text never run together.
-    put(ws, row, cols["basis"], basis_text, alignment=_WRAP_INDENTED)
-    # A band ("80 % – 85 %") wraps at its dash rather than being cut by the next cell.
-    put(ws, row, cols["target"], county_target_text(ind, rec, d, lang), alignment=_RIGHT_WRAP)
+    return basis_text
+
+
+def _status_cells(
+    ws: Worksheet,
+    row: int,
+    rule: StatusRule,
+    rec: Mapping[str, Any],
+    labels: Mapping[Status, str],
+    letter: Mapping[str, str],
+    na_word: str,
+    lang: str,
+    *,
+    decimals: int,
+) -> None:
+    """The limit cells of a Fylket row and its status and score formulas over them."""
+    cols = {key: i for i, key in enumerate(COUNTY_SHEET_COLUMNS, start=1)}
+    value, basis = rec.get("value"), rec.get("basis")
     limits = _limit_cells(rule)
-    limit_fmt = _limit_format(limits.values(), ind.decimals)
+    limit_fmt = _limit_format(limits.values(), decimals)
     refs = {}
     for key, number in limits.items():
         put(ws, row, cols[key], number, number_format=limit_fmt)
@@ -362,20 +404,6 @@ def _county_row(
         "" if the_score is None else the_score,
         number_format="0",
     )
-    previous = travel.get("previous_value") if travel else None
-    put(ws, row, cols["previous"], previous, number_format=fmt)
-    put(ws, row, cols["trend"], _trend_text(rule, value, previous, travel, lang), alignment=WRAP)
-    # Where this county value came from (a figure given for the county, or the units'
-    # aggregate), not the indicator's declared source; without a value, who should deliver it.
-    origin = {"units": "unit", "county": rec.get("source")}.get(str(basis)) or ind.source
-    put(ws, row, cols["source"], t(f"master.source.{origin}", lang), alignment=WRAP)
-    put(ws, row, cols["result-level"], ind.result_level, alignment=CENTER)
-    put(ws, row, cols["timing"], timing_text(ind.timing, lang), alignment=WRAP)
-    for cell in ws[row]:
-        a = cell.alignment
-        cell.alignment = Alignment(
-            horizontal=a.horizontal, vertical="center", wrap_text=a.wrap_text, indent=a.indent
-        )
 
 
 def county_status_labels(ind: Indicator, lang: str) -> dict[Status, str]:
@@ -422,21 +450,19 @@ def _trend_text(
 # -- Enheter -----------------------------------------------------------------------------------
 
 
-def cell_value(row: Mapping[str, Any], na_word: str) -> Any:
+def _cell_value(kind: Any, has_error: Any, value: Any, raw: Any, na_word: str) -> Any:
     """What a unit's value cell holds so that the status formula gives the row's status.
 
     A usable number is the number; not applicable is ``i.a.``; a value excluded because of an
     error is its text as written (the formula reads text as invalid); missing is blank.
     """
-    kind = row["kind"]
-    if kind == "number" and not row["has_error"] and row["value"] is not None:
-        return row["value"]
+    if kind == "number" and not has_error and value is not None:
+        return value
     if kind == "not-applicable":
         return na_word
-    if kind == "missing" and not row["has_error"]:
+    if kind == "missing" and not has_error:
         return None
-    raw = row.get("raw")
-    text = str(raw) if raw not in (None, "") else str(row.get("value") or "")
+    text = str(raw) if raw not in (None, "") else str(value or "")
     return text if text.strip() else "#"
 
 
@@ -484,6 +510,39 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     title(ws, f"{t('master.sheet.units', lang)} – {d.county.name}", t("master.units.note", lang))
     indicators = [(area, ind) for area, _, _, ind in d.iter_indicators()]
     hdr = UNITS_HEADER_ROW
+    _units_header(ws, data, indicators)
+    first = hdr + 1
+    groups = _unit_rows(ws, data, indicators, first)
+    for (j, rule), unit_rows in groups.items():
+        col = get_column_letter(j)
+        for sqref, anchor in rule_ranges(col, unit_rows):
+            status_formula = excel_status_formula(rule, anchor, lang)[1:]
+            for status in (*sorted(COLOURS), Status.INVALID):
+                bg, fg = STATUS_COLOURS[status]
+                ws.conditional_formatting.add(
+                    sqref,
+                    FormulaRule(
+                        formula=[f"{status_formula}={quoted(status_label(status, lang))}"],
+                        fill=fill(bg),
+                        font=Font(color=fg),
+                    ),
+                )
+    ws.freeze_panes = f"D{first}"
+    # On paper: one focus area per page across where they do not all fit, the unit columns and
+    # the header rows repeated.
+    spans: dict[str, list[int]] = {}
+    for j, (area, _) in enumerate(indicators, start=4):
+        spans.setdefault(area.code, []).append(j)
+    area_cols = [(cols[0], cols[-1]) for cols in spans.values()]
+    print_setup(ws, lang, f"{hdr - 3}:{hdr}", "A:B", groups=area_cols)
+
+
+def _units_header(
+    ws: Worksheet, data: MasterData, indicators: list[tuple[FocusArea, Indicator]]
+) -> None:
+    """Enheter's four header rows: focus area, code, name (rotated) and the county target."""
+    lang = data.lang
+    hdr = UNITS_HEADER_ROW
     header_row(
         ws,
         hdr,
@@ -517,13 +576,25 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
         ws.column_dimensions[get_column_letter(j)].width = 9
     ws.row_dimensions[hdr - 1].height = 150
     ws.row_dimensions[hdr].height = 24
+
+
+def _unit_rows(
+    ws: Worksheet, data: MasterData, indicators: list[tuple[FocusArea, Indicator]], first: int
+) -> dict[tuple[int, StatusRule], list[int]]:
+    """Enheter's unit rows from ``first`` (set aside for the save, with the column widths);
+    returns the rows of each (column, status rule) for the conditional formats."""
+    lang, d = data.lang, data.definition
     na_word = t("master.not-applicable-word", lang)
+    columns = long_columns(data.long)
+    n = len(data.long)
+    keys = ("unit", "indicator", "kind", "has_error", "value", "raw")
     values = {
-        (r["unit"], r["indicator"]): cell_value(r, na_word)
-        for r in data.long
-        if r["unit"] is not None
+        (unit, code): _cell_value(kind, error, value, raw, na_word)
+        for unit, code, kind, error, value, raw in zip(
+            *(columns.get(k) or [None] * n for k in keys), strict=True
+        )
+        if unit is not None
     }
-    first = hdr + 1
     centre_id = style_id(ws, alignment=CENTER)
     grey_id = style_id(ws, fill=_OUT_OF_SCOPE)
     # Right-aligned, texts ("i.a.") too, so a number never runs into the next cell's text.
@@ -544,10 +615,11 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     rows: list[tuple[Any, ...]] = []
     groups: dict[tuple[int, StatusRule], list[int]] = {}
     rules = RuleCache(d, data.period)  # one rule per set of applicable overrides
+    scopes = IndicatorScopes([ind for _, ind in indicators])
     for i, unit in enumerate(d.units):
         row = first + i
         cells: list[Any] = [unit.code, unit.name, unit.sector]
-        scope = tuple(in_scope(ind, unit) for _, ind in indicators)
+        scope = scopes.mask(unit)
         for k, (_, ind) in enumerate(indicators):
             if not scope[k]:
                 cells.append(None)
@@ -569,25 +641,4 @@ def write_units(ws: Worksheet, data: MasterData) -> None:
     defer_rows(ws, first, rows, styles=styles)
     for k, width in enumerate(widths):
         ws.column_dimensions[get_column_letter(k + 4)].width = width
-    for (j, rule), unit_rows in groups.items():
-        col = get_column_letter(j)
-        for sqref, anchor in rule_ranges(col, unit_rows):
-            status_formula = excel_status_formula(rule, anchor, lang)[1:]
-            for status in (*sorted(COLOURS), Status.INVALID):
-                bg, fg = STATUS_COLOURS[status]
-                ws.conditional_formatting.add(
-                    sqref,
-                    FormulaRule(
-                        formula=[f"{status_formula}={quoted(status_label(status, lang))}"],
-                        fill=fill(bg),
-                        font=Font(color=fg),
-                    ),
-                )
-    ws.freeze_panes = f"D{first}"
-    # On paper: one focus area per page across where they do not all fit, the unit columns and
-    # the header rows repeated.
-    spans: dict[str, list[int]] = {}
-    for j, (area, _) in enumerate(indicators, start=4):
-        spans.setdefault(area.code, []).append(j)
-    area_cols = [(cols[0], cols[-1]) for cols in spans.values()]
-    print_setup(ws, lang, f"{hdr - 3}:{hdr}", "A:B", groups=area_cols)
+    return groups

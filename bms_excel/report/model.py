@@ -12,25 +12,19 @@ calls them, so every number and status equals the master's for the same period. 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bms_excel import __version__
-from bms_excel.consolidate import (
-    aggregate_county,
-    build_long_table,
-    previous_period,
-    rollup_county,
-    rollup_scores,
-    trend,
-)
+from bms_excel.consolidate import previous_period
 from bms_excel.errors import ConfigError
 from bms_excel.followup import RedIndicator, overdue_actions, red_without_action
 from bms_excel.history import History, open_history
 from bms_excel.i18n import t
-from bms_excel.kostra_import import KostraView, kostra_views
-from bms_excel.master.run import rows_of, same_kind_periods, with_kostra
+from bms_excel.kostra_import import KostraView
+from bms_excel.master.run import PeriodFrames, consolidate_period, rows_of, usable_values
 from bms_excel.master.scorecard import county_status_labels, county_target_text
 from bms_excel.model import Definition, Indicator, in_scope
 from bms_excel.records import ActionRecord, AssessmentRecord
@@ -132,62 +126,28 @@ def _build(
     selection: Selection,
     held: set[str],
 ) -> ReportModel:
-    views = kostra_views(history, d, d.period(period))
-    accepted = [
-        v for v in history.accepted_values(period) if v.source != "unit" or v.unit not in held
-    ]
+    accepted = usable_values(history, period, held)
     if not any(v.source == "unit" for v in accepted):
         raise ConfigError(t("report.no-values", period=period))
-    long = build_long_table(d, with_kostra(accepted, views, period), period)
-    county = aggregate_county(d, long, period)
-    rollups = rollup_scores(d, long, county)
-    # The trend series: the county values of every earlier period of the same kind with
-    # records, as the master's Trend sheet has them.
-    series: dict[str, list[tuple[str, float | None]]] = {}
+    frames = consolidate_period(history, d, period, accepted)
     before = _previous(d, period)
-    previous_rollup: dict[str, str] = {}
-    previous_county: dict[str, str] = {}
-    previous_long = None
-    for code in same_kind_periods(d, period):
-        if code == period:
-            frame = county
-        else:
-            earlier = history.accepted_values(code)
-            if not earlier:
-                continue
-            p_long = build_long_table(d, earlier, code)
-            if code == before:
-                previous_long = p_long
-            if not p_long["kind"].eq("number").any():
-                continue
-            frame = aggregate_county(d, p_long, code)
-            if code == before:
-                previous_county = {r["indicator"]: r["status"] for r in rows_of(frame)}
-                previous_rollup = {
-                    r["node"]: r["status"]
-                    for r in rows_of(rollup_county(d, frame))
-                    if r["level"] == "county"
-                }
-        for r in rows_of(frame):
-            series.setdefault(r["indicator"], []).append((code, r["value"]))
-    if previous_long is None:
-        previous_long = build_long_table(
-            d, history.accepted_values(before) if before else [], before or period
-        )
-    if before is None:
-        previous_long = previous_long.iloc[0:0]
-    trends = {
-        r["indicator"]: r["trend"]
-        for r in rows_of(trend(d, long, previous_long, county_now=county))
-        if r["level"] == "county"
-    }
-    county_rows = {r["indicator"]: r for r in rows_of(county)}
+    series, previous_county, previous_rollup = _series(frames, before)
     nodes = {
         (r["level"], r["entity"], r["node"]): r
-        for r in rows_of(rollups)
+        for r in rows_of(frames.rollups)
         if r["level"] in ("county", "unit")
     }
-    long_rows = rows_of(long)
+    lines = _Lines(
+        d,
+        lang,
+        {r["indicator"]: r for r in rows_of(frames.county)},
+        {r["indicator"]: r["trend"] for r in rows_of(frames.trends) if r["level"] == "county"},
+        frames.views,
+        series,
+    )
+    areas = _areas(d, nodes, lines, previous_rollup, lang)
+    all_lines = [i for a in areas for i in a.indicators()]
+    long_rows = rows_of(frames.long)
     actions = [a for a in history.accepted_actions(period) if a.unit not in held]
     assessments = [a for a in history.accepted_assessments(period) if a.unit not in held]
     delivered = {
@@ -195,15 +155,119 @@ def _build(
         for s in history.submissions(period)
         if s.state == "accepted" and s.source == "unit" and s.unit not in held
     }
+    views = frames.views
+    cc = d.county.code
+    total = _node(nodes, "county", cc, "")
+    changes = _changes(all_lines, previous_county, lang)
+    names = {u.code: u for u in d.units}
+    return ReportModel(
+        lang=lang,
+        county_code=cc,
+        county_name=d.county.name,
+        period=period,
+        period_label=d.period(period).label,
+        previous_period=before,
+        total_status=_st(total),
+        total_label=label(_st(total), lang),
+        total_score=total["score"],
+        green_indicators=sum(1 for i in all_lines if i.status == "green"),
+        total_indicators=len(all_lines),
+        areas=areas,
+        changes=changes,
+        red_indicators=[i for i in all_lines if i.status == "red"],
+        red_without_action=_red_without_action(long_rows, actions, _decimals(d), lang),
+        overdue_actions=_overdue(actions, d, period, lang),
+        missing_units=_missing_units(d, delivered),
+        comments=_comments(long_rows, selection, _decimals(d), lang),
+        lessons=_lessons(assessments, d, names, selection),
+        map_nodes=_map_nodes(d, nodes, lang),
+        map_links=_map_links(d),
+        method=MethodNote(
+            definition_hash=definition_hash(d),
+            tool_version=__version__,
+            received=sum(1 for u in delivered if u is not None and _has_indicators(d, u)),
+            expected=sum(1 for u in d.units if _has_indicators(d, u.code)),
+            periods=[p for p, _ in next(iter(series.values()), [])],
+            sources=_sources(long_rows),
+            kostra_year=next((v.year for v in views.values()), None),
+            made_at=dt.datetime.now().astimezone().replace(microsecond=0),
+        ),
+    )
 
-    def node(kind: str, entity: str, code: str) -> dict[str, Any]:
-        return nodes.get((kind, entity, code), {"status": None, "score": None})
 
-    def line(ind: Indicator) -> IndicatorLine:
-        rec = county_rows.get(ind.code, {})
+def _series(
+    frames: PeriodFrames, before: str | None
+) -> tuple[dict[str, list[tuple[str, float | None]]], dict[str, str], dict[str, str]]:
+    """The trend series (the county values of every period of the same kind with numbers,
+    as the master's Trend sheet has them) and the statuses of the period ``before``: per
+    indicator and per roll-up node."""
+    series: dict[str, list[tuple[str, float | None]]] = {}
+    previous_rollup: dict[str, str] = {}
+    previous_county: dict[str, str] = {}
+    for code, frame, county_rollup in frames.series:
+        if code == before:
+            previous_county = {r["indicator"]: r["status"] for r in rows_of(frame)}
+            previous_rollup = {
+                r["node"]: r["status"] for r in rows_of(county_rollup) if r["level"] == "county"
+            }
+        for r in rows_of(frame):
+            series.setdefault(r["indicator"], []).append((code, r["value"]))
+    return series, previous_county, previous_rollup
+
+
+def _changes(
+    lines: list[IndicatorLine], previous: Mapping[str, str], lang: str
+) -> list[StatusChange]:
+    """The indicators whose colour changed since the period before."""
+    return [
+        StatusChange(
+            i.code,
+            i.name,
+            previous[i.code],
+            label(previous[i.code], lang),
+            i.status,
+            i.status_label,
+        )
+        for i in lines
+        if previous.get(i.code) in COLOURED and previous[i.code] != i.status
+    ]
+
+
+def _missing_units(d: Definition, delivered: Collection[str | None]) -> list[MissingUnit]:
+    """The units with indicators that delivered nothing, with their contact."""
+    return [
+        MissingUnit(
+            u.code,
+            u.name,
+            u.contact.name if u.contact else "",
+            (u.contact.email or "") if u.contact else "",
+        )
+        for u in d.units
+        if u.code not in delivered and _has_indicators(d, u.code)
+    ]
+
+
+def _node(nodes: Mapping[tuple[str, str, str], Any], kind: str, entity: str, code: str) -> Any:
+    return nodes.get((kind, entity, code), {"status": None, "score": None})
+
+
+@dataclass
+class _Lines:
+    """Makes the report's line of an indicator from the county's frames."""
+
+    d: Definition
+    lang: str
+    county_rows: dict[str, dict[str, Any]]
+    trends: dict[str, Any]
+    views: Mapping[str, KostraView]
+    series: dict[str, list[tuple[str, float | None]]]
+
+    def __call__(self, ind: Indicator) -> IndicatorLine:
+        d, lang, series = self.d, self.lang, self.series
+        rec = self.county_rows.get(ind.code, {})
         value, st = rec.get("value"), rec.get("status") or "missing"
-        travel = trends.get(ind.code)
-        view = views.get(ind.code)
+        travel = self.trends.get(ind.code)
+        view = self.views.get(ind.code)
         return IndicatorLine(
             code=ind.code,
             name=ind.name,
@@ -225,7 +289,20 @@ def _build(
             kostra=_kostra_lines(view, ind, d, lang) if view else [],
         )
 
+
+def _areas(
+    d: Definition,
+    nodes: Mapping[tuple[str, str, str], Any],
+    line: Callable[[Indicator], IndicatorLine],
+    previous_rollup: Mapping[str, str],
+    lang: str,
+) -> list[AreaSection]:
+    """The report's focus areas with their goals, factors and indicator lines."""
     cc = d.county.code
+
+    def node(kind: str, entity: str, code: str) -> Any:
+        return _node(nodes, kind, entity, code)
+
     areas: list[AreaSection] = []
     for area in d.focus_areas:
         n = node("county", cc, area.code)
@@ -261,63 +338,7 @@ def _build(
                 goals=goals,
             )
         )
-    total = node("county", cc, "")
-    all_lines = [i for a in areas for i in a.indicators()]
-    changes = [
-        StatusChange(
-            i.code,
-            i.name,
-            previous_county[i.code],
-            label(previous_county[i.code], lang),
-            i.status,
-            i.status_label,
-        )
-        for i in all_lines
-        if previous_county.get(i.code) in COLOURED and previous_county[i.code] != i.status
-    ]
-    names = {u.code: u for u in d.units}
-    return ReportModel(
-        lang=lang,
-        county_code=cc,
-        county_name=d.county.name,
-        period=period,
-        period_label=d.period(period).label,
-        previous_period=before,
-        total_status=_st(total),
-        total_label=label(_st(total), lang),
-        total_score=total["score"],
-        green_indicators=sum(1 for i in all_lines if i.status == "green"),
-        total_indicators=len(all_lines),
-        areas=areas,
-        changes=changes,
-        red_indicators=[i for i in all_lines if i.status == "red"],
-        red_without_action=_red_without_action(long_rows, actions, _decimals(d), lang),
-        overdue_actions=_overdue(actions, d, period, lang),
-        missing_units=[
-            MissingUnit(
-                u.code,
-                u.name,
-                u.contact.name if u.contact else "",
-                (u.contact.email or "") if u.contact else "",
-            )
-            for u in d.units
-            if u.code not in delivered and _has_indicators(d, u.code)
-        ],
-        comments=_comments(long_rows, selection, _decimals(d), lang),
-        lessons=_lessons(assessments, d, names, selection),
-        map_nodes=_map_nodes(d, nodes, lang),
-        map_links=_map_links(d),
-        method=MethodNote(
-            definition_hash=definition_hash(d),
-            tool_version=__version__,
-            received=sum(1 for u in delivered if u is not None and _has_indicators(d, u)),
-            expected=sum(1 for u in d.units if _has_indicators(d, u.code)),
-            periods=[p for p, _ in next(iter(series.values()), [])],
-            sources=_sources(long_rows),
-            kostra_year=next((v.year for v in views.values()), None),
-            made_at=dt.datetime.now().astimezone().replace(microsecond=0),
-        ),
-    )
+    return areas
 
 
 def _st(node: Mapping[str, Any]) -> str:

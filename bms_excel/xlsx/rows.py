@@ -165,11 +165,15 @@ def deferred_heights(ws: Worksheet, first: int, rows: Sequence[Sequence[Any]]) -
     letters = [column_letter(c) for c in range(1, max((len(r) for r in rows), default=0) + 1)]
     widths = [(dims[x].width if x in dims else None) for x in letters]
     heights: dict[int, float] = {}
+    known: dict[tuple[str, int], int] = {}  # names and codes recur on every row
     for i, values in enumerate(rows, start=first):
         lines = 1
         for k, value in enumerate(values):
             if isinstance(value, str):
-                lines = max(lines, text_lines(value, widths[k]))
+                n = known.get((value, k))
+                if n is None:
+                    n = known[(value, k)] = text_lines(value, widths[k])
+                lines = max(lines, n)
         if lines > 1:
             heights[i] = min(409, 15 * lines)
     return heights
