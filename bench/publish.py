@@ -46,10 +46,17 @@ def _seconds_cell(report: dict[str, Any], key: str) -> str:
     return "—" if not row or row.get("seconds") is None else f"{_num(row['seconds'])} s"
 
 
+def _consolidate_memory(report: dict[str, Any]) -> str:
+    peak = report.get("memory", {}).get("consolidate_e2e_peak_mib")
+    return "—" if peak is None else f"{_num(peak, 0)} MiB"
+
+
 def _generate_memory(report: dict[str, Any]) -> str:
     # The children's figure is the largest child of the whole run (generate, fill and collect
     # pools): an upper bound for a generation worker.
-    memory = report["memory"]
+    memory = report.get("memory")
+    if not memory:
+        return "—"
     own = memory["phases_peak_self_mib"].get("generate", 0.0)
     return f"{_num(own, 0)} / {_num(memory['peak_children_mib'], 0)} MiB"
 
@@ -63,13 +70,14 @@ def _met(reports: dict[int, dict[str, Any]]) -> str:
 
 def readme_block(reports: dict[int, dict[str, Any]]) -> str:
     """The README's performance table and stage split, from the published results."""
-    small, large = reports[SIZES[0]], reports[SIZES[1]]
+    # A size without a result shows "—" (an empty report has no rows).
+    small, large = reports.get(SIZES[0], {}), reports.get(SIZES[1], {})
     commits = sorted({str(r["machine"].get("commit")) for r in reports.values()})
+    files = " and ".join(f"`{published_path(n)}`" for n in SIZES if n in reports)
     lines = [
         START,
         f"Measured on the project's 2-core machine, one run per size (commit "
-        f"{', '.join(f'`{c}`' for c in commits)}); the JSON is "
-        f"`{published_path(SIZES[0])}` and `{published_path(SIZES[1])}`, checked by "
+        f"{', '.join(f'`{c}`' for c in commits)}); the JSON is {files}, checked by "
         "`make bench-check`:",
         "",
         "| stage | N = 300 | N = 10 000 | must target |",
@@ -81,7 +89,7 @@ def readme_block(reports: dict[int, dict[str, Any]]) -> str:
         ("generate, per unit", [_ratio_cell(r, "generate", "re-zip") for r in (small, large)], "≤ 3× re-zip"),
         (f"generate every unit, best of 1 process and a pool of {'/'.join(map(str, sorted(pool)))}", [_seconds_cell(r, "generate.best") for r in (small, large)], "≤ 60 s (10 000)"),
         ("consolidate end to end", [_seconds_cell(r, "consolidate.end_to_end") for r in (small, large)], "≤ 4 s (300), ≤ 45 s (10 000)"),
-        ("peak RSS, consolidate end to end", [f"{_num(r['memory']['consolidate_e2e_peak_mib'], 0)} MiB" for r in (small, large)], "≤ 1 GiB (10 000)"),
+        ("peak RSS, consolidate end to end", [_consolidate_memory(r) for r in (small, large)], "≤ 1 GiB (10 000)"),
         ("peak RSS, generate: one process / each pool worker (at most)", [_generate_memory(r) for r in (small, large)], "≤ 1 GiB (10 000)"),
     ]  # fmt: skip
     lines += [f"| {stage} | {a} | {b} | {target} |" for stage, (a, b), target in body]
@@ -92,7 +100,9 @@ def readme_block(reports: dict[int, dict[str, Any]]) -> str:
             totals.get(f"consolidate.{k}", {}).get("seconds")
             for k in ("collect", "database", "aggregate", "write")
         ]
-        splits.append(" + ".join("—" if p is None else _num(p) for p in parts) + " s")
+        splits.append(
+            " + ".join("—" if p is None else _num(p) for p in parts) + " s" if totals else "—"
+        )
     speedups = []
     for r in (small, large):
         by_stage = {p["stage"]: p for p in r.get("pool", [])}
@@ -102,10 +112,11 @@ def readme_block(reports: dict[int, dict[str, Any]]) -> str:
                 for stage in ("generate", "collect")
                 if by_stage.get(stage, {}).get("speedup")
             )
+            or "—"
         )
     lines += [
         "",
-        f"Targets met (300 / 10 000): {_met(reports)}.",
+        f"Targets ({' / '.join(f'{n:,}'.replace(',', ' ') for n in reports)}): {_met(reports)}.",
         "",
         "Consolidation splits into collection (process pool), database, aggregation and the "
         f"master workbook: {splits[0]} at 300 units, {splits[1]} at 10 000. Pool speed-up "
